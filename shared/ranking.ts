@@ -21,7 +21,8 @@ export function rankPlayers(players: readonly PlayerState[], order: Order): Rank
   const ranked: RankedPlayer[] = [];
   let previous: RankedPlayer | undefined;
   sorted.forEach((player, index) => {
-    const rank = previous !== undefined && previous.score === player.score ? previous.rank : index + 1;
+    const rank =
+      previous !== undefined && previous.score === player.score ? previous.rank : index + 1;
     previous = { ...player, rank };
     ranked.push(previous);
   });

@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Publisher } from '@fanoutio/grip';
+import { ServeGrip } from '@fanoutio/serve-grip/node';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { ErrorBody } from '../shared/board.ts';
+import { AdminAuth } from './auth.ts';
+import type { Config } from './config.ts';
+import type { NewId } from './domain/board.ts';
+import { AppError } from './errors.ts';
+import { gripPublish } from './grip.ts';
+import { cors, securityHeaders } from './headers.ts';
+import { LiveBoards } from './live.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { boardRoutes } from './routes.ts';
+import type { Store } from './store/store.ts';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  /** Publishes to the GRIP proxy and verifies its `Grip-Sig` (configured with the verify key). */
+  publisher: Publisher;
+  adminToken: string;
+  newId: NewId;
+  clock?: { now(): number };
+  log?: (message: string) => void;
+}
+
+/** Builds the origin: the board API, the GRIP stream, and the built web app. */
+export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
+  const { config, store, publisher } = deps;
+  const now = deps.clock?.now.bind(deps.clock) ?? Date.now;
+  const log = deps.log ?? ((message: string) => console.error(message));
+  const live = new LiveBoards({
+    data: () => store.data,
+    commit: () => store.commit(),
+    publish: gripPublish(publisher),
+    publishIntervalMs: config.publishIntervalMs,
+    historySize: config.historySize,
+    now,
+    onError: (error) => log(`publish failed: ${(error as Error).message}`),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+  app.use(securityHeaders(config.frameAncestors));
+  app.use(cors(config.corsOrigins));
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ ok: true });
+  });
+  app.use(new ServeGrip({ grip: publisher }));
+  app.use(requireJsonWhenBody);
+  app.use(express.json({ limit: '4kb', strict: true, type: 'application/json' }));
+  app.use(
+    boardRoutes({
+      config,
+      store,
+      live,
+      publisher,
+      auth: new AdminAuth(deps.adminToken),
+      limiter: new RateLimiter(config.scoreRatePerSecond, config.scoreBurst, now),
+      newId: deps.newId,
+      now: () => new Date(now()),
+    }),
+  );
+  serveWeb(app, config.webDist);
+  app.use((req, _res, next) => {
+    next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(log));
+  return { app, live };
+}
+
+/** A body is JSON or nothing: anything else is refused before it is read. */
+const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
+  const hasBody =
+    req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) {
+    next(
+      new AppError(
+        415,
+        'unsupported_media_type',
+        'send the body as Content-Type: application/json',
+      ),
+    );
+    return;
+  }
+  next();
+};
+
+function serveWeb(app: Express, webDist: string): void {
+  const root = resolve(webDist);
+  const index = join(root, 'index.html');
+  app.use(
+    '/assets',
+    express.static(join(root, 'assets'), {
+      immutable: true,
+      maxAge: '365d',
+      index: false,
+      fallthrough: true,
+    }),
+  );
+  app.use(express.static(root, { index: false, maxAge: '5m' }));
+  // The SPA's own pages (`/`, `/b/<id>`) are index.html; the API keeps its JSON 404s.
+  app.get(/^\/(?!boards\/|assets\/)(?:b\/[^/]+\/?)?$/, (_req, res, next) => {
+    if (!existsSync(index)) {
+      next(new AppError(404, 'web_not_built', 'the web app is not built: run `npm run build:web`'));
+      return;
+    }
+    res.set('Cache-Control', 'no-cache').sendFile(index);
+  });
+}
+
+function errorHandler(log: (message: string) => void): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) log(`error: ${(error as Error)?.stack ?? String(error)}`);
+    const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(appError.status).set(appError.headers).set('Cache-Control', 'no-store').json(body);
+  };
+}
+
+/** Maps what Express and its body parser throw onto the one error type. */
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const type = (error as { type?: unknown })?.type;
+  switch (type) {
+    case 'entity.too.large':
+      return new AppError(413, 'body_too_large', 'the body is larger than 4 KB');
+    case 'entity.parse.failed':
+      return new AppError(400, 'invalid_json', 'the body is not valid JSON');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new AppError(415, 'unsupported_media_type', 'send the body as UTF-8 JSON');
+    case 'request.aborted':
+      return new AppError(400, 'request_aborted', 'the request was aborted');
+  }
+  return new AppError(500, 'internal', 'something went wrong on the server');
+}

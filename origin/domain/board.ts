@@ -1,0 +1,253 @@
+import type {
+  BoardSummary,
+  BoardView,
+  Order,
+  PlayerState,
+  RankedPlayer,
+} from '../../shared/board.ts';
+import { rankOf, rankPlayers, windowAround } from '../../shared/ranking.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+
+/** A board as stored. Players are keyed by id so a `+1` finds its player without a scan. */
+export interface BoardRecord {
+  id: string;
+  name: string;
+  order: Order;
+  /** Grows by one with every change to the board; the SSE event id. */
+  version: number;
+  createdAt: string;
+  players: Record<string, PlayerState>;
+}
+
+export interface Database {
+  boards: Record<string, BoardRecord>;
+}
+
+/** What one mutation did to one board: the live publisher and the resume history feed on it. */
+export interface BoardChange {
+  boardId: string;
+  version: number;
+  changed: string[];
+  removed: string[];
+  deleted: boolean;
+}
+
+export interface Limits {
+  maxBoards: number;
+  maxPlayersPerBoard: number;
+}
+
+/** Scores stay far inside the safe-integer range so no sum can lose precision. */
+export const MAX_SCORE = 1_000_000_000_000;
+
+export type NewId = () => string;
+
+export function emptyDatabase(): Database {
+  return { boards: {} };
+}
+
+/** The board a fresh install starts with, like the original demo: one board, five players. */
+export function seedDatabase(newId: NewId, now: Date): Database {
+  const db = emptyDatabase();
+  const board = createBoard(
+    db,
+    { name: 'Demo board', order: 'desc' },
+    unlimited,
+    () => 'demo',
+    now,
+  );
+  for (const name of ['Ada', 'Grace', 'Linus', 'Margaret', 'Ken']) {
+    addPlayer(db, board.id, name, unlimited, newId);
+  }
+  return db;
+}
+
+const unlimited: Limits = {
+  maxBoards: Number.MAX_SAFE_INTEGER,
+  maxPlayersPerBoard: Number.MAX_SAFE_INTEGER,
+};
+
+export function getBoard(db: Database, boardId: string): BoardRecord {
+  const board = Object.hasOwn(db.boards, boardId) ? db.boards[boardId] : undefined;
+  if (board === undefined) throw notFound('board');
+  return board;
+}
+
+function getPlayer(board: BoardRecord, playerId: string): PlayerState {
+  const player = Object.hasOwn(board.players, playerId) ? board.players[playerId] : undefined;
+  if (player === undefined) throw notFound('player');
+  return player;
+}
+
+export function listBoards(db: Database): BoardSummary[] {
+  return Object.values(db.boards).map((b) => ({
+    id: b.id,
+    name: b.name,
+    order: b.order,
+    playerCount: Object.keys(b.players).length,
+  }));
+}
+
+export function createBoard(
+  db: Database,
+  input: { name: string; order: Order },
+  limits: Limits,
+  newId: NewId,
+  now: Date,
+): BoardRecord {
+  if (Object.keys(db.boards).length >= limits.maxBoards) {
+    throw conflict('limit_reached', `at most ${limits.maxBoards} boards; delete one first`);
+  }
+  const id = freshId(newId, (candidate) => Object.hasOwn(db.boards, candidate));
+  const board: BoardRecord = {
+    id,
+    name: input.name,
+    order: input.order,
+    version: 0,
+    createdAt: now.toISOString(),
+    players: {},
+  };
+  db.boards[id] = board;
+  return board;
+}
+
+export function deleteBoard(db: Database, boardId: string): BoardChange {
+  const board = getBoard(db, boardId);
+  delete db.boards[boardId];
+  return { boardId, version: board.version + 1, changed: [], removed: [], deleted: true };
+}
+
+export function addPlayer(
+  db: Database,
+  boardId: string,
+  name: string,
+  limits: Limits,
+  newId: NewId,
+): { player: RankedPlayer; change: BoardChange } {
+  const board = getBoard(db, boardId);
+  const players = Object.values(board.players);
+  if (players.length >= limits.maxPlayersPerBoard) {
+    throw conflict('limit_reached', `at most ${limits.maxPlayersPerBoard} players per board`);
+  }
+  assertNameFree(players, name, undefined);
+  const version = board.version + 1;
+  const id = freshId(newId, (candidate) => Object.hasOwn(board.players, candidate));
+  const player: PlayerState = { id, name, score: 0, scoredAt: version };
+  board.players[id] = player;
+  board.version = version;
+  return { player: ranked(board, player), change: changeOf(board, [id], []) };
+}
+
+export function updatePlayer(
+  db: Database,
+  boardId: string,
+  playerId: string,
+  patch: { name?: string | undefined; score?: number | undefined },
+): { player: RankedPlayer; change: BoardChange } {
+  const board = getBoard(db, boardId);
+  const player = getPlayer(board, playerId);
+  if (patch.name !== undefined && patch.name !== player.name) {
+    assertNameFree(Object.values(board.players), patch.name, playerId);
+  }
+  const version = board.version + 1;
+  const next: PlayerState = { ...player, name: patch.name ?? player.name };
+  if (patch.score !== undefined && patch.score !== player.score) {
+    next.score = patch.score;
+    next.scoredAt = version;
+  }
+  board.players[playerId] = next;
+  board.version = version;
+  return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
+}
+
+export function removePlayer(db: Database, boardId: string, playerId: string): BoardChange {
+  const board = getBoard(db, boardId);
+  getPlayer(board, playerId);
+  delete board.players[playerId];
+  board.version += 1;
+  return changeOf(board, [], [playerId]);
+}
+
+export function addScore(
+  db: Database,
+  boardId: string,
+  playerId: string,
+  amount: number,
+): { player: RankedPlayer; change: BoardChange } {
+  const board = getBoard(db, boardId);
+  const player = getPlayer(board, playerId);
+  const score = player.score + amount;
+  if (Math.abs(score) > MAX_SCORE) {
+    throw conflict('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
+  }
+  board.version += 1;
+  const next: PlayerState = { ...player, score, scoredAt: board.version };
+  board.players[playerId] = next;
+  return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
+}
+
+export function resetBoard(db: Database, boardId: string): BoardChange {
+  const board = getBoard(db, boardId);
+  board.version += 1;
+  const changed: string[] = [];
+  for (const player of Object.values(board.players)) {
+    if (player.score !== 0) {
+      board.players[player.id] = { ...player, score: 0, scoredAt: board.version };
+      changed.push(player.id);
+    }
+  }
+  return changeOf(board, changed, []);
+}
+
+export interface ViewOptions {
+  limit?: number | undefined;
+  around?: string | undefined;
+}
+
+/** The board in rank order, whole or as a window (`limit` from the top, or `around` a player). */
+export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardView {
+  const all = rankPlayers(Object.values(board.players), board.order);
+  let players = all;
+  if (options.around !== undefined) {
+    const window = windowAround(all, options.around, options.limit ?? 10);
+    if (window === undefined) throw notFound('player');
+    players = window;
+  } else if (options.limit !== undefined) {
+    players = all.slice(0, options.limit);
+  }
+  return {
+    id: board.id,
+    name: board.name,
+    order: board.order,
+    version: board.version,
+    playerCount: all.length,
+    players,
+  };
+}
+
+export function playerView(board: BoardRecord, playerId: string): RankedPlayer {
+  return ranked(board, getPlayer(board, playerId));
+}
+
+function ranked(board: BoardRecord, player: PlayerState): RankedPlayer {
+  return { ...player, rank: rankOf(player, Object.values(board.players), board.order) };
+}
+
+function changeOf(board: BoardRecord, changed: string[], removed: string[]): BoardChange {
+  return { boardId: board.id, version: board.version, changed, removed, deleted: false };
+}
+
+function assertNameFree(players: PlayerState[], name: string, self: string | undefined): void {
+  const wanted = name.toLocaleLowerCase();
+  if (players.some((p) => p.id !== self && p.name.toLocaleLowerCase() === wanted)) {
+    throw conflict('name_taken', `a player named "${name}" is already on this board`);
+  }
+}
+
+function freshId(newId: NewId, taken: (id: string) => boolean): string {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const id = newId();
+    if (!taken(id)) return id;
+  }
+  throw new AppError(500, 'id_exhausted', 'could not find a free id; try again');
+}

@@ -1,0 +1,42 @@
+import { Channel, type Publisher } from '@fanoutio/grip';
+import type { IResponseGrip } from '@fanoutio/serve-grip';
+import type { Request } from 'express';
+import type { PublishFn } from './live.ts';
+
+/**
+ * Whether a request really came through our GRIP proxy: its `Grip-Sig` verifies against the
+ * configured key and issuer. serve-grip 2.0.0 cannot be trusted for this: it checks signatures
+ * with `Array.some` over an async function, so every non-empty `Grip-Sig` passes (the Promise is
+ * truthy). We await the publisher's own check instead.
+ */
+export async function isFromGripProxy(publisher: Publisher, req: Request): Promise<boolean> {
+  const header = req.get('grip-sig');
+  if (header === undefined || header === '') return false;
+  const result = await publisher.validateGripSig(header);
+  return result.isProxied && result.isSigned;
+}
+
+export interface HoldOptions {
+  channel: string;
+  /** The id of the last message on the channel that the response body already accounts for. */
+  prevId: string;
+  keepAliveSeconds: number;
+  /** Where the proxy asks for what a stream missed (GRIP reliable streaming). */
+  nextLink?: string | undefined;
+}
+
+/** Turns the response into a held GRIP stream on one channel. */
+export function holdStream(grip: IResponseGrip, options: HoldOptions): void {
+  const instruct = grip.startInstruct();
+  instruct.addChannel(new Channel(options.channel, options.prevId));
+  instruct.setHoldStream();
+  // An SSE comment: ignored by EventSource, but keeps idle connections alive through proxies.
+  instruct.setKeepAlive(':\n\n', options.keepAliveSeconds);
+  if (options.nextLink !== undefined) instruct.setNextLink(options.nextLink);
+}
+
+/** Publishes SSE text through a GRIP publisher (Pushpin locally, Fanout in production). */
+export function gripPublish(publisher: Publisher): PublishFn {
+  return (channel, content, id, prevId) =>
+    publisher.publishHttpStream(channel, content, id, prevId);
+}

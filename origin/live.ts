@@ -1,0 +1,177 @@
+import type { BoardEvent, UpdateEvent } from '../shared/events.ts';
+import { boardChannel, encodeSse } from '../shared/events.ts';
+import type { BoardChange, BoardRecord, Database } from './domain/board.ts';
+import { boardView } from './domain/board.ts';
+
+/** Sends one SSE-framed event to a channel with GRIP `id`/`prev-id` (a `Publisher` in production). */
+export type PublishFn = (
+  channel: string,
+  content: string,
+  id: string,
+  prevId: string,
+) => Promise<void>;
+
+export interface LiveOptions {
+  /** The current database (read when an event is built, so events carry current state). */
+  data: () => Database;
+  /** Resolves once everything changed so far is durable: nothing is published before that. */
+  commit: () => Promise<void>;
+  publish: PublishFn;
+  publishIntervalMs: number;
+  historySize: number;
+  now?: () => number;
+  schedule?: (run: () => void, ms: number) => void;
+  onError?: (error: unknown) => void;
+}
+
+interface Entry {
+  version: number;
+  changed: readonly string[];
+  removed: readonly string[];
+}
+
+interface BoardLive {
+  /** History covers every version in (floor, newest entry]. */
+  floor: number;
+  entries: Entry[];
+  published: number;
+  lastPublishAt: number;
+  timer: boolean;
+  chain: Promise<void>;
+}
+
+/**
+ * The live side of the boards: remembers recent changes per board (to resume streams that missed
+ * some) and publishes them, coalesced: at most one update per board per interval, an idle board
+ * at once. Every update carries absolute player states and the version range it covers, so one
+ * event can stand for any number of changes.
+ */
+export class LiveBoards {
+  private readonly boards = new Map<string, BoardLive>();
+  private readonly now: () => number;
+  private readonly schedule: (run: () => void, ms: number) => void;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(private readonly options: LiveOptions) {
+    this.now = options.now ?? Date.now;
+    this.schedule = options.schedule ?? ((run, ms) => void setTimeout(run, ms));
+    this.onError = options.onError ?? ((error) => console.error('publish failed:', error));
+  }
+
+  /** The version last published on a board's channel: what a new stream subscribes after. */
+  publishedVersion(board: BoardRecord): number {
+    return this.live(board).published;
+  }
+
+  /** Notes a change; schedules its publication. Call right after the mutation. */
+  record(change: BoardChange): void {
+    const data = this.options.data();
+    if (change.deleted) {
+      const live = this.boards.get(change.boardId);
+      const since = live?.published ?? change.version - 1;
+      this.boards.delete(change.boardId);
+      this.send(live, change.boardId, { type: 'deleted', version: change.version }, since);
+      return;
+    }
+    const board = data.boards[change.boardId];
+    if (board === undefined) return;
+    const live = this.live(board, change.version - 1);
+    live.entries.push({
+      version: change.version,
+      changed: change.changed,
+      removed: change.removed,
+    });
+    if (live.entries.length > this.options.historySize) {
+      const dropped = live.entries.splice(0, live.entries.length - this.options.historySize);
+      live.floor = dropped[dropped.length - 1]?.version ?? live.floor;
+    }
+    if (live.timer) return;
+    const wait = live.lastPublishAt + this.options.publishIntervalMs - this.now();
+    if (wait <= 0) {
+      this.flush(board.id);
+    } else {
+      live.timer = true;
+      this.schedule(() => {
+        live.timer = false;
+        this.flush(board.id);
+      }, wait);
+    }
+  }
+
+  /**
+   * What a client at version `after` needs to reach the board's current version: nothing when it
+   * is current, an update when history reaches back that far, a snapshot otherwise.
+   */
+  catchUp(board: BoardRecord, after: number | undefined): BoardEvent | undefined {
+    if (after === board.version) return undefined;
+    const update = after === undefined ? undefined : this.updateSince(board, after);
+    return update ?? { type: 'snapshot', board: boardView(board) };
+  }
+
+  private updateSince(board: BoardRecord, since: number): UpdateEvent | undefined {
+    const live = this.live(board);
+    if (since < live.floor || since > board.version) return undefined;
+    const changed = new Set<string>();
+    const removed = new Set<string>();
+    for (const entry of live.entries) {
+      if (entry.version <= since) continue;
+      for (const id of entry.changed) changed.add(id);
+      for (const id of entry.removed) removed.add(id);
+    }
+    const players = [];
+    for (const id of changed) {
+      const player = board.players[id];
+      if (player !== undefined) players.push(player);
+      else removed.add(id);
+    }
+    return { type: 'update', version: board.version, since, players, removed: [...removed] };
+  }
+
+  private flush(boardId: string): void {
+    const board = this.options.data().boards[boardId];
+    const live = this.boards.get(boardId);
+    if (board === undefined || live === undefined || live.published >= board.version) return;
+    const since = live.published;
+    const event = this.updateSince(board, since) ?? {
+      type: 'snapshot' as const,
+      board: boardView(board),
+    };
+    live.published = board.version;
+    live.lastPublishAt = this.now();
+    this.send(live, boardId, event, since);
+  }
+
+  private send(
+    live: BoardLive | undefined,
+    boardId: string,
+    event: BoardEvent,
+    since: number,
+  ): void {
+    const version = event.type === 'snapshot' ? event.board.version : event.version;
+    const content = encodeSse(event);
+    const previous = live?.chain ?? Promise.resolve();
+    const sent = previous
+      .then(() => this.options.commit())
+      .then(() =>
+        this.options.publish(boardChannel(boardId), content, String(version), String(since)),
+      )
+      .catch(this.onError);
+    if (live !== undefined) live.chain = sent;
+  }
+
+  private live(board: BoardRecord, floor = board.version): BoardLive {
+    let live = this.boards.get(board.id);
+    if (live === undefined) {
+      live = {
+        floor,
+        entries: [],
+        published: floor,
+        lastPublishAt: Number.NEGATIVE_INFINITY,
+        timer: false,
+        chain: Promise.resolve(),
+      };
+      this.boards.set(board.id, live);
+    }
+    return live;
+  }
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { Publisher } from '@fanoutio/grip';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { seedDatabase } from './domain/board.ts';
+import { ensureSecret } from './secrets.ts';
+import { DataFileError } from './store/json-file.ts';
+import { fileStore } from './store/store.ts';
+
+// The only file that reads the environment, touches ports, and decides where secrets live.
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const dataDir = dirname(config.dataFile);
+
+  let adminToken = config.adminToken;
+  if (adminToken === undefined) {
+    const secret = await ensureSecret(join(dataDir, 'admin-token'));
+    adminToken = secret.value;
+    if (secret.created)
+      console.log(`admin token (created, kept in ${join(dataDir, 'admin-token')}): ${adminToken}`);
+  }
+  const verifyKey = config.gripVerifyKey ?? (await ensureSecret(join(dataDir, 'grip-key'))).value;
+
+  const publisher = new Publisher({
+    control_uri: config.gripUrl,
+    ...(config.gripKey === undefined ? {} : { key: config.gripKey }),
+    verify_key: verifyKey,
+    verify_iss: config.gripVerifyIss,
+  });
+  // 72 random bits: unguessable, URL-safe, 12 characters.
+  const newId = () => randomBytes(9).toString('base64url');
+  const store = await fileStore(config.dataFile, () => seedDatabase(newId, new Date()));
+  const { app } = createApp({ config, store, publisher, adminToken, newId });
+
+  const server = app.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    console.log(`origin listening on http://${config.host}:${port}`);
+  });
+  server.on('error', (error) => {
+    console.error(`origin could not listen on ${config.host}:${config.port}: ${error.message}`);
+    process.exit(1);
+  });
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void store.commit().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataFileError) {
+    console.error(`origin: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});
