@@ -1,0 +1,173 @@
+import { ID_PATTERN } from '../../shared/board.ts';
+import { type CachePolicy, cachePolicy } from './cache-policy.ts';
+import { DEMO_MANIFEST } from './demo-manifest.ts';
+import { EdgeError, errorResponse } from './edge-error.ts';
+import { forwardedRequest } from './forwarding.ts';
+
+/** The backend name used for both Fanout handoffs and direct fetches (`fastly.toml`). */
+export const ORIGIN_BACKEND = 'origin';
+
+/** Methods the API uses; anything else stops at the edge. */
+export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Longer request targets (path and query) are refused; no route of ours comes close. */
+export const MAX_TARGET_LENGTH = 4096;
+
+export const MANIFEST_PATH = '/.well-known/fastly/demo-manifest';
+export const HEALTH_PATH = '/edge/health';
+
+/** What the Compute runtime gives the router for one request. */
+export interface Edge {
+  /** Passes the request through Fanout to `backend` (`createFanoutHandoff`). */
+  handoff(request: Request, backend: string): Response;
+  /** Sends the request to the origin backend, cached as `cache` says. */
+  fetchOrigin(request: Request, cache: CachePolicy): Promise<Response>;
+  /** The downstream client's IP address (`event.client.address`); empty when unknown. */
+  clientAddress: string;
+  /** Named in `/edge/health`: Fastly's service version, or `local` under Viceroy. */
+  serviceVersion: string;
+}
+
+/** What the edge does with a request, as data. */
+export type Decision =
+  | { action: 'handoff'; backend: string; boardId: string }
+  | { action: 'origin'; cache: CachePolicy }
+  | { action: 'manifest' }
+  | { action: 'health' }
+  | { action: 'refuse'; error: EdgeError };
+
+const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
+const BOARD_STREAM_PATH = /^\/boards\/([^/]+)\/$/;
+
+/** Decides, without side effects, how to answer `request`. */
+export function decide(request: Request): Decision {
+  // Method names are case-sensitive (RFC 9110): `patch` is not PATCH.
+  const method = request.method;
+  if (!(ALLOWED_METHODS as readonly string[]).includes(method)) {
+    return refuse(
+      405,
+      'method_not_allowed',
+      `${method} is not allowed here; use one of ${ALLOW_HEADER}.`,
+      { Allow: ALLOW_HEADER },
+    );
+  }
+  const url = new URL(request.url);
+  if (url.pathname.length + url.search.length > MAX_TARGET_LENGTH) {
+    return refuse(
+      414,
+      'uri_too_long',
+      `Request targets are limited to ${MAX_TARGET_LENGTH} characters.`,
+    );
+  }
+
+  if (url.pathname === MANIFEST_PATH || url.pathname === HEALTH_PATH) {
+    if (method !== 'GET' && method !== 'HEAD') {
+      return refuse(405, 'method_not_allowed', `${url.pathname} answers GET and HEAD only.`, {
+        Allow: 'GET, HEAD',
+      });
+    }
+    return { action: url.pathname === MANIFEST_PATH ? 'manifest' : 'health' };
+  }
+
+  if (method === 'GET' && acceptsEventStream(request.headers.get('accept'))) {
+    const boardId = BOARD_STREAM_PATH.exec(url.pathname)?.[1];
+    if (boardId === undefined || !ID_PATTERN.test(boardId)) {
+      return refuse(
+        404,
+        'not_found',
+        'Live streams are served at /boards/<boardId>/ (ids: 1-32 of A-Z a-z 0-9 _ -).',
+      );
+    }
+    return { action: 'handoff', backend: ORIGIN_BACKEND, boardId };
+  }
+
+  return { action: 'origin', cache: cachePolicy(request, url.pathname) };
+}
+
+/**
+ * The edge: answers its own routes, hands board streams to Fanout, sends the rest to the origin.
+ * It never throws; every failure is a JSON error response.
+ */
+export async function route(request: Request, edge: Edge): Promise<Response> {
+  try {
+    const decision = decide(request);
+    switch (decision.action) {
+      case 'refuse':
+        return errorResponse(decision.error, request.method);
+      case 'manifest':
+        return ownResponse(
+          request,
+          DEMO_MANIFEST,
+          'text/markdown; charset=utf-8',
+          'public, max-age=300',
+        );
+      case 'health':
+        return ownResponse(
+          request,
+          JSON.stringify({ ok: true, service: 'edge', version: edge.serviceVersion }),
+          'application/json; charset=utf-8',
+          'no-store',
+        );
+      case 'handoff':
+        return edge.handoff(forwardedRequest(request, edge.clientAddress), decision.backend);
+      case 'origin':
+        return await fetchOrigin(
+          edge,
+          forwardedRequest(request, edge.clientAddress),
+          decision.cache,
+        );
+    }
+  } catch (error) {
+    return errorResponse(error, request.method);
+  }
+}
+
+/**
+ * Whether an `Accept` header asks for `text/event-stream` (any case, parameters allowed, q > 0).
+ * Wildcards do not count: EventSource always names the type, and `*\/*` is what plain fetches send.
+ */
+export function acceptsEventStream(accept: string | null): boolean {
+  if (accept === null) return false;
+  return accept.split(',').some((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'text/event-stream') return false;
+    const q = params.find((param) => param.startsWith('q='));
+    if (q === undefined) return true;
+    const weight = Number(q.slice(2));
+    return Number.isNaN(weight) || weight > 0;
+  });
+}
+
+async function fetchOrigin(edge: Edge, request: Request, cache: CachePolicy): Promise<Response> {
+  try {
+    return await edge.fetchOrigin(request, cache);
+  } catch (error) {
+    console.error('edge: origin fetch failed', error);
+    throw new EdgeError(
+      502,
+      'origin_unreachable',
+      'The origin could not be reached; try again shortly.',
+    );
+  }
+}
+
+function ownResponse(
+  request: Request,
+  body: string,
+  contentType: string,
+  cacheControl: string,
+): Response {
+  return new Response(request.method === 'HEAD' ? null : body, {
+    status: 200,
+    headers: { 'Content-Type': contentType, 'Cache-Control': cacheControl },
+  });
+}
+
+function refuse(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): Decision {
+  return { action: 'refuse', error: new EdgeError(status, code, message, headers) };
+}
