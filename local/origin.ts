@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import { type Service, spawnService, waitForHttp } from './processes.ts';
+
+/** The repository root: the origin runs from here so `--import tsx` and relative paths resolve. */
+export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export interface OriginOptions {
+  port: number;
+  host?: string;
+  dataFile: string;
+  /** Pushpin's publish endpoint, e.g. http://127.0.0.1:5561/. */
+  gripUrl: string;
+  /** The secret Pushpin signs `Grip-Sig` with. */
+  gripVerifyKey: string;
+  adminToken: string;
+  /** More environment for the origin; wins over everything else. */
+  env?: NodeJS.ProcessEnv;
+  onLine?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `node --import tsx origin/main.ts` (one process, so `kill9()` is a real crash) and
+ * resolves once `/healthz` answers.
+ */
+export async function startOrigin(options: OriginOptions): Promise<Service> {
+  const host = options.host ?? '127.0.0.1';
+  const url = `http://${host}:${options.port}/`;
+  const service = spawnService({
+    name: 'origin',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'origin/main.ts'],
+    cwd: ROOT_DIR,
+    url,
+    env: {
+      ...process.env,
+      PORT: String(options.port),
+      HOST: host,
+      DATA_FILE: options.dataFile,
+      GRIP_URL: options.gripUrl,
+      GRIP_VERIFY_KEY: options.gripVerifyKey,
+      GRIP_VERIFY_ISS: 'pushpin',
+      ADMIN_TOKEN: options.adminToken,
+      ...options.env,
+    },
+    onLine: options.onLine,
+  });
+  try {
+    await waitForHttp(new URL('healthz', url).href, {
+      service,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+  return service;
+}

@@ -1,0 +1,311 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { constants } from 'node:os';
+
+/** The one error the local runner throws: what went wrong, and what to do about it. */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+}
+
+/** How a service's process ended. */
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A long-running child process that answers HTTP. */
+export interface Service {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  /** Settles when the process has exited, however it ended. */
+  readonly exited: Promise<ServiceExit>;
+  /** How the process ended, or undefined while it runs. */
+  exit(): ServiceExit | undefined;
+  /** The most recent lines the process wrote (stdout and stderr), oldest first. */
+  logs(): string[];
+  /** SIGTERM, then SIGKILL once `graceMs` have passed; settles when everything it started is gone. */
+  stop(graceMs?: number): Promise<ServiceExit>;
+  /** SIGKILL, no grace: what a crash looks like. Settles when the process is gone. */
+  kill9(): Promise<ServiceExit>;
+}
+
+/** What to run and how to recognize it. */
+export interface ServiceOptions {
+  name: string;
+  command: string;
+  args: readonly string[];
+  /** Where the service answers once it is up; used in messages and by `waitForHttp` callers. */
+  url: string;
+  cwd?: string;
+  /** The whole environment of the child (defaults to this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Called with every line the process writes; `npm start` prints them, tests keep them quiet. */
+  onLine?: (line: string) => void;
+  /** How many recent lines `logs()` keeps. */
+  keepLines?: number;
+}
+
+const DEFAULT_GRACE_MS = 5_000;
+
+const running = new Set<Service>();
+let hooksInstalled = false;
+let shuttingDown = false;
+
+/**
+ * Starts a child process as a service. The child leads its own process group, so `stop()` and
+ * `kill9()` also reach whatever it starts itself (Pushpin starts four programs), and Ctrl-C in a
+ * terminal reaches only this process, which then stops its services in order.
+ */
+export function spawnService(options: ServiceOptions): Service {
+  installHooks();
+  const keepLines = options.keepLines ?? 200;
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const lines: string[] = [];
+  const record = (line: string) => {
+    lines.push(line);
+    if (lines.length > keepLines) lines.shift();
+    options.onLine?.(line);
+  };
+  let exitStatus: ServiceExit | undefined;
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exited = new Promise<ServiceExit>((resolve) => {
+    const finish = (status: ServiceExit) => {
+      if (exitStatus !== undefined) return;
+      exitStatus = status;
+      running.delete(service);
+      // Give the pipes a moment to deliver the last lines (often the reason it died), but do not
+      // wait for them: a grandchild that survived its parent can hold them open.
+      void Promise.race([closed, sleep(500)]).then(() => resolve(status));
+    };
+    child.once('exit', (code, signal) => finish({ code, signal }));
+    child.once('error', (error) => {
+      record(`${options.name}: ${error.message}`);
+      if (child.pid === undefined) finish({ code: null, signal: null });
+    });
+  });
+  readLines(child.stdout, record);
+  readLines(child.stderr, record);
+
+  const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
+    if (child.pid === undefined) return false;
+    try {
+      process.kill(-child.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  // The leader can exit before the rest of its group (a runner killed before its children):
+  // wait for the whole group, and kill what is left once the grace time is over.
+  const groupGone = async (deadline: number) => {
+    await exited;
+    while (child.pid !== undefined && groupAlive(child.pid)) {
+      if (Date.now() >= deadline) {
+        signalGroup('SIGKILL');
+        await sleep(20);
+        break;
+      }
+      await sleep(20);
+    }
+  };
+
+  let stopping: Promise<ServiceExit> | undefined;
+  const service: Service = {
+    name: options.name,
+    url: options.url,
+    pid: child.pid ?? -1,
+    exited,
+    exit: () => exitStatus,
+    logs: () => [...lines],
+    stop(graceMs = DEFAULT_GRACE_MS) {
+      stopping ??= (async () => {
+        const deadline = Date.now() + graceMs;
+        signalGroup('SIGTERM');
+        const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+        try {
+          await groupGone(deadline);
+        } finally {
+          clearTimeout(timer);
+        }
+        return exited;
+      })();
+      return stopping;
+    },
+    async kill9() {
+      signalGroup('SIGKILL');
+      await groupGone(Date.now());
+      return exited;
+    },
+  };
+  if (child.pid !== undefined) running.add(service);
+  return service;
+}
+
+/** Stops every service still running, all at once. */
+export async function stopAllServices(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+  await Promise.allSettled([...running].map((service) => service.stop(graceMs)));
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago: bind port 0 and let the kernel choose. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolve(address.port);
+        else reject(new ServiceError('freePort: the kernel gave no port'));
+      });
+    });
+  });
+}
+
+/** Whether something already listens on `host:port` (it cannot be bound). */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(true));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+}
+
+export interface WaitForHttpOptions {
+  timeoutMs?: number;
+  /** The service expected to answer: if it exits first, waiting stops and its logs explain why. */
+  service?: Service;
+}
+
+/** Polls `url` until it gives any HTTP answer (any status counts: the server is up). */
+export async function waitForHttp(url: string, options: WaitForHttpOptions = {}): Promise<void> {
+  const { timeoutMs = 30_000, service } = options;
+  const deadline = Date.now() + timeoutMs;
+  const died = service?.exited.then(() => 'exited' as const);
+  while (Date.now() < deadline) {
+    if (service?.exit() !== undefined) break;
+    const answered = await Promise.race([
+      probe(url, Math.min(2_000, Math.max(1, deadline - Date.now()))),
+      ...(died ? [died] : []),
+    ]);
+    if (answered === true) return;
+    if (answered === 'exited') break;
+    await Promise.race([sleep(100), ...(died ? [died] : [])]);
+  }
+  const exit = service?.exit();
+  const what = service ? `${service.name} (pid ${service.pid})` : url;
+  const why =
+    exit !== undefined
+      ? `${what} exited (${describeExit(exit)}) before ${url} answered`
+      : `${url} did not answer within ${timeoutMs} ms`;
+  throw new ServiceError(service ? `${why}.\n${formatLogs(service)}` : `${why}.`);
+}
+
+/** A service's last log lines, ready to append to an error message. */
+export function formatLogs(service: Service, count = 30): string {
+  const lines = service.logs().slice(-count);
+  if (lines.length === 0) return `${service.name} wrote nothing.`;
+  return `Last lines from ${service.name}:\n${lines.map((line) => `  | ${line}`).join('\n')}`;
+}
+
+function describeExit(exit: ServiceExit): string {
+  if (exit.signal !== null) return `signal ${exit.signal}`;
+  if (exit.code !== null) return `code ${exit.code}`;
+  return 'could not start';
+}
+
+async function probe(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetch(url, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split(/\r?\n/);
+    partial = parts.pop() ?? '';
+    for (const line of parts) onLine(line);
+  });
+  stream.on('end', () => {
+    if (partial !== '') onLine(partial);
+    partial = '';
+  });
+}
+
+// Members of the group that are still running. Orphans are re-parented to PID 1, and not every
+// PID 1 (containers, VM init shims) reaps them: a zombie answers kill(0) but is gone for good, so
+// on Linux read the process table instead.
+function groupAlive(pgid: number): boolean {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Children must not outlive this process: on Ctrl-C or SIGTERM stop them gracefully and exit
+// with the signal's conventional status; on any other exit (which cannot wait) kill them.
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const status = 128 + (constants.signals[signal] ?? 1);
+    if (shuttingDown) {
+      killAllNow();
+      process.exit(status);
+    }
+    shuttingDown = true;
+    void stopAllServices().finally(() => process.exit(status));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAllNow);
+}
+
+function killAllNow(): void {
+  for (const service of running) {
+    try {
+      process.kill(-service.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { type PushpinOptions, parsePushpinVersion, pushpinConfig } from './pushpin.ts';
+
+const options: PushpinOptions = {
+  dir: '/tmp/stack-1/pushpin',
+  httpPort: 17999,
+  publishPort: 15561,
+  originPort: 13000,
+  sigKey: 'local-secret_KEY-1',
+};
+const v136 = { major: 1, minor: 36, patch: 0 };
+const v141 = { major: 1, minor: 41, patch: 0 };
+
+/** The config as a map of "section/key" to value, the way Pushpin reads it. */
+function settings(config: string): Map<string, string> {
+  const map = new Map<string, string>();
+  let section = '';
+  for (const line of config.split('\n')) {
+    const header = /^\[(\w+)\]$/.exec(line);
+    if (header?.[1] !== undefined) section = header[1];
+    else if (line !== '' && !line.startsWith('#')) {
+      const at = line.indexOf('=');
+      const key = `${section}/${line.slice(0, at)}`;
+      expect(map.has(key), `${key} is set twice`).toBe(false);
+      map.set(key, line.slice(at + 1));
+    }
+  }
+  return map;
+}
+
+describe('parsePushpinVersion', () => {
+  it('reads the version Pushpin prints', () => {
+    expect(parsePushpinVersion('pushpin 1.36.0\n')).toEqual(v136);
+    expect(parsePushpinVersion('pushpin 1.41.2')).toEqual({ major: 1, minor: 41, patch: 2 });
+  });
+
+  it('refuses output without a version', () => {
+    expect(() => parsePushpinVersion('command not found')).toThrow(/Pushpin version/);
+  });
+});
+
+describe('pushpinConfig for Pushpin 1.36 (Debian)', () => {
+  const { config, routes } = pushpinConfig(options, v136);
+  const conf = settings(config);
+
+  it('runs its own zurl beside condure, with Debian internal.conf', () => {
+    expect(conf.get('global/include')).toBe('/usr/lib/pushpin/internal.conf');
+    expect(conf.get('runner/services')).toBe('condure,zurl,pushpin-proxy,pushpin-handler');
+  });
+
+  it('points the proxy at its own zurl, first thing in [proxy]', () => {
+    const proxy = config.slice(config.indexOf('[proxy]')).split('\n');
+    expect(proxy.slice(1, 4)).toEqual([
+      'zurl_out_specs=ipc://{rundir}/{ipc_prefix}zurl-in',
+      'zurl_out_stream_specs=ipc://{rundir}/{ipc_prefix}zurl-in-stream',
+      'zurl_in_specs=ipc://{rundir}/{ipc_prefix}zurl-out',
+    ]);
+  });
+
+  it('keeps every file inside dir', () => {
+    expect(conf.get('global/rundir')).toBe('/tmp/stack-1/pushpin/run');
+    expect(conf.get('runner/logdir')).toBe('/tmp/stack-1/pushpin/log');
+    expect(conf.get('proxy/routesfile')).toBe('/tmp/stack-1/pushpin/routes');
+  });
+
+  it('opens only the two configured TCP ports, on loopback', () => {
+    expect(conf.get('runner/http_port')).toBe('127.0.0.1:17999');
+    expect(conf.get('handler/push_in_http_addr')).toBe('127.0.0.1');
+    expect(conf.get('handler/push_in_http_port')).toBe('15561');
+    const tcp = [...conf.entries()].filter(([, value]) => value.includes('tcp://'));
+    expect(tcp).toEqual([]);
+    for (const key of ['push_in_spec', 'push_in_sub_specs', 'stats_spec', 'command_spec']) {
+      expect(conf.get(`handler/${key}`)).toMatch(/^ipc:\/\/\{rundir\}\//);
+    }
+  });
+
+  it('signs requests with our key as pushpin and accepts Pushpin-Route', () => {
+    expect(conf.get('proxy/sig_key')).toBe('local-secret_KEY-1');
+    expect(conf.get('proxy/sig_iss')).toBe('pushpin');
+    expect(conf.get('proxy/accept_pushpin_route')).toBe('true');
+    expect(conf.get('proxy/updates_check')).toBe('off');
+  });
+
+  it('sizes delivery limits for 10,000 subscribers', () => {
+    expect(Number(conf.get('handler/message_rate'))).toBeGreaterThanOrEqual(10_000);
+    expect(Number(conf.get('handler/message_hwm'))).toBeGreaterThanOrEqual(100_000);
+  });
+
+  it('routes everything, and Pushpin-Route: origin, to the origin', () => {
+    const lines = routes.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(lines).toEqual(['* 127.0.0.1:13000', 'id=origin 127.0.0.1:13000,over_http']);
+  });
+});
+
+describe('pushpinConfig for Pushpin >= 1.40', () => {
+  const { config } = pushpinConfig(options, v141);
+  const conf = settings(config);
+
+  it('uses the connmgr service names and the built-in internal.conf', () => {
+    expect(conf.get('runner/services')).toBe('connmgr,proxy,handler');
+    expect(conf.get('global/include')).toBe('{libdir}/internal.conf');
+    expect(config).not.toContain('zurl');
+  });
+});
+
+describe('pushpinConfig options', () => {
+  it('takes the origin host, issuer and delivery limits', () => {
+    const { config, routes } = pushpinConfig(
+      { ...options, originHost: 'localhost', sigIss: 'other', messageRate: 7, messageHwm: 70 },
+      v136,
+    );
+    const conf = settings(config);
+    expect(routes).toContain('* localhost:13000\n');
+    expect(conf.get('proxy/sig_iss')).toBe('other');
+    expect(conf.get('handler/message_rate')).toBe('7');
+    expect(conf.get('handler/message_hwm')).toBe('70');
+  });
+
+  it('writes a key with INI-special characters as base64', () => {
+    const key = 'a,b;c "d"';
+    const conf = settings(pushpinConfig({ ...options, sigKey: key }, v136).config);
+    expect(conf.get('proxy/sig_key')).toBe(`base64:${Buffer.from(key).toString('base64')}`);
+  });
+
+  it('refuses what Pushpin would misread', () => {
+    expect(() => pushpinConfig({ ...options, dir: 'relative' }, v136)).toThrow(/absolute/);
+    expect(() => pushpinConfig({ ...options, httpPort: 0 }, v136)).toThrow(/httpPort/);
+    expect(() => pushpinConfig({ ...options, publishPort: 17999 }, v136)).toThrow(/both/);
+    expect(() => pushpinConfig({ ...options, sigKey: '' }, v136)).toThrow(/sigKey/);
+    expect(() => pushpinConfig({ ...options, dir: `/tmp/${'x'.repeat(90)}` }, v136)).toThrow(
+      /too long/,
+    );
+  });
+
+  it('is pure', () => {
+    expect(pushpinConfig(options, v136)).toEqual(pushpinConfig(options, v136));
+  });
+});
