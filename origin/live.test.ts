@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { BoardChange, Database } from './domain/board.ts';
+import {
+  addPlayer,
+  addScore,
+  createBoard,
+  deleteBoard,
+  emptyDatabase,
+  removePlayer,
+} from './domain/board.ts';
+import { LiveBoards } from './live.ts';
+
+interface Sent {
+  channel: string;
+  event: string;
+  data: {
+    version: number;
+    since?: number;
+    players?: { id: string; score: number }[];
+    removed?: string[];
+  };
+  id: string;
+  prevId: string;
+}
+
+/** A board, a LiveBoards with a hand-driven clock and timer queue, and what it published. */
+function setup(options: { intervalMs?: number; historySize?: number } = {}) {
+  const db: Database = emptyDatabase();
+  const limits = { maxBoards: 10, maxPlayersPerBoard: 100 };
+  let n = 0;
+  createBoard(db, { name: 'B', order: 'desc' }, limits, () => 'b', new Date(0));
+  const ids = ['a', 'c', 'd'].map(
+    (name) => addPlayer(db, 'b', name, limits, () => `p${++n}`).player.id,
+  );
+  let now = 1_000;
+  const timers: { at: number; run: () => void }[] = [];
+  const sent: Sent[] = [];
+  let commits = 0;
+  const live = new LiveBoards({
+    data: () => db,
+    commit: async () => {
+      commits++;
+    },
+    publish: async (channel, content, id, prevId) => {
+      const event = /^event: (\w+)$/m.exec(content)?.[1] ?? '';
+      const data = JSON.parse(/^data: (.*)$/m.exec(content)?.[1] ?? 'null');
+      sent.push({ channel, event, data, id, prevId });
+    },
+    publishIntervalMs: options.intervalMs ?? 50,
+    historySize: options.historySize ?? 100,
+    now: () => now,
+    schedule: (run, ms) => timers.push({ at: now + ms, run }),
+  });
+  const apply = (change: BoardChange) => live.record(change);
+  const advance = async (ms: number) => {
+    now += ms;
+    for (const timer of timers.splice(0).filter((t) => t.at <= now)) timer.run();
+    await settle();
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  return { db, ids, live, sent, apply, advance, settle, timers, commits: () => commits };
+}
+
+describe('publishing', () => {
+  it('publishes the first change on an idle board at once, after it is committed', async () => {
+    const t = setup();
+    t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
+    await t.settle();
+    expect(t.commits()).toBe(1);
+    expect(t.sent).toEqual([
+      {
+        channel: 'board-b',
+        event: 'update',
+        id: '4',
+        prevId: '3',
+        data: {
+          version: 4,
+          since: 3,
+          players: [{ id: 'p1', name: 'a', score: 1, scoredAt: 4 }],
+          removed: [],
+        },
+      },
+    ]);
+  });
+
+  it('merges a burst into one update per interval, chained by prev-id', async () => {
+    const t = setup({ intervalMs: 50 });
+    const [a, c] = t.ids as [string, string];
+    t.apply(addScore(t.db, 'b', a, 1).change);
+    for (let i = 0; i < 100; i++) t.apply(addScore(t.db, 'b', i % 2 ? a : c, 1).change);
+    await t.settle();
+    expect(t.sent).toHaveLength(1);
+    await t.advance(50);
+    expect(t.sent).toHaveLength(2);
+    const [first, second] = t.sent as [Sent, Sent];
+    expect(second.prevId).toBe(first.id);
+    expect(second.data.since).toBe(first.data.version);
+    expect(second.data.version).toBe(t.db.boards.b?.version);
+    expect(second.data.players?.map((p) => [p.id, p.score]).sort()).toEqual([
+      [a, 51],
+      [c, 50],
+    ]);
+  });
+
+  it('sends nothing more once the burst has been published', async () => {
+    const t = setup();
+    t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
+    t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
+    await t.advance(50);
+    await t.advance(500);
+    expect(t.sent).toHaveLength(2);
+  });
+
+  it('reports removed players and a deleted board', async () => {
+    const t = setup({ intervalMs: 0 });
+    t.apply(removePlayer(t.db, 'b', t.ids[1] as string));
+    await t.settle();
+    expect(t.sent[0]?.data.removed).toEqual([t.ids[1]]);
+    t.apply(deleteBoard(t.db, 'b'));
+    await t.settle();
+    expect(t.sent[1]).toMatchObject({ event: 'deleted', id: '5', prevId: '4' });
+  });
+});
+
+describe('catchUp', () => {
+  it('is nothing for a client already at the current version', () => {
+    const t = setup();
+    expect(t.live.catchUp(t.db.boards.b as never, 3)).toBeUndefined();
+  });
+
+  it('is a snapshot for a new client', () => {
+    const t = setup();
+    expect(t.live.catchUp(t.db.boards.b as never, undefined)?.type).toBe('snapshot');
+  });
+
+  it('is one merged update for a client that history reaches back to', () => {
+    const t = setup();
+    const [a, c] = t.ids as [string, string];
+    t.live.catchUp(t.db.boards.b as never, 3);
+    t.apply(addScore(t.db, 'b', a, 1).change);
+    t.apply(addScore(t.db, 'b', c, 2).change);
+    t.apply(removePlayer(t.db, 'b', c));
+    const event = t.live.catchUp(t.db.boards.b as never, 3);
+    expect(event).toMatchObject({ type: 'update', since: 3, version: 6, removed: [c] });
+    expect(event?.type === 'update' && event.players.map((p) => [p.id, p.score])).toEqual([[a, 1]]);
+  });
+
+  it('is a snapshot when the gap is older than the history', () => {
+    const t = setup({ historySize: 2 });
+    t.live.catchUp(t.db.boards.b as never, 3);
+    for (let i = 0; i < 5; i++) t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
+    expect(t.live.catchUp(t.db.boards.b as never, 5)?.type).toBe('snapshot');
+    expect(t.live.catchUp(t.db.boards.b as never, 6)?.type).toBe('update');
+  });
+
+  it('is a snapshot for a version from the future (a client of a restored database)', () => {
+    const t = setup();
+    expect(t.live.catchUp(t.db.boards.b as never, 99)?.type).toBe('snapshot');
+  });
+});
