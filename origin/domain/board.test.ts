@@ -173,7 +173,7 @@ describe('boards', () => {
 describe('boardView', () => {
   it('windows by limit and around a player, and counts the whole board', () => {
     const { db, ids } = boardWith('a', 'b', 'c', 'd');
-    ids.forEach((id, i) => addScore(db, 'b1', id, 10 - i));
+    for (const [i, id] of ids.entries()) addScore(db, 'b1', id, 10 - i);
     const board = getBoard(db, 'b1');
     expect(boardView(board, { limit: 2 }).players.map((p) => p.name)).toEqual(['a', 'b']);
     expect(

@@ -22,7 +22,13 @@ function gatedAdapter() {
       return new Promise<void>((resolve) => gates.push(resolve));
     },
   };
-  return { adapter, writes, release: () => gates.splice(0).forEach((open) => open()) };
+  return {
+    adapter,
+    writes,
+    release: () => {
+      for (const open of gates.splice(0)) open();
+    },
+  };
 }
 
 describe('group commit', () => {
