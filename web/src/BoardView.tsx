@@ -1,0 +1,218 @@
+import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import type { RankedPlayer } from '../../shared/board.ts';
+import { type Api, ApiError } from './api.ts';
+import { ConnectionStatus } from './ConnectionStatus.tsx';
+import { Link } from './Link.tsx';
+import { useLastVote } from './lastVote.ts';
+import { PlayerList } from './PlayerList.tsx';
+import { routePaths } from './router.ts';
+import { type Row, searchPlayers, visibleRows } from './rows.ts';
+import { ShareDialog } from './ShareDialog.tsx';
+import { useBoard } from './useBoard.ts';
+import { useRankAnnouncements } from './useRankAnnouncements.ts';
+import { useTitle } from './useTitle.ts';
+
+// Boards may hold thousands of players; the page draws the top, and a window around your pick.
+const topRows = 100;
+const aroundRows = 11;
+const searchRows = 100;
+const defaultRetrySeconds = 3;
+
+interface Notice {
+  id: number;
+  text: string;
+}
+
+function useNotice(): [Notice | undefined, (text: string) => void] {
+  const [notice, setNotice] = useState<Notice>();
+  useEffect(() => {
+    if (notice === undefined) return;
+    const timer = window.setTimeout(() => setNotice(undefined), 5000);
+    return () => window.clearTimeout(timer);
+  }, [notice]);
+  const show = useCallback((text: string) => setNotice({ id: Date.now(), text }), []);
+  return [notice, show];
+}
+
+// Whether votes are paused, and a way to pause them, after the server said "too many" (HTTP 429).
+function usePause(): [boolean, (seconds: number) => void] {
+  const [until, setUntil] = useState(0);
+  useEffect(() => {
+    if (until === 0) return;
+    const timer = window.setTimeout(() => setUntil(0), Math.max(0, until - Date.now()));
+    return () => window.clearTimeout(timer);
+  }, [until]);
+  const pause = useCallback((seconds: number) => setUntil(Date.now() + seconds * 1000), []);
+  return [until !== 0, pause];
+}
+
+function orderText(order: 'asc' | 'desc'): string {
+  return order === 'desc' ? 'Highest score wins' : 'Lowest score wins';
+}
+
+/** The page of one board (`/b/<id>`): live ranks, +1 buttons, search, sharing. */
+export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
+  const feed = useBoard(boardId, api);
+  const [pickId, rememberPick] = useLastVote(boardId);
+  const [query, setQuery] = useState('');
+  const deferredQuery = useDeferredValue(query);
+  const [notice, showNotice] = useNotice();
+  const [paused, pause] = usePause();
+  const [sharing, setSharing] = useState(false);
+
+  const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
+  const players = board?.players;
+  const announcement = useRankAnnouncements(players, pickId);
+  useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
+
+  const search = useMemo(
+    () =>
+      deferredQuery.trim() === ''
+        ? undefined
+        : searchPlayers(players ?? [], deferredQuery, searchRows),
+    [players, deferredQuery],
+  );
+  const rows = useMemo<Row[]>(
+    () =>
+      search !== undefined
+        ? search.matches.map((player) => ({ kind: 'player', player }))
+        : visibleRows(players ?? [], { top: topRows, around: aroundRows, focusId: pickId }),
+    [players, search, pickId],
+  );
+
+  const vote = useCallback(
+    async (player: RankedPlayer) => {
+      if (paused) {
+        showNotice('Votes are paused for a moment. Try again in a few seconds.');
+        return;
+      }
+      rememberPick(player.id);
+      try {
+        await api.addPoint(boardId, player.id);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.status === 429) {
+          const seconds = Math.max(1, Math.ceil(error.retryAfter ?? defaultRetrySeconds));
+          pause(seconds);
+          showNotice(`Easy there! Too many votes at once. Try again in ${seconds} s.`);
+        } else if (error.status === 404) {
+          showNotice(`${player.name} is no longer on this board.`);
+        } else {
+          showNotice(`Your vote for ${player.name} did not count: ${error.message}`);
+        }
+      }
+    },
+    [api, boardId, paused, pause, rememberPick, showNotice],
+  );
+
+  if (feed.notFound) {
+    return (
+      <section className="empty-state">
+        <h1 tabIndex={-1}>Board not found</h1>
+        <p className="muted">There is no board called “{boardId}”. It may have been deleted.</p>
+        <Link className="button" to={routePaths.boards()}>
+          See all boards
+        </Link>
+      </section>
+    );
+  }
+
+  const url = `${window.location.origin}${routePaths.board(boardId)}`;
+  const count = board?.playerCount ?? 0;
+
+  return (
+    <section className="board" aria-busy={board === undefined}>
+      <header className="board-header">
+        <Link className="back" to={routePaths.boards()}>
+          <span aria-hidden="true">←</span> All boards
+        </Link>
+        <div className="board-title">
+          <h1 tabIndex={-1}>{board?.name ?? 'Loading board…'}</h1>
+          {board !== undefined && (
+            <p className="muted">
+              {count.toLocaleString()} {count === 1 ? 'player' : 'players'} ·{' '}
+              {orderText(board.order)}
+            </p>
+          )}
+        </div>
+        <div className="board-actions">
+          <ConnectionStatus
+            connection={feed.connection}
+            everLive={feed.everLive}
+            updatedAt={feed.updatedAt}
+          />
+          <button type="button" className="button quiet" onClick={() => setSharing(true)}>
+            Share
+          </button>
+        </div>
+      </header>
+
+      {feed.state.phase === 'deleted' && (
+        <p className="banner" role="alert">
+          This board was deleted. <Link to={routePaths.boards()}>See the other boards</Link>
+        </p>
+      )}
+
+      {board === undefined ? (
+        <ol className="players skeleton" aria-hidden="true">
+          {['a', 'b', 'c', 'd', 'e'].map((key) => (
+            <li key={key} className="player" />
+          ))}
+        </ol>
+      ) : (
+        <>
+          {count > 10 && (
+            <div className="search">
+              <label htmlFor="player-search">Find a player</label>
+              <input
+                id="player-search"
+                type="search"
+                placeholder="Type a name"
+                autoComplete="off"
+                value={query}
+                onChange={(event) => setQuery(event.target.value)}
+              />
+              {search !== undefined && (
+                <p className="muted" aria-live="polite">
+                  {search.total === 0
+                    ? 'No player has that name.'
+                    : search.total > search.matches.length
+                      ? `Showing the best ${search.matches.length} of ${search.total.toLocaleString()} matches.`
+                      : `${search.total} ${search.total === 1 ? 'match' : 'matches'}.`}
+                </p>
+              )}
+            </div>
+          )}
+          {count === 0 ? (
+            <p className="empty-state muted">No players on this board yet.</p>
+          ) : (
+            <PlayerList
+              rows={rows}
+              label={`Ranking of ${board.name}`}
+              pickId={pickId}
+              paused={paused}
+              onVote={vote}
+            />
+          )}
+        </>
+      )}
+
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </div>
+      <div className="toast-region" role="status" aria-live="polite">
+        {notice !== undefined && (
+          <p className="toast" key={notice.id}>
+            {notice.text}
+          </p>
+        )}
+      </div>
+      <ShareDialog
+        url={url}
+        boardName={board?.name ?? boardId}
+        open={sharing}
+        onClose={() => setSharing(false)}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,67 @@
+import { useLayoutEffect, useRef } from 'react';
+import type { RankedPlayer } from '../../shared/board.ts';
+import { useFlip } from './flip.ts';
+import { PlayerRow } from './PlayerRow.tsx';
+import type { Row } from './rows.ts';
+
+interface PlayerListProps {
+  rows: Row[];
+  label: string;
+  pickId: string | undefined;
+  paused: boolean;
+  onVote: (player: RankedPlayer) => void;
+}
+
+function gapText(row: Extract<Row, { kind: 'gap' }>): string {
+  const players = `${row.hidden.toLocaleString()} ${row.hidden === 1 ? 'player' : 'players'}`;
+  return row.key === 'gap-end' ? `${players} more` : `${players} in between`;
+}
+
+/** The board's rows in rank order; rows slide to their new places when ranks change. */
+export function PlayerList({ rows, label, pickId, paused, onVote }: PlayerListProps) {
+  const list = useRef<HTMLOListElement>(null);
+  // The player whose +1 button has focus: moving rows can take focus away, and we give it back.
+  const focused = useRef<string | undefined>(undefined);
+  useFlip(list, rows);
+
+  useLayoutEffect(() => {
+    const id = focused.current;
+    if (id === undefined || list.current === null) return;
+    const active = document.activeElement;
+    if (active !== null && active !== document.body) return;
+    for (const button of list.current.querySelectorAll<HTMLButtonElement>('button.plus-one')) {
+      if (button.closest('li')?.dataset.playerId === id) button.focus({ preventScroll: true });
+    }
+  });
+
+  return (
+    <ol
+      className="players"
+      ref={list}
+      aria-label={label}
+      onFocus={(event) => {
+        focused.current = event.target.closest('li')?.dataset.playerId;
+      }}
+      onBlur={(event) => {
+        // A button taken out of the page by a move blurs too: only a real blur forgets it.
+        if (event.target.isConnected) focused.current = undefined;
+      }}
+    >
+      {rows.map((row) =>
+        row.kind === 'gap' ? (
+          <li key={row.key} className="gap" data-flip-id={row.key}>
+            {gapText(row)}
+          </li>
+        ) : (
+          <PlayerRow
+            key={row.player.id}
+            player={row.player}
+            isPick={row.player.id === pickId}
+            paused={paused}
+            onVote={onVote}
+          />
+        ),
+      )}
+    </ol>
+  );
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, createApi } from './api.ts';
+
+function answering(response: () => Response, seen: Request[] = []): typeof fetch {
+  return async (input, init) => {
+    seen.push(new Request(new URL(String(input), 'http://app.test'), init));
+    return response();
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
+  return error;
+}
+
+describe('createApi', () => {
+  it('lists boards from the JSON answer', async () => {
+    const boards = [{ id: 'demo', name: 'Demo board', order: 'desc', playerCount: 5 }];
+    const api = createApi(answering(() => Response.json({ boards })));
+    expect(await api.listBoards()).toEqual(boards);
+  });
+
+  it('posts +1 to the score-add path with the ids escaped', async () => {
+    const seen: Request[] = [];
+    const player = { id: 'p1', name: 'Ann', score: 4, scoredAt: 9 };
+    const api = createApi(answering(() => Response.json(player), seen));
+    expect(await api.addPoint('demo', 'p 1')).toEqual(player);
+    expect(seen[0]?.method).toBe('POST');
+    expect(new URL(seen[0]?.url ?? '').pathname).toBe('/boards/demo/players/p%201/score-add/');
+  });
+
+  it('parses the error body, the status and Retry-After', async () => {
+    const api = createApi(
+      answering(() =>
+        Response.json(
+          { error: { code: 'rate_limited', message: 'Slow down.' } },
+          { status: 429, headers: { 'Retry-After': '3' } },
+        ),
+      ),
+    );
+    const error = await failure(api.addPoint('demo', 'p1'));
+    expect([error.status, error.code, error.message, error.retryAfter]).toEqual([
+      429,
+      'rate_limited',
+      'Slow down.',
+      3,
+    ]);
+  });
+
+  it('still reports an error whose body is not ours', async () => {
+    const api = createApi(
+      answering(
+        () => new Response('<h1>Bad gateway</h1>', { status: 502, statusText: 'Bad Gateway' }),
+      ),
+    );
+    const error = await failure(api.getBoard('demo'));
+    expect([error.status, error.code, error.message]).toEqual([502, 'http_502', 'Bad Gateway']);
+  });
+
+  it('refuses an answer of the wrong shape', async () => {
+    const api = createApi(answering(() => Response.json({ boards: [{ id: 1 }] })));
+    expect((await failure(api.listBoards())).code).toBe('bad_response');
+  });
+
+  it('turns an unreachable server into a network error', async () => {
+    const api = createApi(async () => {
+      throw new TypeError('fetch failed');
+    });
+    const error = await failure(api.listBoards());
+    expect([error.status, error.code]).toEqual([0, 'network']);
+  });
+});
