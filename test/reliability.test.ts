@@ -1,0 +1,199 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BoardView } from '../shared/board.ts';
+import { createApi } from './harness/api.ts';
+import { BoardFollower } from './harness/follower.ts';
+import { type Stack, startStack } from './harness/stack.ts';
+
+// The five fault tests of "no lost updates, no lost scores", against a real Pushpin and a real
+// origin process. Every check is by version chain and by the data file, never by sleeping.
+
+let stack: Stack | undefined;
+const followers: BoardFollower[] = [];
+
+afterEach(async () => {
+  for (const follower of followers.splice(0)) follower.close();
+  await stack?.stop();
+  stack = undefined;
+});
+
+async function setUp(originEnv: NodeJS.ProcessEnv = {}) {
+  stack = await startStack({
+    // Racing clients all come from 127.0.0.1: lift the per-client +1 limit for these tests.
+    originEnv: { SCORE_RATE_PER_SECOND: '1000000', SCORE_BURST: '1000000', ...originEnv },
+  });
+  const viaPushpin = createApi(stack.pushpinUrl, stack.adminToken);
+  const direct = createApi(stack.originUrl, stack.adminToken);
+  const board = await viaPushpin.getBoard('demo');
+  return { stack, viaPushpin, direct, board, url: `${stack.pushpinUrl}boards/demo/` };
+}
+
+async function follow(url: string, count: number): Promise<BoardFollower[]> {
+  const opened = await Promise.all(Array.from({ length: count }, () => BoardFollower.open(url)));
+  followers.push(...opened);
+  return opened;
+}
+
+async function scoresInDataFile(stack: Stack): Promise<Record<string, number>> {
+  const db = JSON.parse(await readFile(stack.dataFile, 'utf8'));
+  return Object.fromEntries(
+    Object.values(db.boards.demo.players as Record<string, { id: string; score: number }>).map(
+      (p) => [p.id, p.score],
+    ),
+  );
+}
+
+const scoresOf = (follower: BoardFollower) =>
+  Object.fromEntries((follower.board?.players ?? []).map((p) => [p.id, p.score]));
+
+describe('faults', () => {
+  it('1. an origin restart disconnects none of 20 viewers, and later updates reach all', async () => {
+    const { stack, viaPushpin, board, url } = await setUp();
+    const viewers = await follow(url, 20);
+    await Promise.all(viewers.map((v) => v.waitForVersion(board.version)));
+
+    await stack.restartOrigin();
+    const player = board.players[0]?.id as string;
+    await viaPushpin.scoreAdd('demo', player);
+    const after = await viaPushpin.scoreAdd('demo', player);
+    const version = (await viaPushpin.getBoard('demo')).version;
+
+    await Promise.all(viewers.map((v) => v.waitForVersion(version)));
+    for (const viewer of viewers) {
+      expect(viewer.neverDisconnected).toBe(true);
+      expect(viewer.chainIsUnbroken()).toBe(true);
+      expect(scoresOf(viewer)[player]).toBe(after.score);
+    }
+  });
+
+  it('2. after a Pushpin restart, viewers resume by Last-Event-ID and miss no change', async () => {
+    const { stack, viaPushpin, direct, board, url } = await setUp();
+    const viewers = await follow(url, 5);
+    await Promise.all(viewers.map((v) => v.waitForVersion(board.version)));
+    const ids = board.players.map((p) => p.id);
+
+    await viaPushpin.scoreAdd('demo', ids[0] as string);
+    // While Pushpin is down the origin keeps taking writes; their publishes go nowhere.
+    const restart = stack.restartPushpin();
+    for (let i = 0; i < 10; i++) await direct.scoreAdd('demo', ids[i % ids.length] as string);
+    await restart;
+    for (let i = 0; i < 5; i++) await viaPushpin.scoreAdd('demo', ids[1] as string);
+    const final = await viaPushpin.getBoard('demo');
+
+    await Promise.all(viewers.map((v) => v.waitForVersion(final.version)));
+    for (const viewer of viewers) {
+      expect(viewer.reconnects).toBeGreaterThan(0);
+      expect(viewer.chainIsUnbroken()).toBe(true);
+      expect(viewer.gaps).toEqual([]);
+      expect(viewer.board?.players).toEqual(final.players);
+    }
+  });
+
+  it('3. racing +1s from several clients leave every viewer with exactly the stored scores', async () => {
+    const { stack, viaPushpin, board, url } = await setUp({ PUBLISH_INTERVAL_MS: '0' });
+    const viewers = await follow(url, 5);
+    await Promise.all(viewers.map((v) => v.waitForVersion(board.version)));
+    const ids = board.players.map((p) => p.id);
+
+    const clients = 8;
+    const perClient = 40;
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        for (let i = 0; i < perClient; i++) {
+          await viaPushpin.scoreAdd('demo', ids[(c + i) % ids.length] as string);
+        }
+      }),
+    );
+    const final = await viaPushpin.getBoard('demo');
+    expect(final.version).toBe(board.version + clients * perClient);
+
+    await Promise.all(viewers.map((v) => v.waitForVersion(final.version)));
+    const stored = await scoresInDataFile(stack);
+    for (const viewer of viewers) {
+      expect(scoresOf(viewer)).toEqual(stored);
+      expect(viewer.chainIsUnbroken()).toBe(true);
+      expect(viewer.gaps).toEqual([]);
+    }
+  });
+
+  it('4. repeated kill -9 of the origin loses no acknowledged +1, and the file always parses', async () => {
+    const { stack, board } = await setUp();
+    const ids = board.players.map((p) => p.id);
+    const before = await scoresInDataFile(stack);
+    const acknowledged: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
+    const attempted: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
+    const kills = 6;
+
+    for (let round = 0; round < kills; round++) {
+      let running = true;
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; running; i++) {
+          const id = ids[(w + i) % ids.length] as string;
+          attempted[id] = (attempted[id] ?? 0) + 1;
+          try {
+            const response = await fetch(`${stack.originUrl}boards/demo/players/${id}/score-add/`, {
+              method: 'POST',
+            });
+            if (response.status === 200) acknowledged[id] = (acknowledged[id] ?? 0) + 1;
+            await response.arrayBuffer();
+          } catch {
+            return; // the origin died under this request: it was never acknowledged
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 150 + round * 60));
+      await stack.killOrigin();
+      running = false;
+      await Promise.all(writers);
+      // The file must parse at every kill, before anything repairs it.
+      JSON.parse(await readFile(stack.dataFile, 'utf8'));
+      await stack.startOriginAgain();
+    }
+
+    const after = await scoresInDataFile(stack);
+    let total = 0;
+    for (const id of ids) {
+      const gained = (after[id] ?? 0) - (before[id] ?? 0);
+      total += acknowledged[id] ?? 0;
+      expect(gained).toBeGreaterThanOrEqual(acknowledged[id] ?? 0);
+      expect(gained).toBeLessThanOrEqual(attempted[id] ?? 0);
+    }
+    expect(total).toBeGreaterThan(kills * 10);
+    console.log(`kill -9 test: ${kills} kills, ${total} acknowledged +1s checked against the file`);
+  });
+
+  it('5. a viewer gone longer than the history comes back to a snapshot and ends correct', async () => {
+    const { viaPushpin, board, url } = await setUp({ HISTORY_SIZE: '5' });
+    const [viewer] = (await follow(url, 1)) as [BoardFollower];
+    await viewer.waitForVersion(board.version);
+    const left = viewer.board as BoardView;
+    viewer.close();
+
+    const ids = board.players.map((p) => p.id);
+    for (let i = 0; i < 20; i++) await viaPushpin.scoreAdd('demo', ids[i % ids.length] as string);
+    const final = await viaPushpin.getBoard('demo');
+
+    const resumed = await resumeFrom(url, left);
+    await resumed.waitForVersion(final.version);
+    expect(resumed.applied).toEqual([[-1, final.version]]);
+    expect(resumed.board?.players).toEqual(final.players);
+  });
+
+  it('a viewer gone for less than the history gets one merged update, not a snapshot', async () => {
+    const { viaPushpin, board, url } = await setUp();
+    const ids = board.players.map((p) => p.id);
+    for (let i = 0; i < 7; i++) await viaPushpin.scoreAdd('demo', ids[i % ids.length] as string);
+    const final = await viaPushpin.getBoard('demo');
+
+    const resumed = await resumeFrom(url, board);
+    await resumed.waitForVersion(final.version);
+    expect(resumed.applied).toEqual([[board.version, final.version]]);
+  });
+});
+
+/** A follower that already knew `board` when its stream dropped, coming back. */
+async function resumeFrom(url: string, board: BoardView): Promise<BoardFollower> {
+  const follower = await BoardFollower.resume(url, board);
+  followers.push(follower);
+  return follower;
+}
