@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../shared/board.ts';
 import { createApi } from './harness/api.ts';
@@ -197,3 +199,63 @@ async function resumeFrom(url: string, board: BoardView): Promise<BoardFollower>
   followers.push(follower);
   return follower;
 }
+
+/**
+ * Stands between the origin and Pushpin's publish endpoint and can lose publishes on purpose, so
+ * a test can make the gap that GRIP reliable streaming must repair.
+ */
+async function publishRelay() {
+  const relay = { target: '', drop: false, dropped: 0, forwarded: 0, url: '', close: () => {} };
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (relay.drop) {
+      relay.dropped++;
+      res.writeHead(200).end('Published\n');
+      return;
+    }
+    relay.forwarded++;
+    const upstream = await fetch(new URL(req.url ?? '/', relay.target), {
+      method: req.method,
+      headers: { 'Content-Type': req.headers['content-type'] ?? 'application/json' },
+      body: Buffer.concat(chunks),
+    });
+    res.writeHead(upstream.status).end(await upstream.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  relay.close = () => server.close();
+  return relay;
+}
+
+describe('GRIP reliable streaming', () => {
+  it('repairs a lost publish: Pushpin sees the prev-id gap and fetches the recovery link', async () => {
+    const relay = await publishRelay();
+    try {
+      const { stack, viaPushpin, board, url } = await setUp({ GRIP_URL: relay.url });
+      relay.target = stack.publishUrl;
+      const [viewer] = (await follow(url, 1)) as [BoardFollower];
+      await viewer.waitForVersion(board.version);
+      const ids = board.players.map((p) => p.id);
+
+      await viaPushpin.scoreAdd('demo', ids[0] as string);
+      const reached = (await viaPushpin.getBoard('demo')).version;
+      await viewer.waitForVersion(reached);
+
+      relay.drop = true;
+      await viaPushpin.scoreAdd('demo', ids[1] as string);
+      await new Promise((r) => setTimeout(r, 200));
+      relay.drop = false;
+      await viaPushpin.scoreAdd('demo', ids[2] as string);
+      const final = await viaPushpin.getBoard('demo');
+
+      await viewer.waitForVersion(final.version, 20_000);
+      expect(relay.dropped).toBe(1);
+      expect(viewer.neverDisconnected).toBe(true);
+      expect(viewer.chainIsUnbroken()).toBe(true);
+      expect(viewer.board?.players).toEqual(final.players);
+    } finally {
+      relay.close();
+    }
+  });
+});
