@@ -24,7 +24,7 @@ export interface Edge {
   fetchOrigin(request: Request, cache: CachePolicy): Promise<Response>;
   /** The downstream client's IP address (`event.client.address`); empty when unknown. */
   clientAddress: string;
-  /** Named in `/edge/health`: Fastly's service version, or `local` under Viceroy. */
+  /** Named in `/edge/health`: `FASTLY_SERVICE_VERSION` (Viceroy reports `0`). */
   serviceVersion: string;
 }
 

@@ -1,0 +1,276 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT_DIR } from '../local/origin.ts';
+import { freePort } from '../local/processes.ts';
+import {
+  buildEdgeWasm,
+  findViceroy,
+  startViceroy,
+  VICEROY_INSTALL_HINT,
+  type ViceroyService,
+} from '../local/viceroy.ts';
+import type { BoardView, PlayerState } from '../shared/board.ts';
+import { type Api, createApi } from './harness/api.ts';
+import { launchChromium } from './harness/browser.ts';
+import { dataOf, openSse } from './harness/sse.ts';
+import { type Stack, startStack } from './harness/stack.ts';
+
+// Under CI a missing Viceroy fails the run; on a laptop it skips, and says how to install it.
+const viceroyBin = findViceroy();
+const required = process.env.CI === 'true';
+if (viceroyBin === undefined && !required) {
+  console.warn(`test/edge.test.ts skipped: Viceroy not found. ${VICEROY_INSTALL_HINT}`);
+}
+
+interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * A pass-through proxy in front of the origin, on the edge's `origin` backend only: what it
+ * records reached the origin without Fanout. (Pushpin reaches the origin on its own route.)
+ */
+interface OriginTap {
+  url: string;
+  seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+async function startOriginTap(originUrl: string): Promise<OriginTap> {
+  const origin = new URL(originUrl);
+  const seen: SeenRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const upstream = request(
+      {
+        host: origin.hostname,
+        port: origin.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    // A dead origin refuses connections: drop this one too, as the real backend would look.
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Builds the web app into `outDir`, so the origin serves the SPA as it is now. */
+function buildWeb(outDir: string): Promise<void> {
+  const vite = join(ROOT_DIR, 'node_modules', 'vite', 'bin', 'vite.js');
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [vite, 'build', 'web', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: ROOT_DIR, timeout: 300_000 },
+      (error, stdout, stderr) =>
+        error === null ? resolve() : reject(new Error(`vite build failed:\n${stdout}${stderr}`)),
+    );
+  });
+}
+
+describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Viceroy', () => {
+  let dir: string | undefined;
+  let stack: Stack | undefined;
+  let tap: OriginTap | undefined;
+  let viceroy: ViceroyService | undefined;
+  let edgeUrl: string;
+  let api: Api;
+
+  const seenSince = (count: number) => tap?.seen.slice(count) ?? [];
+  const seenCount = () => tap?.seen.length ?? 0;
+
+  beforeAll(async () => {
+    if (viceroyBin === undefined) {
+      throw new Error(
+        `CI=true and Viceroy is missing: the edge tests must run. ${VICEROY_INSTALL_HINT}`,
+      );
+    }
+    dir = await mkdtemp(join(tmpdir(), 'edge-'));
+    const wasm = join(dir, 'main.wasm');
+    const webDist = join(dir, 'web');
+    await Promise.all([buildEdgeWasm(wasm), buildWeb(webDist)]);
+    stack = await startStack({ originEnv: { WEB_DIST: webDist } });
+    tap = await startOriginTap(stack.originUrl);
+    viceroy = await startViceroy({
+      port: await freePort(),
+      pushpinProxyPort: stack.pushpinPort,
+      originUrl: tap.url,
+      wasm,
+      dir: join(dir, 'viceroy'),
+      bin: viceroyBin,
+    });
+    edgeUrl = viceroy.url;
+    api = createApi(edgeUrl, stack.adminToken);
+  }, 300_000);
+
+  afterAll(async () => {
+    await viceroy?.stop();
+    await tap?.close();
+    await stack?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers its health route and the demo manifest itself', async () => {
+    const before = seenCount();
+    const health = await fetch(new URL('edge/health', edgeUrl));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, service: 'edge' });
+
+    const manifest = await fetch(new URL('.well-known/fastly/demo-manifest', edgeUrl));
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await manifest.text()).toMatch(/^---\nschemaVersion: 1\nid: grip-leaderboard\n/);
+    expect(seenSince(before)).toEqual([]);
+  });
+
+  it('refuses a method the API does not use with 405 JSON, before the origin', async () => {
+    const before = seenCount();
+    const response = await fetch(new URL('boards/demo/', edgeUrl), { method: 'PUT', body: '{}' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD, POST, PATCH, DELETE, OPTIONS');
+    expect(await response.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
+    expect(seenSince(before)).toEqual([]);
+  });
+
+  it('sends plain JSON requests straight to the origin, with its own forwarding headers', async () => {
+    const before = seenCount();
+    const response = await api.request('GET', 'boards/demo/', {
+      headers: {
+        'Grip-Sig': 'forged',
+        'X-Forwarded-For': '198.51.100.66',
+        'Fastly-Client-IP': '1.1.1.1',
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id: 'demo', playerCount: 5 });
+
+    const seen = seenSince(before);
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /boards/demo/']);
+    const headers = seen[0]?.headers ?? {};
+    // No Fanout on this path: nothing signed it, and the client's forgery never arrives.
+    expect(headers['grip-sig']).toBeUndefined();
+    expect(headers['pushpin-route']).toBeUndefined();
+    expect(headers['fastly-client-ip']).toBeUndefined();
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-host']).toBe(new URL(edgeUrl).host);
+    expect(headers['x-forwarded-proto']).toBe('http');
+  });
+
+  it('hands board streams to Fanout: a snapshot, then an update after a +1 through the edge', async () => {
+    const before = seenCount();
+    const board = await api.getBoard('demo');
+    const player = board.players[0];
+    if (player === undefined) throw new Error('the demo board has no players');
+
+    const stream = await openSse(new URL('boards/demo/', edgeUrl).href);
+    try {
+      const snapshot = dataOf<BoardView>(await stream.waitFor((e) => e.event === 'snapshot'));
+      expect(snapshot.id).toBe('demo');
+      const start = snapshot.players.find((p) => p.id === player.id)?.score;
+      if (start === undefined) throw new Error(`player ${player.id} missing from the snapshot`);
+
+      const voted = await api.scoreAdd('demo', player.id);
+      expect(voted.score).toBe(start + 1);
+      const update = await stream.waitFor(
+        (e) =>
+          e.event === 'update' &&
+          dataOf<{ players: PlayerState[] }>(e).players.some(
+            (p) => p.id === player.id && p.score === start + 1,
+          ),
+      );
+      expect(Number(update.id)).toBeGreaterThan(snapshot.version);
+    } finally {
+      stream.close();
+    }
+
+    // The stream went through Pushpin (whose signed requests are the only ones the origin holds);
+    // the direct path carried only the JSON read and the vote.
+    const direct = seenSince(before);
+    expect(direct.some((r) => String(r.headers.accept).includes('text/event-stream'))).toBe(false);
+    expect(direct.map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+
+  it('passes Fanout-path errors of the origin through, and answers bad stream paths itself', async () => {
+    const missing = await fetch(new URL('boards/nosuchboard/', edgeUrl), {
+      headers: { Accept: 'text/event-stream' },
+    });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'not_found' } });
+
+    const before = seenCount();
+    const bad = await fetch(new URL('boards/not.an.id/', edgeUrl), {
+      headers: { Accept: 'text/event-stream' },
+    });
+    expect(bad.status).toBe(404);
+    expect(await bad.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect(seenSince(before)).toEqual([]);
+  });
+
+  it('shows a +1 in one browser in another, both through the edge', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const [voter, watcher] = await Promise.all([browser.newPage(), browser.newPage()]);
+      if (voter === undefined || watcher === undefined) throw new Error('no pages');
+      const boardUrl = new URL('b/demo', edgeUrl).href;
+      await Promise.all([voter.goto(boardUrl), watcher.goto(boardUrl)]);
+      for (const page of [voter, watcher]) {
+        await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+      }
+      const firstRow = voter.locator('[data-testid="player-row"]').first();
+      const playerId = await firstRow.getAttribute('data-player-id');
+      if (playerId === null) throw new Error('player rows carry no data-player-id');
+      const score = (page: typeof voter) =>
+        page.locator(
+          `[data-testid="player-row"][data-player-id="${playerId}"] [data-testid="score"]`,
+        );
+      const before = Number(await score(watcher).textContent());
+
+      await firstRow.locator('[data-testid="plus-one"]').click();
+
+      await expect
+        .poll(async () => Number(await score(watcher).textContent()), { timeout: 10_000 })
+        .toBe(before + 1);
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  it('answers 502 JSON, not a crash, while the origin is down', async () => {
+    await stack?.killOrigin();
+    try {
+      const response = await fetch(new URL('boards/', edgeUrl));
+      expect(response.status).toBe(502);
+      expect(await response.json()).toMatchObject({ error: { code: 'origin_unreachable' } });
+      const health = await fetch(new URL('edge/health', edgeUrl));
+      expect(health.status).toBe(200);
+    } finally {
+      await stack?.startOriginAgain();
+    }
+    expect((await fetch(new URL('boards/', edgeUrl))).status).toBe(200);
+  });
+});
