@@ -129,6 +129,10 @@ function errorHandler(log: (message: string) => void): ErrorRequestHandler {
 /** Maps what Express and its body parser throw onto the one error type. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  // Express's router refuses a path whose percent-escapes do not decode.
+  if (error instanceof URIError) {
+    return new AppError(400, 'invalid_path', 'the path is not valid percent-encoded UTF-8');
+  }
   const type = (error as { type?: unknown })?.type;
   switch (type) {
     case 'entity.too.large':
@@ -140,6 +144,10 @@ function toAppError(error: unknown): AppError {
       return new AppError(415, 'unsupported_media_type', 'send the body as UTF-8 JSON');
     case 'request.aborted':
       return new AppError(400, 'request_aborted', 'the request was aborted');
+  }
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status, 'bad_request', 'the request is not valid');
   }
   return new AppError(500, 'internal', 'something went wrong on the server');
 }
