@@ -261,9 +261,24 @@ export async function startPushpin(options: StartPushpinOptions): Promise<Pushpi
   try {
     await waitForHttp(url, { service, timeoutMs });
     await waitForHttp(publishUrl, { service, timeoutMs });
+    await settled(service, hasConnmgr(version) ? 3 : 4);
   } catch (error) {
     await service.stop();
     throw error;
   }
   return { ...service, publishUrl, version, configFile };
+}
+
+// Pushpin's programs find each other over ZeroMQ, which retries a failed connect every 100 ms.
+// In the first moments after they start, a held request can fail ("Accept service unavailable")
+// or its response can be published before anyone subscribed, and hang. Wait until each program
+// has logged "started", then a few reconnect intervals. A Pushpin that logs differently only
+// costs the wait.
+async function settled(service: Service, programs: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  const started = () => service.logs().filter((line) => /\] started$/.test(line)).length;
+  while (started() < programs && Date.now() < deadline && service.exit() === undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }

@@ -1,0 +1,221 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../local/processes.ts';
+import { type PushpinService, startPushpin } from '../local/pushpin.ts';
+import type { BoardView } from '../shared/board.ts';
+import { type Api, createApi } from './harness/api.ts';
+import { dataOf, openSse, type SseClient, type SseEvent } from './harness/sse.ts';
+import { type Stack, startStack } from './harness/stack.ts';
+
+/** Verifies an HS256 JWT by hand and returns its claims; throws when the signature is wrong. */
+function verifyHs256(token: string, key: string): Record<string, unknown> {
+  const [header = '', payload = '', signature = ''] = token.split('.');
+  expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toMatchObject({ alg: 'HS256' });
+  const expected = createHmac('sha256', key).update(`${header}.${payload}`).digest();
+  const actual = Buffer.from(signature, 'base64url');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    throw new Error('Grip-Sig signature does not match the key');
+  }
+  return JSON.parse(Buffer.from(payload, 'base64url').toString());
+}
+
+/** The score a player has in a snapshot or an update event, if the event carries it. */
+function scoreIn(event: SseEvent, playerId: string): number | undefined {
+  if (event.event !== 'snapshot' && event.event !== 'update') return undefined;
+  const data = dataOf<{ players: { id: string; score: number }[] }>(event);
+  return data.players.find((p) => p.id === playerId)?.score;
+}
+
+describe('Pushpin in front of a bare origin', () => {
+  // A key with characters Pushpin's INI reader treats specially: it must still sign with it.
+  const sigKey = 'local,key;with "specials"';
+  const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+  let origin: Server | undefined;
+  let dir: string | undefined;
+  const pushpins: PushpinService[] = [];
+
+  beforeAll(async () => {
+    const originPort = await freePort();
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      if (req.url === '/stream') {
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream',
+          'Grip-Hold': 'stream',
+          'Grip-Channel': 'test-channel',
+        });
+        res.end('event: hello\ndata: {}\n\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`origin saw ${req.url}`);
+    });
+    origin = server;
+    await new Promise<void>((resolve) => server.listen(originPort, '127.0.0.1', resolve));
+    const root = await mkdtemp(join(tmpdir(), 'pushpin-test-'));
+    dir = root;
+    // Two at once, as when the tests run beside `npm start`: nothing they open may collide.
+    const started = await Promise.all(
+      ['a', 'b'].map(async (name) =>
+        startPushpin({
+          dir: join(root, name),
+          httpPort: await freePort(),
+          publishPort: await freePort(),
+          originPort,
+          sigKey,
+        }),
+      ),
+    );
+    pushpins.push(...started);
+  });
+
+  afterAll(async () => {
+    await Promise.all(pushpins.map((p) => p.stop()));
+    await new Promise((resolve) => (origin ? origin.close(resolve) : resolve(undefined)));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('forwards requests with a Grip-Sig signed HS256 with our key, issued by pushpin', async () => {
+    const [a] = pushpins;
+    const response = await fetch(new URL('hello?x=1', a?.url));
+    expect(await response.text()).toBe('origin saw /hello?x=1');
+    const request = seen.findLast((r) => r.url === '/hello?x=1');
+    const sig = request?.headers['grip-sig'];
+    expect(typeof sig).toBe('string');
+    const claims = verifyHs256(String(sig), sigKey);
+    expect(claims.iss).toBe('pushpin');
+    expect(Number(claims.exp)).toBeGreaterThan(Date.now() / 1000);
+    expect(() => verifyHs256(String(sig), 'changeme')).toThrow(/does not match/);
+  });
+
+  it('routes `Pushpin-Route: origin` (what Viceroy sends) to the origin', async () => {
+    const [, b] = pushpins;
+    const response = await fetch(new URL('routed', b?.url), {
+      headers: { 'Pushpin-Route': 'origin' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('origin saw /routed');
+  });
+
+  it('delivers a publish to held streams of that Pushpin only', async () => {
+    const [a, b] = pushpins;
+    if (a === undefined || b === undefined) throw new Error('Pushpins did not start');
+    const onA = await openSse(new URL('stream', a.url).href);
+    const onB = await openSse(new URL('stream', b.url).href);
+    try {
+      await onA.waitFor((e) => e.event === 'hello');
+      await onB.waitFor((e) => e.event === 'hello');
+      const published = await fetch(new URL('publish/', a.publishUrl), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          items: [
+            {
+              channel: 'test-channel',
+              formats: { 'http-stream': { content: 'event: pushed\nid: 7\ndata: {"n":1}\n\n' } },
+            },
+          ],
+        }),
+      });
+      expect(published.status).toBe(200);
+      const pushed = await onA.waitFor((e) => e.event === 'pushed');
+      expect(pushed).toEqual({ event: 'pushed', id: '7', data: '{"n":1}' });
+      expect(onA.lastEventId).toBe('7');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(onB.events.map((e) => e.event)).toEqual(['hello']);
+    } finally {
+      onA.close();
+      onB.close();
+    }
+  });
+});
+
+describe('the stack: origin behind Pushpin', () => {
+  let stack: Stack;
+  let api: Api;
+  const streams: SseClient[] = [];
+  const open = async () => {
+    const client = await openSse(new URL('boards/demo/', stack.pushpinUrl).href);
+    streams.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack();
+    api = createApi(stack.pushpinUrl, stack.adminToken);
+  });
+
+  afterAll(async () => {
+    for (const client of streams) client.close();
+    await stack?.stop();
+  });
+
+  it('gives every viewer the snapshot first, then the update a +1 causes', async () => {
+    const viewers = [await open(), await open()];
+    const snapshots = await Promise.all(viewers.map((v) => v.waitFor(() => true)));
+    const boards = snapshots.map((snapshot) => {
+      expect(snapshot.event).toBe('snapshot');
+      const board = dataOf<BoardView>(snapshot);
+      expect(board.id).toBe('demo');
+      expect(board.players.length).toBe(5);
+      expect(snapshot.id).toBe(String(board.version));
+      return board;
+    });
+    const before = boards[0];
+    const last = before?.players[before.players.length - 1];
+    if (before === undefined || last === undefined) throw new Error('the demo board is empty');
+
+    const player = await api.scoreAdd('demo', last.id);
+    expect(player.score).toBe(last.score + 1);
+
+    for (const viewer of viewers) {
+      const update = await viewer.waitFor((e) => e.event === 'update');
+      const data = dataOf<{ version: number; since: number }>(update);
+      expect(data.since).toBe(before.version);
+      expect(data.version).toBeGreaterThan(before.version);
+      expect(update.id).toBe(String(data.version));
+      expect(scoreIn(update, last.id)).toBe(last.score + 1);
+      expect(viewer.events.map((e) => e.event)).toEqual(['snapshot', 'update']);
+    }
+  });
+
+  it('refuses the stream on the origin itself (no Grip-Sig) with 406 JSON', async () => {
+    const response = await fetch(new URL('boards/demo/', stack.originUrl), {
+      headers: { Accept: 'text/event-stream' },
+    });
+    expect(response.status).toBe(406);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({
+      error: { code: expect.any(String), message: expect.any(String) },
+    });
+  });
+
+  it('keeps data across an origin restart and a crash, while viewers stay connected', async () => {
+    const viewer = await open();
+    await viewer.waitFor((e) => e.event === 'snapshot');
+    const board = await api.getBoard('demo');
+    const target = board.players[0];
+    if (target === undefined) throw new Error('the demo board is empty');
+
+    await api.scoreAdd('demo', target.id, 5);
+    await stack.restartOrigin();
+    expect((await api.getPlayer('demo', target.id)).score).toBe(target.score + 5);
+
+    await api.scoreAdd('demo', target.id, 10);
+    await stack.killOrigin();
+    expect(stack.origin()?.exit()?.signal).toBe('SIGKILL');
+    await stack.startOriginAgain();
+    expect((await api.getPlayer('demo', target.id)).score).toBe(target.score + 15);
+
+    // Pushpin held the viewer's connection the whole time, and the new origin still reaches it:
+    // with an update, or with a fresh snapshot when the restarted origin cannot tell what the
+    // stream missed. A publish whose prev-id does not follow what Pushpin last delivered waits up
+    // to message_wait (5 s) for the missing one before Pushpin asks the origin to recover.
+    expect(viewer.disconnected).toBeUndefined();
+    await api.scoreAdd('demo', target.id);
+    await viewer.waitFor((e) => scoreIn(e, target.id) === target.score + 16, 20_000);
+  });
+});
