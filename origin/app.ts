@@ -50,7 +50,14 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ ok: true });
   });
-  app.use(new ServeGrip({ grip: publisher }));
+  // Only GETs are ever held. serve-grip reads the whole body of any POST that says
+  // `Content-Type: application/websocket-events`, with no size limit and before ours, and answers
+  // a malformed one in plain text: we serve no WebSocket-over-HTTP, so it never sees those.
+  const serveGrip = new ServeGrip({ grip: publisher });
+  app.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') serveGrip(req, res, next);
+    else next();
+  });
   app.use(requireJsonWhenBody);
   app.use(express.json({ limit: '4kb', strict: true, type: 'application/json' }));
   app.use(
