@@ -80,11 +80,18 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
   return { app, live };
 }
 
+// Methods whose requests carry nothing: a body on one would be silently ignored, so it is refused.
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
+
 /** A body is JSON or nothing: anything else is refused before it is read. */
 const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
   const hasBody =
     req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
-  if (hasBody && !req.is('application/json')) {
+  if (!hasBody) {
+    next();
+  } else if (BODILESS.has(req.method)) {
+    next(new AppError(400, 'unexpected_body', `a ${req.method} request takes no body`));
+  } else if (!req.is('application/json')) {
     next(
       new AppError(
         415,
@@ -92,9 +99,9 @@ const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
         'send the body as Content-Type: application/json',
       ),
     );
-    return;
+  } else {
+    next();
   }
-  next();
 };
 
 function serveWeb(app: Express, webDist: string): void {
