@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
 // Methods whose requests carry nothing: a body on one would be silently ignored, so it is refused.
 const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
 
-/** A body is JSON or nothing: anything else is refused before it is read. */
+/** A body is UTF-8 JSON (RFC 8259) or nothing: anything else is refused before it is read. */
 const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
   const hasBody =
     req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
@@ -91,18 +91,23 @@ const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
     next();
   } else if (BODILESS.has(req.method)) {
     next(new AppError(400, 'unexpected_body', `a ${req.method} request takes no body`));
-  } else if (!req.is('application/json')) {
+  } else if (!req.is('application/json') || !isUtf8(req.get('content-type'))) {
     next(
       new AppError(
         415,
         'unsupported_media_type',
-        'send the body as Content-Type: application/json',
+        'send the body as Content-Type: application/json (UTF-8)',
       ),
     );
   } else {
     next();
   }
 };
+
+function isUtf8(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  return charset === undefined || /^utf-?8$/i.test(charset);
+}
 
 function serveWeb(app: Express, webDist: string): void {
   const root = resolve(webDist);
