@@ -119,9 +119,11 @@ function serveWeb(app: Express, webDist: string): void {
       maxAge: '365d',
       index: false,
       fallthrough: true,
+      redirect: false,
     }),
   );
-  app.use(express.static(root, { index: false, maxAge: '5m' }));
+  // No directory redirects: serve-static answers them with an HTML page; ours is a JSON 404.
+  app.use(express.static(root, { index: false, maxAge: '5m', redirect: false }));
   // The SPA's own pages (`/`, `/b/<id>`) are index.html; the API keeps its JSON 404s.
   app.get(/^\/(?!boards\/|assets\/)(?:b\/[^/]+\/?)?$/, (_req, res, next) => {
     if (!existsSync(index)) {
