@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { MAX_SCORE } from './domain/board.ts';
 
-// Control characters and the bidirectional overrides that let a name reorder text around it.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+// Control characters, the line and paragraph separators (line breaks by another name), the
+// bidirectional overrides that let a name reorder text around it, and lone surrogates (not text:
+// with the `u` flag, this class matches a surrogate only when it is not half of a pair).
+const FORBIDDEN_IN_NAME =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 
 /** A display name: trimmed, 1 to 64 characters, nothing that could disguise it. */
 export const name = z
