@@ -33,6 +33,10 @@ export function securityHeaders(frameAncestors: string): RequestHandler {
 export function cors(origins: readonly string[]): RequestHandler {
   const allowed = new Set(origins);
   return (req, res, next) => {
+    // Whenever CORS is on, every response depends on Origin, also the ones that allow none:
+    // otherwise a shared cache could hand one origin's answer (with or without the allow header)
+    // to another.
+    if (allowed.size > 0) res.vary('Origin');
     const origin = req.get('origin');
     if (origin !== undefined && allowed.has(origin)) {
       res.set({
@@ -41,7 +45,6 @@ export function cors(origins: readonly string[]): RequestHandler {
         'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID',
         'Access-Control-Max-Age': '600',
       });
-      res.vary('Origin');
       if (req.method === 'OPTIONS') {
         res.status(204).end();
         return;
