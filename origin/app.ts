@@ -106,7 +106,7 @@ const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
 
 function isUtf8(contentType: string | undefined): boolean {
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
-  return charset === undefined || /^utf-?8$/i.test(charset);
+  return charset === undefined || charset.toLowerCase() === 'utf-8';
 }
 
 function serveWeb(app: Express, webDist: string): void {
