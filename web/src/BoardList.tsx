@@ -48,7 +48,7 @@ export function BoardList({ api }: { api: Api }) {
   return (
     <section className="boards" aria-busy={loaded.status === 'loading'}>
       <div className="intro">
-        <h1 tabIndex={-1}>Leaderboards</h1>
+        <h1 tabIndex={-1}>All boards</h1>
         <p className="muted">Pick a board to watch scores change live, and cheer someone on.</p>
       </div>
       {loaded.status === 'failed' && (

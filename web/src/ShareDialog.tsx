@@ -11,7 +11,7 @@ interface ShareDialogProps {
 /** A modal with the board's link and a QR code, so people in the room can join from a phone. */
 export function ShareDialog({ url, boardName, open, onClose }: ShareDialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [copied, setCopied] = useState(false);
+  const [copy, setCopy] = useState<'idle' | 'copied' | 'failed'>('idle');
 
   useEffect(() => {
     const element = dialog.current;
@@ -20,13 +20,14 @@ export function ShareDialog({ url, boardName, open, onClose }: ShareDialogProps)
     if (!open && element.open) element.close();
   }, [open]);
 
-  const copy = async () => {
+  const copyLink = async () => {
     try {
       await navigator.clipboard.writeText(url);
-      setCopied(true);
-      window.setTimeout(() => setCopied(false), 2000);
+      setCopy('copied');
+      window.setTimeout(() => setCopy('idle'), 2000);
     } catch {
-      setCopied(false);
+      // No clipboard outside secure contexts, or permission refused: the link is there to select.
+      setCopy('failed');
     }
   };
 
@@ -36,15 +37,21 @@ export function ShareDialog({ url, boardName, open, onClose }: ShareDialogProps)
         <h2 id="share-title">Join “{boardName}”</h2>
         <p className="muted">Scan to open this board on a phone.</p>
         {open && <QrCode text={url} label={`QR code for ${url}`} />}
-        <p className="share-link">
-          <input aria-label="Board link" value={url} readOnly onFocus={(e) => e.target.select()} />
-          <button type="button" className="button" onClick={copy}>
-            {copied ? 'Copied' : 'Copy link'}
+        <p className="share-url">{url}</p>
+        {copy === 'failed' && (
+          <p className="muted" role="status">
+            This browser would not copy the link: select it above and copy it yourself.
+          </p>
+        )}
+        <div className="share-actions">
+          <button type="button" className="button quiet" onClick={onClose}>
+            Close
           </button>
-        </p>
-        <button type="button" className="button quiet close" onClick={onClose}>
-          Close
-        </button>
+          {/* biome-ignore lint/a11y/noAutofocus: the dialog's main action takes focus when it opens */}
+          <button type="button" className="button" onClick={copyLink} autoFocus>
+            {copy === 'copied' ? 'Copied!' : 'Copy link'}
+          </button>
+        </div>
       </div>
     </dialog>
   );

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { type Api, ApiError, apiPaths } from './api.ts';
 import { applyEvent, type LiveState, loading, parseEvent } from './live.ts';
 
-/** How the browser is hearing from the board: `live` once a stream has brought a snapshot. */
+/** How the browser is hearing from the board: `live` while its event stream is open. */
 export type Connection = 'live' | 'reconnecting' | 'offline';
 
 /** A board as the page shows it, and how fresh it is. */
@@ -96,10 +96,6 @@ export function useBoard(boardId: string, api: Api): BoardFeed {
         patch.state = applied.state;
         patch.updatedAt = Date.now();
       }
-      if (event.type === 'snapshot') {
-        failures = 0;
-        Object.assign(patch, { connection: 'live', everLive: true });
-      }
       if (event.type === 'deleted') stop();
       change(patch);
     };
@@ -131,6 +127,13 @@ export function useBoard(boardId: string, api: Api): BoardFeed {
       const stream = new EventSource(apiPaths.board(boardId));
       source = stream;
       for (const type of eventTypes) stream.addEventListener(type, onEvent);
+      // A stream that resumes (the browser sends Last-Event-ID) may open with nothing to catch up
+      // on: being open is what makes it live.
+      stream.onopen = () => {
+        if (stream !== source) return;
+        failures = 0;
+        change({ connection: 'live', everLive: true });
+      };
       stream.onerror = () => {
         if (stream !== source) return;
         failures++;
