@@ -10,7 +10,7 @@ import * as boards from './domain/board.ts';
 import { AppError, badRequest, notFound } from './errors.ts';
 import { holdStream, isFromGripProxy } from './grip.ts';
 import type { LiveBoards } from './live.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import { clientKey, type RateLimiter } from './rate-limit.ts';
 import * as schemas from './schemas.ts';
 import type { Store } from './store/store.ts';
 
@@ -197,7 +197,7 @@ export function boardRoutes(deps: RouteDeps): Router {
       const playerId = param(req, 'playerId');
       boards.playerView(boards.getBoard(store.data, boardId), playerId);
       if (!admin) {
-        const verdict = limiter.take(req.ip ?? 'unknown');
+        const verdict = limiter.take(clientKey(req.ip));
         if (!verdict.allowed) {
           throw new AppError(429, 'rate_limited', 'too many +1s from this address; slow down', {
             'Retry-After': String(verdict.retryAfterSeconds),
