@@ -52,7 +52,12 @@ const schema = z.object({
   PORT: integer(0, 65535).default(3000),
   GRIP_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:5561/'),
   GRIP_KEY: z.string().min(1).optional(),
-  GRIP_VERIFY_KEY: z.string().min(1).optional(),
+  // An HS256 secret that short is guessable, and Pushpin's stock `changeme` is public; Fastly's
+  // ES256 public key (PEM or JWK) is far longer.
+  GRIP_VERIFY_KEY: z
+    .string()
+    .min(16, "must be at least 16 characters (never Pushpin's stock `changeme`)")
+    .optional(),
   GRIP_VERIFY_ISS: z.string().min(1).optional(),
   DATA_FILE: z.string().min(1).default('data/leaderboard.json'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -68,6 +73,9 @@ const schema = z.object({
   CORS_ORIGINS: z.string().default(''),
   FRAME_ANCESTORS: z.string().min(1).default("'self'"),
 });
+
+// What `fastly compute serve` signs Grip-Sig with locally: public, so never trusted in production.
+const VICEROY_DEV_KEY = 'viceroy_dev_signing_key_dont_use_in_production';
 
 /** Thrown at start-up when the environment is not a usable configuration. */
 export class ConfigError extends Error {
@@ -91,6 +99,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       'GRIP_VERIFY_KEY is required when NODE_ENV=production: without it the origin cannot tell ' +
         "the GRIP proxy from a client. Behind Fastly Fanout, set it to Fastly's public key " +
         '(see README, Deploy) and GRIP_VERIFY_ISS to fastly:<service-id>.',
+    );
+  }
+  if (production && e.GRIP_VERIFY_KEY === VICEROY_DEV_KEY) {
+    throw new ConfigError(
+      "GRIP_VERIFY_KEY is the Fastly CLI's published local signing key, which anyone can sign " +
+        "with: in production use Fastly's public key (see README, Deploy).",
     );
   }
   if (production && e.GRIP_VERIFY_ISS === undefined) {
