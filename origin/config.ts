@@ -60,7 +60,14 @@ const schema = z.object({
     .optional(),
   GRIP_VERIFY_ISS: z.string().min(1).optional(),
   DATA_FILE: z.string().min(1).default('data/leaderboard.json'),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // What `Authorization: Bearer <token>` can carry (see auth.ts): a token outside this could
+  // never be presented, and the admin would be locked out.
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(512, 'must be at most 512 characters')
+    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
+    .optional(),
   WEB_DIST: z.string().min(1).default('dist/web'),
   PUBLISH_INTERVAL_MS: integer(0, 60_000).default(50),
   HISTORY_SIZE: integer(0, 1_000_000).default(1000),
