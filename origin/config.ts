@@ -1,3 +1,4 @@
+import { isIP, isIPv4 } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -76,13 +77,34 @@ const schema = z.object({
   MAX_PLAYERS_PER_BOARD: integer(1, 1_000_000).default(10_000),
   SCORE_RATE_PER_SECOND: integer(1, 1_000_000).default(10),
   SCORE_BURST: integer(1, 1_000_000).default(30),
-  TRUST_PROXY: z.string().min(1).default('loopback'),
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      isTrustList,
+      'must be a comma-separated list of addresses, CIDR ranges or loopback/linklocal/uniquelocal',
+    )
+    .default('loopback'),
   CORS_ORIGINS: z.string().default(''),
   FRAME_ANCESTORS: z.string().min(1).default("'self'"),
 });
 
 // What `fastly compute serve` signs Grip-Sig with locally: public, so never trusted in production.
 const VICEROY_DEV_KEY = 'viceroy_dev_signing_key_dont_use_in_production';
+
+// The syntax Express's `trust proxy` takes. Express itself would throw a bare TypeError from
+// inside createApp ("invalid IP address: true"); here the message names the variable.
+function isTrustList(value: string): boolean {
+  return value.split(',').every((part) => {
+    const entry = part.trim();
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+    const [address = '', range, ...rest] = entry.split('/');
+    const version = isIP(address);
+    if (version === 0 || rest.length > 0) return false;
+    if (range === undefined) return true;
+    if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+    return version === 4 && isIPv4(range);
+  });
+}
 
 /** Thrown at start-up when the environment is not a usable configuration. */
 export class ConfigError extends Error {
