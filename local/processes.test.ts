@@ -73,13 +73,28 @@ describe('spawnService', () => {
     expect(alive(grandchild)).toBe(false);
   });
 
-  it('kill9 kills the whole group at once, grandchildren included', async () => {
+  it('kill9 kills at once what the child started, even in a process group of its own', async () => {
+    // Pushpin's runner starts each of its programs in a new process group.
     const service = node(
-      'crasher',
-      `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log('grandchild ' + c.pid); setInterval(() => {}, 1000)`,
+      'runner',
+      `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true }); console.log('grandchild ' + c.pid); setInterval(() => {}, 1000)`,
     );
     const grandchild = Number((await lineMatching(service, /^grandchild \d+$/)).split(' ')[1]);
+    expect(alive(grandchild)).toBe(true);
     expect(await service.kill9()).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it('ends what a service started when the service dies on its own', async () => {
+    const service = node(
+      'leaver',
+      `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true }); c.unref(); console.log('grandchild ' + c.pid); setTimeout(() => process.exit(2), 1500)`,
+    );
+    const grandchild = Number((await lineMatching(service, /^grandchild \d+$/)).split(' ')[1]);
+    expect(await service.exited).toEqual({ code: 2, signal: null });
+    for (let i = 0; i < 100 && alive(grandchild); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(alive(grandchild)).toBe(false);
   });
 });

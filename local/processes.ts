@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { constants } from 'node:os';
+import { ProcessFamily, processTable } from './process-tree.ts';
 
 /** The one error the local runner throws: what went wrong, and what to do about it. */
 export class ServiceError extends Error {
@@ -50,13 +50,15 @@ export interface ServiceOptions {
 const DEFAULT_GRACE_MS = 5_000;
 
 const running = new Set<Service>();
+// Everything services started that may still run, including what outlived its service's leader.
+const families = new Set<ProcessFamily>();
 let hooksInstalled = false;
 let shuttingDown = false;
 
 /**
- * Starts a child process as a service. The child leads its own process group, so `stop()` and
- * `kill9()` also reach whatever it starts itself (Pushpin starts four programs), and Ctrl-C in a
- * terminal reaches only this process, which then stops its services in order.
+ * Starts a child process as a service. The child leads a process group of its own, so Ctrl-C in a
+ * terminal reaches only this process, which then stops its services in order; `stop()` and
+ * `kill9()` reach everything the child started too (Pushpin starts four programs).
  */
 export function spawnService(options: ServiceOptions): Service {
   installHooks();
@@ -73,6 +75,8 @@ export function spawnService(options: ServiceOptions): Service {
     if (lines.length > keepLines) lines.shift();
     options.onLine?.(line);
   };
+  const family = child.pid === undefined ? undefined : new ProcessFamily(child.pid);
+  let ending: Promise<void> | undefined;
   let exitStatus: ServiceExit | undefined;
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exited = new Promise<ServiceExit>((resolve) => {
@@ -80,6 +84,8 @@ export function spawnService(options: ServiceOptions): Service {
       if (exitStatus !== undefined) return;
       exitStatus = status;
       running.delete(service);
+      // Died on its own: what it started goes too, a service is gone as a whole.
+      ending ??= endFamily(family, DEFAULT_GRACE_MS, false);
       // Give the pipes a moment to deliver the last lines (often the reason it died), but do not
       // wait for them: a grandchild that survived its parent can hold them open.
       void Promise.race([closed, sleep(500)]).then(() => resolve(status));
@@ -93,31 +99,6 @@ export function spawnService(options: ServiceOptions): Service {
   readLines(child.stdout, record);
   readLines(child.stderr, record);
 
-  const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
-    if (child.pid === undefined) return false;
-    try {
-      process.kill(-child.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  // The leader can exit before the rest of its group (a runner killed before its children):
-  // wait for the whole group, and kill what is left once the grace time is over.
-  const groupGone = async (deadline: number) => {
-    await exited;
-    while (child.pid !== undefined && groupAlive(child.pid)) {
-      if (Date.now() >= deadline) {
-        signalGroup('SIGKILL');
-        await sleep(20);
-        break;
-      }
-      await sleep(20);
-    }
-  };
-
-  let stopping: Promise<ServiceExit> | undefined;
   const service: Service = {
     name: options.name,
     url: options.url,
@@ -125,28 +106,58 @@ export function spawnService(options: ServiceOptions): Service {
     exited,
     exit: () => exitStatus,
     logs: () => [...lines],
-    stop(graceMs = DEFAULT_GRACE_MS) {
-      stopping ??= (async () => {
-        const deadline = Date.now() + graceMs;
-        signalGroup('SIGTERM');
-        const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
-        try {
-          await groupGone(deadline);
-        } finally {
-          clearTimeout(timer);
-        }
-        return exited;
-      })();
-      return stopping;
+    async stop(graceMs = DEFAULT_GRACE_MS) {
+      ending ??= endFamily(family, graceMs, true);
+      await ending;
+      return exited;
     },
     async kill9() {
-      signalGroup('SIGKILL');
-      await groupGone(Date.now());
+      ending = endFamily(family, 0, true);
+      await ending;
       return exited;
     },
   };
-  if (child.pid !== undefined) running.add(service);
+  if (family !== undefined) {
+    family.track();
+    running.add(service);
+    families.add(family);
+  }
   return service;
+}
+
+/**
+ * Ends a family: SIGTERM to its leader, so that it stops what it started in its own order (Pushpin
+ * does), then SIGTERM to whatever outlives the leader, and SIGKILL to all that is left once the
+ * grace time is over (at once when there is none). Settles when none of it runs any more.
+ */
+async function endFamily(
+  family: ProcessFamily | undefined,
+  graceMs: number,
+  leaderToo: boolean,
+): Promise<void> {
+  if (family === undefined) return;
+  family.track();
+  const deadline = Date.now() + graceMs;
+  let phase: 'leader' | 'rest' | 'killed' = leaderToo ? 'leader' : 'rest';
+  if (graceMs === 0) {
+    family.signal('SIGKILL');
+    phase = 'killed';
+  } else if (phase === 'leader') {
+    family.signal('SIGTERM', [family.leader]);
+  } else {
+    family.signal('SIGTERM');
+  }
+  for (let alive = family.alive(); alive.length > 0; alive = family.alive()) {
+    if (phase !== 'killed' && Date.now() >= deadline) {
+      family.signal('SIGKILL');
+      phase = 'killed';
+    } else if (phase === 'leader' && !alive.includes(family.leader)) {
+      family.signal('SIGTERM');
+      phase = 'rest';
+    }
+    await sleep(25);
+  }
+  families.delete(family);
 }
 
 /** Stops every service still running, all at once. */
@@ -250,33 +261,6 @@ function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void
   });
 }
 
-// Members of the group that are still running. Orphans are re-parented to PID 1, and not every
-// PID 1 (containers, VM init shims) reaps them: a zombie answers kill(0) but is gone for good, so
-// on Linux read the process table instead.
-function groupAlive(pgid: number): boolean {
-  if (!existsSync('/proc/self/stat')) {
-    try {
-      process.kill(-pgid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-  }
-  return false;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -298,14 +282,18 @@ function installHooks(): void {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', killAllNow);
+  // Learn what services start while their process trees are intact: a child re-parented after
+  // its parent died can no longer be traced back to the service.
+  setInterval(() => {
+    if (families.size === 0) return;
+    const table = processTable();
+    for (const family of families) family.track(table);
+  }, 500).unref();
 }
 
 function killAllNow(): void {
-  for (const service of running) {
-    try {
-      process.kill(-service.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+  for (const family of families) {
+    family.track();
+    family.signal('SIGKILL');
   }
 }
