@@ -84,12 +84,34 @@ const schema = z.object({
       'must be a comma-separated list of addresses, CIDR ranges or loopback/linklocal/uniquelocal',
     )
     .default('loopback'),
-  CORS_ORIGINS: z.string().default(''),
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (value) => listOf(value).every(isOrigin),
+      'must be a comma-separated list of origins like https://app.example (no path, no *)',
+    )
+    .default(''),
   FRAME_ANCESTORS: z.string().min(1).default("'self'"),
 });
 
 // What `fastly compute serve` signs Grip-Sig with locally: public, so never trusted in production.
 const VICEROY_DEV_KEY = 'viceroy_dev_signing_key_dont_use_in_production';
+
+const listOf = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+// What a browser sends in `Origin`; anything else (a trailing slash, a path) would never match.
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 // The syntax Express's `trust proxy` takes. Express itself would throw a bare TypeError from
 // inside createApp ("invalid IP address: true"); here the message names the variable.
@@ -166,9 +188,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     scoreRatePerSecond: e.SCORE_RATE_PER_SECOND,
     scoreBurst: e.SCORE_BURST,
     trustProxy: e.TRUST_PROXY,
-    corsOrigins: e.CORS_ORIGINS.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
+    corsOrigins: listOf(e.CORS_ORIGINS),
     frameAncestors: e.FRAME_ANCESTORS,
   };
 }
