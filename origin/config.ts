@@ -91,7 +91,14 @@ const schema = z.object({
       'must be a comma-separated list of origins like https://app.example (no path, no *)',
     )
     .default(''),
-  FRAME_ANCESTORS: z.string().min(1).default("'self'"),
+  // Goes into the Content-Security-Policy header as is: one directive's sources, nothing more.
+  FRAME_ANCESTORS: z
+    .string()
+    .regex(
+      /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]+(?: [\x21-\x2b\x2d-\x3a\x3c-\x7e]+)*$/,
+      "must be sources separated by single spaces, like 'self' https://embed.example",
+    )
+    .default("'self'"),
 });
 
 // What `fastly compute serve` signs Grip-Sig with locally: public, so never trusted in production.
