@@ -53,7 +53,6 @@ const running = new Set<Service>();
 // Everything services started that may still run, including what outlived its service's leader.
 const families = new Set<ProcessFamily>();
 let hooksInstalled = false;
-let shuttingDown = false;
 
 /**
  * Starts a child process as a service. The child leads a process group of its own, so Ctrl-C in a
@@ -266,17 +265,21 @@ function sleep(ms: number): Promise<void> {
 }
 
 // Children must not outlive this process: on Ctrl-C or SIGTERM stop them gracefully and exit
-// with the signal's conventional status; on any other exit (which cannot wait) kill them.
+// with the signal's conventional status; on any other exit (which cannot wait) kill them. One
+// Ctrl-C often arrives several times (from the terminal, relayed again by npm): only a signal
+// that comes a while after the first one means "stop waiting, kill them now".
 function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     const status = 128 + (constants.signals[signal] ?? 1);
-    if (shuttingDown) {
+    if (firstSignalAt !== 0) {
+      if (Date.now() - firstSignalAt < 1_000) return;
       killAllNow();
       process.exit(status);
     }
-    shuttingDown = true;
+    firstSignalAt = Date.now();
     void stopAllServices().finally(() => process.exit(status));
   };
   process.on('SIGINT', onSignal);
