@@ -82,6 +82,10 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
 
   const vote = useCallback(
     async (player: RankedPlayer) => {
+      if (feed.state.phase === 'deleted') {
+        showNotice('This board was deleted: votes no longer count.');
+        return;
+      }
       if (paused) {
         showNotice('Votes are paused for a moment. Try again in a few seconds.');
         return;
@@ -102,7 +106,7 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
         }
       }
     },
-    [api, boardId, paused, pause, rememberPick, showNotice],
+    [api, boardId, feed.state.phase, paused, pause, rememberPick, showNotice],
   );
 
   if (feed.notFound) {
@@ -190,7 +194,7 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
               rows={rows}
               label={`Ranking of ${board.name}`}
               pickId={pickId}
-              paused={paused}
+              paused={paused || feed.state.phase === 'deleted'}
               onVote={vote}
             />
           )}

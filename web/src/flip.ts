@@ -53,10 +53,19 @@ export function useFlip(container: RefObject<HTMLElement | null>, layoutKey: unk
       }
       const delta = before + (offsets[index] ?? 0) - top;
       if (Math.abs(delta) < 1) return;
-      item.animate(
+      const animation = item.animate(
         [{ transform: `translateY(${delta}px)` }, { transform: 'translateY(0)' }],
         slide,
       );
+      // A climber passes over the rows it overtakes, not under them.
+      if (delta > 0) {
+        item.style.zIndex = '1';
+        const settle = () => {
+          item.style.zIndex = '';
+        };
+        animation.addEventListener('finish', settle);
+        animation.addEventListener('cancel', settle);
+      }
     });
     positions.current = next;
   }, [layoutKey]);

@@ -96,7 +96,10 @@ export function useBoard(boardId: string, api: Api): BoardFeed {
         patch.state = applied.state;
         patch.updatedAt = Date.now();
       }
-      if (event.type === 'deleted') stop();
+      if (event.type === 'deleted') {
+        stop();
+        patch.connection = 'offline';
+      }
       change(patch);
     };
 
