@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type PushpinOptions, parsePushpinVersion, pushpinConfig } from './pushpin.ts';
+import {
+  detectPushpin,
+  type PushpinOptions,
+  parsePushpinVersion,
+  pushpinConfig,
+} from './pushpin.ts';
 
 const options: PushpinOptions = {
   dir: '/tmp/stack-1/pushpin',
@@ -134,5 +139,13 @@ describe('pushpinConfig options', () => {
 
   it('is pure', () => {
     expect(pushpinConfig(options, v136)).toEqual(pushpinConfig(options, v136));
+  });
+});
+
+describe('detectPushpin', () => {
+  it('says how to install Pushpin when there is none', async () => {
+    await expect(detectPushpin('no-such-pushpin-here')).rejects.toThrow(
+      /not installed[\s\S]*apt-get install -y pushpin[\s\S]*brew install pushpin/,
+    );
   });
 });

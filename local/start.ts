@@ -177,11 +177,6 @@ async function main(): Promise<void> {
 
   let viteUrl: string | undefined;
   if (dev) {
-    if (ports.pushpin !== 7999) {
-      console.warn(
-        `Note: web/vite.config.ts proxies the API to Pushpin on 7999, not ${ports.pushpin}.`,
-      );
-    }
     const viteBin = join(
       dirname(createRequire(import.meta.url).resolve('vite/package.json')),
       'bin',
@@ -200,6 +195,7 @@ async function main(): Promise<void> {
       ],
       cwd: ROOT_DIR,
       url: `http://127.0.0.1:${ports.vite}/`,
+      // web/vite.config.ts proxies the API to the Pushpin on this port.
       env: { ...process.env, PUSHPIN_PORT: String(ports.pushpin) },
       onLine: printer('vite'),
     });
