@@ -99,6 +99,7 @@ describe.each(SETUPS)('Grip-Sig verified with $name', (setup) => {
       () => setup.sign(fresh(setup.iss === 'pushpin' ? 'viceroy' : 'fastly:other-service')),
     ],
     ['no issuer', () => setup.sign({ exp: now() + 3600 })],
+    ['no expiry (valid forever)', () => setup.sign({ iss: setup.iss })],
     ['claims changed after signing', tampered],
     ['alg "none"', unsigned],
   ];

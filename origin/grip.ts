@@ -13,7 +13,24 @@ export async function isFromGripProxy(publisher: Publisher, req: Request): Promi
   const header = req.get('grip-sig');
   if (header === undefined || header === '') return false;
   const result = await publisher.validateGripSig(header);
-  return result.isProxied && result.isSigned;
+  // The library checks `exp` only when a token has one; Pushpin and Fanout always set it, so a
+  // token without one did not come from them and would otherwise be valid forever.
+  return result.isProxied && result.isSigned && hasExpiry(header);
+}
+
+function hasExpiry(token: string): boolean {
+  try {
+    const payload: unknown = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(),
+    );
+    return (
+      typeof payload === 'object' &&
+      payload !== null &&
+      typeof (payload as { exp?: unknown }).exp === 'number'
+    );
+  } catch {
+    return false;
+  }
 }
 
 export interface HoldOptions {
