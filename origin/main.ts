@@ -30,7 +30,16 @@ async function main(): Promise<void> {
   });
   // 72 random bits: unguessable, URL-safe, 12 characters.
   const newId = () => randomBytes(9).toString('base64url');
-  const store = await fileStore(config.dataFile, () => seedDatabase(newId, new Date()));
+  const store = await fileStore(
+    config.dataFile,
+    () => seedDatabase(newId, new Date()),
+    (error) => {
+      // Crash-only: memory is now ahead of the disk. Let the 500s go out, then stop; whatever
+      // supervises the origin restarts it from what the disk holds.
+      console.error(`origin: writing ${config.dataFile} failed, stopping: ${error.message}`);
+      setTimeout(() => process.exit(1), 100).unref();
+    },
+  );
   const { app } = createApp({ config, store, publisher, adminToken, newId });
 
   const server = app.listen(config.port, config.host, () => {

@@ -128,3 +128,23 @@ describe('commits made before a write starts', () => {
     expect(gated.writes).toHaveLength(1);
   });
 });
+
+describe('a failed write', () => {
+  it('fails its commits, refuses every later one, and is reported once', async () => {
+    let fail = false;
+    const reported: Error[] = [];
+    const adapter: Adapter<Database> = {
+      read: async () => emptyDatabase(),
+      write: async () => {
+        if (fail) throw new Error('disk full');
+      },
+    };
+    const store = await Store.open(adapter, emptyDatabase, (error) => reported.push(error));
+    await store.commit();
+    fail = true;
+    await expect(store.commit()).rejects.toThrow('disk full');
+    fail = false;
+    await expect(store.commit()).rejects.toThrow('disk full');
+    expect(reported.map((e) => e.message)).toEqual(['disk full']);
+  });
+});

@@ -13,14 +13,25 @@ import { DurableJsonFile } from './json-file.ts';
 export class Store {
   private running: Promise<void> = Promise.resolve();
   private next: Promise<void> | undefined;
+  private failure: Error | undefined;
 
-  private constructor(private readonly db: Low<Database>) {}
+  private constructor(
+    private readonly db: Low<Database>,
+    private readonly onWriteFailure: (error: Error) => void,
+  ) {}
 
-  /** Opens the database, writing `seed()` when the adapter holds nothing yet. */
-  static async open(adapter: Adapter<Database>, seed: () => Database): Promise<Store> {
+  /**
+   * Opens the database, writing `seed()` when the adapter holds nothing yet. `onWriteFailure` hears
+   * of the first failed write: the process should stop there (see `commit`).
+   */
+  static async open(
+    adapter: Adapter<Database>,
+    seed: () => Database,
+    onWriteFailure: (error: Error) => void = () => {},
+  ): Promise<Store> {
     const existing = await adapter.read();
     const db = new Low<Database>(adapter, existing ?? seed());
-    const store = new Store(db);
+    const store = new Store(db, onWriteFailure);
     if (existing === null) await store.commit();
     return store;
   }
@@ -29,15 +40,25 @@ export class Store {
     return this.db.data;
   }
 
-  /** Resolves when every change made before this call is durable. */
+  /**
+   * Resolves when every change made before this call is durable. After a failed write the
+   * changes in memory are ahead of the disk and nothing can say which were lost, so the store
+   * refuses every later commit: the owner stops, and a restart reloads what the disk holds.
+   */
   commit(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.next !== undefined) return this.next;
     const next = this.running.then(() => {
       this.next = undefined;
+      if (this.failure !== undefined) throw this.failure;
       return this.db.write();
     });
     this.next = next;
-    this.running = next.catch(() => undefined);
+    this.running = next.catch((error: unknown) => {
+      if (this.failure !== undefined) return;
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.onWriteFailure(this.failure);
+    });
     return next;
   }
 }
@@ -48,8 +69,12 @@ export function memoryStore(seed: () => Database): Promise<Store> {
 }
 
 /** A store in a durable JSON file. */
-export function fileStore(path: string, seed: () => Database): Promise<Store> {
-  return Store.open(new DurableJsonFile(path, parseDatabase), seed);
+export function fileStore(
+  path: string,
+  seed: () => Database,
+  onWriteFailure?: (error: Error) => void,
+): Promise<Store> {
+  return Store.open(new DurableJsonFile(path, parseDatabase), seed, onWriteFailure);
 }
 
 const player = z.strictObject({
