@@ -124,11 +124,9 @@ export function spawnService(options: ServiceOptions): Service {
   return service;
 }
 
-/**
- * Ends a family: SIGTERM to its leader, so that it stops what it started in its own order (Pushpin
- * does), then SIGTERM to whatever outlives the leader, and SIGKILL to all that is left once the
- * grace time is over (at once when there is none). Settles when none of it runs any more.
- */
+// Ends a family: SIGTERM to its leader, so that it stops what it started in its own order (Pushpin
+// does), then SIGTERM to whatever outlives the leader, and SIGKILL to all that is left once the
+// grace time is over (at once when there is none). Settles when none of it runs any more.
 async function endFamily(
   family: ProcessFamily | undefined,
   graceMs: number,

@@ -16,7 +16,7 @@ const options: PushpinOptions = {
 const v136 = { major: 1, minor: 36, patch: 0 };
 const v141 = { major: 1, minor: 41, patch: 0 };
 
-/** The config as a map of "section/key" to value, the way Pushpin reads it. */
+// The config as a map of "section/key" to value, the way Pushpin reads it.
 function settings(config: string): Map<string, string> {
   const map = new Map<string, string>();
   let section = '';

@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       '',
       dev ? `  Vite (hot reload) -> Pushpin :${ports.pushpin} -> origin :${ports.origin}` : '',
       edgeUrl
-        ? `  Edge (Viceroy) ${edgeUrl} -> Pushpin :${ports.pushpin} -> origin :${ports.origin}`
+        ? `  Edge (Viceroy) :${ports.edge} -> Pushpin :${ports.pushpin} -> origin :${ports.origin}`
         : `  The edge (Fastly Compute) is not running: no viceroy found. ${VICEROY_INSTALL_HINT}`,
       `  Data: ${relative(process.cwd(), dataFile)}`,
       '  Ctrl-C stops everything.',

@@ -11,7 +11,7 @@ import { type Api, createApi } from './harness/api.ts';
 import { dataOf, openSse, type SseClient, type SseEvent } from './harness/sse.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
-/** Verifies an HS256 JWT by hand and returns its claims; throws when the signature is wrong. */
+// Verifies an HS256 JWT by hand and returns its claims; throws when the signature is wrong.
 function verifyHs256(token: string, key: string): Record<string, unknown> {
   const [header = '', payload = '', signature = ''] = token.split('.');
   expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toMatchObject({ alg: 'HS256' });
@@ -23,7 +23,7 @@ function verifyHs256(token: string, key: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload, 'base64url').toString());
 }
 
-/** The score a player has in a snapshot or an update event, if the event carries it. */
+// The score a player has in a snapshot or an update event, if the event carries it.
 function scoreIn(event: SseEvent, playerId: string): number | undefined {
   if (event.event !== 'snapshot' && event.event !== 'update') return undefined;
   const data = dataOf<{ players: { id: string; score: number }[] }>(event);
