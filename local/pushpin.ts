@@ -138,7 +138,9 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     'auto_cross_origin=false',
     'accept_x_forwarded_protocol=false',
     'set_x_forwarded_protocol=proto-only',
-    'x_forwarded_for=',
+    // Replace whatever X-Forwarded-For a client sent with the address Pushpin saw: the origin
+    // trusts this header from loopback and rate-limits the public +1 by it.
+    'x_forwarded_for=truncate:0,append',
     'x_forwarded_for_trusted=',
     'orig_headers_need_mark=',
     // Viceroy hands requests over with `Pushpin-Route: origin`.

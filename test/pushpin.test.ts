@@ -91,6 +91,13 @@ describe('Pushpin in front of a bare origin', () => {
     expect(() => verifyHs256(String(sig), 'changeme')).toThrow(/does not match/);
   });
 
+  it('replaces a client-sent X-Forwarded-For with the address it saw', async () => {
+    const [a] = pushpins;
+    await fetch(new URL('xff', a?.url), { headers: { 'X-Forwarded-For': '6.6.6.6' } });
+    const request = seen.findLast((r) => r.url === '/xff');
+    expect(request?.headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
   it('routes `Pushpin-Route: origin` (what Viceroy sends) to the origin', async () => {
     const [, b] = pushpins;
     const response = await fetch(new URL('routed', b?.url), {
