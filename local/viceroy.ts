@@ -3,11 +3,12 @@ import { accessSync, constants } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import packageJson from '../package.json' with { type: 'json' };
 import { ROOT_DIR } from './origin.ts';
 import { type Service, ServiceError, spawnService, waitForHttp } from './processes.ts';
 
-/** The Viceroy this project is tested with. */
-export const VICEROY_VERSION = '0.22.0';
+/** The Viceroy this project is tested with: pinned once, in package.json `config.viceroyVersion`. */
+export const VICEROY_VERSION: string = packageJson.config.viceroyVersion;
 
 export const VICEROY_INSTALL_HINT = `Install Viceroy (Fastly's local Compute server) once per machine: \`cargo install viceroy --locked --version ${VICEROY_VERSION}\` (a long Rust build; it lands in ~/.cargo/bin).`;
 
