@@ -14,6 +14,8 @@ export class DataFileError extends Error {
  * version, never a torn mix. lowdb's own adapter renames without fsync, which a crash can undo.
  */
 export class DurableJsonFile<T> implements Adapter<T> {
+  private dirReady = false;
+
   constructor(
     readonly path: string,
     private readonly validate: (value: unknown) => T,
@@ -44,7 +46,12 @@ export class DurableJsonFile<T> implements Adapter<T> {
   async write(data: T): Promise<void> {
     const text = JSON.stringify(data);
     const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true });
+    if (!this.dirReady) {
+      await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      this.dirReady = true;
+    }
     const temp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`);
     const file = await open(temp, 'w', 0o600);
     try {
