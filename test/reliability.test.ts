@@ -143,7 +143,13 @@ describe('faults', () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 150 + round * 60));
+      // Kill once this round has some acknowledged writes (however loaded the machine is), at a
+      // moment that differs from round to round.
+      const roundStart = Object.values(acknowledged).reduce((a, b) => a + b, 0);
+      while (Object.values(acknowledged).reduce((a, b) => a + b, 0) < roundStart + 15) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, (round * 37) % 100));
       await stack.killOrigin();
       running = false;
       await Promise.all(writers);
@@ -160,7 +166,7 @@ describe('faults', () => {
       expect(gained).toBeGreaterThanOrEqual(acknowledged[id] ?? 0);
       expect(gained).toBeLessThanOrEqual(attempted[id] ?? 0);
     }
-    expect(total).toBeGreaterThan(kills * 10);
+    expect(total).toBeGreaterThanOrEqual(kills * 15);
     console.log(`kill -9 test: ${kills} kills, ${total} acknowledged +1s checked against the file`);
   });
 
