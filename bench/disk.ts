@@ -1,0 +1,95 @@
+import { mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { preciseNow } from './publish-relay.ts';
+import type { DiskFigure } from './result.ts';
+import { summarize } from './stats.ts';
+
+// What one durable commit of the origin costs on this disk, without the origin: the same steps as
+// its data file adapter (origin/store/json-file.ts) — write a temporary file, fsync it, rename it
+// over the data file, fsync the directory — one after another, for files the size of a board of
+// 10 and of 10,000 players. The origin acknowledges a `+1` only after such a commit, and shares
+// one commit among every `+1` that arrives while the previous one runs, so this rate times the
+// number of `+1`s per commit bounds the durable `+1` rate. Also times JSON.stringify of the
+// larger database, which the origin does once per commit on its one thread.
+
+export interface DiskOptions {
+  seconds: number;
+}
+
+function database(players: number): unknown {
+  const board = (id: string, count: number) => ({
+    id,
+    name: `Board ${id}`,
+    order: 'desc',
+    version: count * 3,
+    createdAt: new Date(0).toISOString(),
+    players: Object.fromEntries(
+      Array.from({ length: count }, (_, i) => {
+        const pid = `p${String(i).padStart(11, '0')}`;
+        return [pid, { id: pid, name: `Player ${i + 1}`, score: i * 7, scoredAt: i * 3 }];
+      }),
+    ),
+  });
+  return { boards: { demo: board('demo', 5), big: board('big', players) } };
+}
+
+async function replaceDurably(dir: string, text: string): Promise<void> {
+  const temp = join(dir, '.data.json.tmp');
+  const file = await open(temp, 'w', 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, join(dir, 'data.json'));
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+async function commitRate(dir: string, text: string, seconds: number) {
+  const times: number[] = [];
+  const end = preciseNow() + seconds * 1000;
+  while (preciseNow() < end) {
+    const started = preciseNow();
+    await replaceDurably(dir, text);
+    times.push(preciseNow() - started);
+  }
+  const latency = summarize(times);
+  return {
+    bytes: Buffer.byteLength(text),
+    perSecond: times.length / seconds,
+    p50Ms: latency.p50Ms,
+    p99Ms: latency.p99Ms,
+  };
+}
+
+/** Durable replaces per second of a small and a large data file, and JSON.stringify of the large. */
+export async function measureDisk(options: DiskOptions): Promise<DiskFigure> {
+  // Beside the origin's own data file: the OS temp dir, on whichever disk holds it.
+  const dir = await mkdtemp(join(tmpdir(), 'bench-disk-'));
+  try {
+    const small = JSON.stringify(database(10));
+    const bigDb = database(10_000);
+    const big = JSON.stringify(bigDb);
+    const stringifyTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const started = preciseNow();
+      JSON.stringify(bigDb);
+      stringifyTimes.push(preciseNow() - started);
+    }
+    return {
+      dir: tmpdir(),
+      small: await commitRate(dir, small, options.seconds / 2),
+      large: await commitRate(dir, big, options.seconds / 2),
+      stringifyLargeMs: summarize(stringifyTimes).p50Ms,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

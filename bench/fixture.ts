@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT_DIR, startOrigin } from '../local/origin.ts';
+import { freePort, type Service, spawnService, waitForHttp } from '../local/processes.ts';
+import { type PushpinService, startPushpin } from '../local/pushpin.ts';
+import type { RankedPlayer } from '../shared/board.ts';
+import { type Api, createApi } from '../test/harness/api.ts';
+import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
+
+/**
+ * What the benchmark lifts from the origin's defaults, and why: every load client is 127.0.0.1,
+ * so the per-client `+1` limit (10/s, burst 30) would measure the limiter, not the origin.
+ */
+export const LIFTED_RATE_LIMIT = { SCORE_RATE_PER_SECOND: '1000000', SCORE_BURST: '1000000' };
+
+/** A real origin behind a real Pushpin, with the counting relay on the publish path. */
+export interface BenchStack {
+  originUrl: string;
+  pushpinUrl: string;
+  origin: Service;
+  pushpin: PushpinService;
+  relay: PublishRelay;
+  /** Straight to the origin, with the admin token. */
+  direct: Api;
+  publishIntervalMs: number;
+  /** Where the origin writes heap snapshots on SIGUSR2 (see heap.ts). */
+  heapDir: string;
+  /** Pushpin's settings as written in its config file. */
+  pushpinSettings: { logLevel: number; messageRate: number; messageHwm: number };
+  stop(): Promise<void>;
+}
+
+export interface BenchStackOptions {
+  publishIntervalMs: number;
+  /**
+   * Pushpin's log level. At 2 (info, local/pushpin.ts's default) it logs a line per proxied
+   * request, which costs the proxy and its runner CPU that the figures should not pay.
+   */
+  pushpinLogLevel: number;
+  /** Delivery rate and queue; undefined keeps local/pushpin.ts's defaults. */
+  messageRate?: number;
+  messageHwm?: number;
+  /** More origin environment. */
+  originEnv?: NodeJS.ProcessEnv;
+  /** Node flags for the origin that NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
+  originNodeFlags?: string[];
+  /** Every line the services write; `BENCH_LOGS=1` prints them to stderr. */
+  onLine?: (service: 'pushpin' | 'origin', line: string) => void;
+}
+
+/**
+ * Starts Pushpin and the origin the way `npm start` does (local/), on free ports, in a temporary
+ * directory that `stop()` removes; publishes go through the counting relay.
+ */
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-'));
+  const heapDir = join(dir, 'heap');
+  await mkdir(heapDir);
+  const gripKey = randomBytes(32).toString('base64url');
+  const adminToken = randomBytes(32).toString('base64url');
+  const ports = new Set<number>();
+  while (ports.size < 3) ports.add(await freePort());
+  const [originPort = 0, pushpinPort = 0, publishPort = 0] = ports;
+  const relay = await startPublishRelay();
+  const onLine =
+    options.onLine ??
+    (process.env.BENCH_LOGS === '1'
+      ? (service: string, line: string) => process.stderr.write(`[${service}] ${line}\n`)
+      : undefined);
+  let pushpin: PushpinService | undefined;
+  let origin: Service | undefined;
+  const stop = async () => {
+    await Promise.allSettled([origin?.stop(), pushpin?.stop()]);
+    await relay.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    pushpin = await startPushpin({
+      dir: join(dir, 'pushpin'),
+      httpPort: pushpinPort,
+      publishPort,
+      originPort,
+      sigKey: gripKey,
+      logLevel: options.pushpinLogLevel,
+      ...(onLine === undefined ? {} : { onLine: (line: string) => onLine('pushpin', line) }),
+      ...(options.messageRate === undefined ? {} : { messageRate: options.messageRate }),
+      ...(options.messageHwm === undefined ? {} : { messageHwm: options.messageHwm }),
+    });
+    relay.target = pushpin.publishUrl;
+    const originOptions = {
+      port: originPort,
+      dataFile: join(dir, 'leaderboard.json'),
+      gripUrl: relay.url,
+      gripVerifyKey: gripKey,
+      adminToken,
+      ...(onLine === undefined ? {} : { onLine: (line: string) => onLine('origin', line) }),
+      env: {
+        ...LIFTED_RATE_LIMIT,
+        PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
+        ...options.originEnv,
+        NODE_OPTIONS: [
+          `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}`,
+          options.originEnv?.NODE_OPTIONS ?? '',
+        ].join(' '),
+      },
+    };
+    origin =
+      options.originNodeFlags === undefined
+        ? await startOrigin(originOptions)
+        : await startOriginWithFlags(originOptions, options.originNodeFlags);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const config = await readFile(pushpin.configFile, 'utf8');
+  const setting = (name: string) =>
+    Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(config)?.[1] ?? -1);
+  const originUrl = `http://127.0.0.1:${originPort}/`;
+  return {
+    originUrl,
+    pushpinUrl: `http://127.0.0.1:${pushpinPort}/`,
+    origin,
+    pushpin,
+    relay,
+    direct: createApi(originUrl, adminToken),
+    publishIntervalMs: options.publishIntervalMs,
+    heapDir,
+    pushpinSettings: {
+      logLevel: setting('log_level'),
+      messageRate: setting('message_rate'),
+      messageHwm: setting('message_hwm'),
+    },
+    stop,
+  };
+}
+
+/**
+ * What local/origin.ts's `startOrigin` does, with Node flags before the entry point (it has no
+ * option for them). Same command, environment and readiness check.
+ */
+async function startOriginWithFlags(
+  options: Parameters<typeof startOrigin>[0],
+  flags: readonly string[],
+): Promise<Service> {
+  const url = `http://127.0.0.1:${options.port}/`;
+  const service = spawnService({
+    name: 'origin',
+    command: process.execPath,
+    args: [...flags, '--import', 'tsx', 'origin/main.ts'],
+    cwd: ROOT_DIR,
+    url,
+    env: {
+      ...process.env,
+      PORT: String(options.port),
+      HOST: '127.0.0.1',
+      DATA_FILE: options.dataFile,
+      GRIP_URL: options.gripUrl,
+      GRIP_VERIFY_KEY: options.gripVerifyKey,
+      GRIP_VERIFY_ISS: 'pushpin',
+      ADMIN_TOKEN: options.adminToken,
+      ...options.env,
+    },
+    ...(options.onLine === undefined ? {} : { onLine: options.onLine }),
+  });
+  try {
+    await waitForHttp(`${url}healthz`, { service, timeoutMs: 30_000 });
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+  return service;
+}
+
+/**
+ * A new board with `players` players, created through the admin API (`concurrency` requests in
+ * flight, so the origin's group commit shares the file writes as it would under real use).
+ */
+export async function createBoardWithPlayers(
+  api: Api,
+  name: string,
+  players: number,
+  concurrency = 32,
+): Promise<{ boardId: string; playerIds: string[] }> {
+  const board = await api.createBoard(name);
+  const created: RankedPlayer[] = [];
+  let next = 0;
+  const width = String(players).length;
+  const lane = async () => {
+    while (next < players) {
+      const index = next++;
+      created.push(
+        await api.addPlayer(board.id, `Player ${String(index + 1).padStart(width, '0')}`),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, players) }, lane));
+  return { boardId: board.id, playerIds: created.map((p) => p.id) };
+}
+
+/** The `+1` path of one player, relative to the origin or Pushpin root. */
+export function scoreAddPath(boardId: string, playerId: string): string {
+  return `/boards/${encodeURIComponent(boardId)}/players/${encodeURIComponent(playerId)}/score-add/`;
+}

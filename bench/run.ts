@@ -1,0 +1,77 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT_DIR } from '../local/origin.ts';
+import { latencyChart } from './chart.ts';
+import { benchPlan } from './plan.ts';
+import { formatProfile, profileOrigin } from './profile.ts';
+import { benchResult } from './result.ts';
+import { runSuite } from './suite.ts';
+import { formatResult } from './table.ts';
+
+// `npm run bench` (a few minutes) or `npm run bench -- --quick` (under a minute, for CI);
+// `--profile` profiles the origin under `+1` load instead (with `--quick`: small and short).
+// Loopback only; everything it starts it stops; a watchdog ends a run that hangs.
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    chart: { type: 'string' },
+  },
+});
+const mode = values.quick ? 'quick' : 'full';
+const outDir = resolve(values.out ?? join(ROOT_DIR, 'bench', 'results'));
+const chartFile = resolve(
+  values.chart ??
+    (mode === 'full' ? join(ROOT_DIR, 'docs', 'latency.svg') : join(outDir, 'latency-quick.svg')),
+);
+const command = `npm run bench${mode === 'quick' ? ' -- --quick' : ''}`;
+await mkdir(outDir, { recursive: true });
+
+const watchdog = setTimeout(
+  () => {
+    console.error(`bench: still running after the ${mode} run's time limit; giving up`);
+    process.exit(1);
+  },
+  (mode === 'full' ? 12 : 3) * 60_000,
+);
+watchdog.unref();
+
+if (values.profile) {
+  try {
+    const runs = await profileOrigin(benchPlan(mode), outDir);
+    const suffix = mode === 'quick' ? '-quick' : '';
+    const summary = runs.map((run) => ({ ...run, file: relative(outDir, run.file) }));
+    await writeFile(
+      join(outDir, `profile${suffix}-latest.json`),
+      `${JSON.stringify({ date: new Date().toISOString(), mode, runs: summary }, null, 2)}\n`,
+    );
+    console.log(formatProfile(runs));
+    process.exit(0);
+  } catch (error) {
+    console.error('bench --profile failed:', error);
+    process.exit(1);
+  }
+}
+
+try {
+  const result = benchResult.parse(await runSuite(benchPlan(mode), command));
+  const stamp = result.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+  const suffix = mode === 'quick' ? '-quick' : '';
+  await mkdir(outDir, { recursive: true });
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  await writeFile(join(outDir, `${stamp}${suffix}.json`), json);
+  await writeFile(join(outDir, `latest${suffix}.json`), json);
+  await mkdir(dirname(chartFile), { recursive: true });
+  await writeFile(chartFile, latencyChart(result));
+  console.log(formatResult(result));
+  console.log(
+    `\nWrote ${relative(process.cwd(), join(outDir, `${stamp}${suffix}.json`))}, latest${suffix}.json and ${relative(process.cwd(), chartFile)}.`,
+  );
+  process.exit(0);
+} catch (error) {
+  console.error('bench failed:', error);
+  process.exit(1);
+}

@@ -1,0 +1,101 @@
+import { boardChannel } from '../shared/events.ts';
+import { type BenchStack, createBoardWithPlayers, scoreAddPath } from './fixture.ts';
+import { runLoad } from './load.ts';
+import { benchParts, watchCpu } from './proc.ts';
+import { countPublishes, preciseNow } from './publish-relay.ts';
+import type { BenchResult, ScoreAddRun } from './result.ts';
+import type { SubscriberPool } from './subscriber-pool.ts';
+
+export interface ScoreAddOptions {
+  /** Players on each measured board, e.g. [10, 10_000]. */
+  boards: readonly number[];
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+/**
+ * Durable `+1` throughput, straight to the origin and through Pushpin, on boards of each size:
+ * every answer counted is a 200, sent only once the write is fsynced. One SSE subscriber per
+ * board counts the updates that come out the other end; the relay counts the publishes.
+ */
+export async function measureScoreAdd(
+  bench: BenchStack,
+  pool: SubscriberPool,
+  ceiling: BenchResult['ceiling'],
+  options: ScoreAddOptions,
+): Promise<ScoreAddRun[]> {
+  const { relay, direct } = bench;
+  const runs: ScoreAddRun[] = [];
+  for (const players of options.boards) {
+    const started = preciseNow();
+    const { boardId, playerIds } = await createBoardWithPlayers(
+      direct,
+      `${players} players`,
+      players,
+    );
+    console.error(
+      `  board of ${players} players created in ${((preciseNow() - started) / 1000).toFixed(1)} s`,
+    );
+    const paths = playerIds.map((id) => scoreAddPath(boardId, id));
+    await pool.open(`${bench.pushpinUrl}boards/${boardId}/`, 1);
+    await pool.waitForVersion((await direct.getBoard(boardId, { limit: 1 })).version, 30_000);
+    for (const via of ['origin', 'pushpin'] as const) {
+      const load = async (seconds: number) =>
+        runLoad({
+          url: via === 'origin' ? bench.originUrl : bench.pushpinUrl,
+          method: 'POST',
+          headers: { Accept: 'application/json' },
+          paths,
+          connections: options.connections,
+          seconds,
+        });
+      if (options.warmupSeconds > 0) await load(options.warmupSeconds);
+      await pool.mark();
+      const from = preciseNow();
+      const cpu = watchCpu(benchParts(bench.origin.pid, bench.pushpin.pid, () => pool.pids));
+      const measured = await load(options.seconds);
+      const shares = cpu();
+      const to = preciseNow();
+      const publishes = countPublishes(relay.seen, boardChannel(boardId), from, to);
+      // Count what the subscriber got for this run, including the deliveries still on their way.
+      await pool.waitForVersion((await direct.getBoard(boardId, { limit: 1 })).version, 10_000);
+      const report = await pool.report([]);
+      runs.push({
+        via,
+        players,
+        load: measured,
+        ratioToHttp: measured.perSecond / ceiling.http.perSecond,
+        ratioToExpress: measured.perSecond / ceiling.express.perSecond,
+        publishesPerSecond: publishes.count / ((to - from) / 1000),
+        maxPublishesInOneSecond: publishes.maxInOneSecond,
+        updatesSeenPerSecond: report.updates / ((to - from) / 1000),
+        cpu: { ...shares.byPart, machineBusy: shares.machineBusy },
+        originCpuMsPerScoreAdd: (shares.byPart.origin * 10) / Math.max(1, measured.perSecond),
+      });
+    }
+    await pool.closeAll();
+  }
+  return runs;
+}
+
+/** Publishes per second per board at the highest `+1` rate measured, against the bound. */
+export function amplification(
+  runs: readonly ScoreAddRun[],
+  publishIntervalMs: number,
+): BenchResult['amplification'] {
+  const fastest = runs.reduce((best, run) =>
+    run.load.perSecond > best.load.perSecond ? run : best,
+  );
+  // At most one publish per interval, and a second can hold the start of one more interval.
+  const boundPerSecond =
+    publishIntervalMs > 0 ? 1000 / publishIntervalMs + 1 : Number.POSITIVE_INFINITY;
+  return {
+    publishIntervalMs,
+    boundPerSecond: Number.isFinite(boundPerSecond) ? boundPerSecond : -1,
+    atScoreAddsPerSecond: fastest.load.perSecond,
+    publishesPerSecond: fastest.publishesPerSecond,
+    maxPublishesInOneSecond: fastest.maxPublishesInOneSecond,
+    bounded: fastest.maxPublishesInOneSecond <= boundPerSecond,
+  };
+}

@@ -1,0 +1,168 @@
+import type { BenchResult, CpuSharesFigure, LatencySummary } from './result.ts';
+
+// The run as Markdown tables: readable on a terminal, and pasted as is into docs/performance.md.
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => (n < 10 ? n.toFixed(1) : int(n));
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const right = head.map((_, i) => rows.every((row) => /^[-\d.,%x ]+$|^$/.test(row[i] ?? '')));
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    line(head),
+    line(head.map((_, i) => (right[i] ? '---:' : '---'))),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+const latency = (l: LatencySummary) => [ms(l.p50Ms), ms(l.p99Ms), ms(l.maxMs)];
+const cpu = (c: CpuSharesFigure) =>
+  [c.origin, c.pushpin, c.bench, c.subscribers, c.machineBusy].map(int);
+const CPU_HEAD = ['CPU% origin', 'Pushpin', 'bench', 'subscribers', 'machine busy %'];
+
+/** Every figure of one run, section by section. */
+export function formatResult(result: BenchResult): string {
+  const { machine, load, settings, ceiling } = result;
+  const loadavg = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
+  const lines = [
+    `Run ${result.date} (${result.mode}, ${result.seconds.toFixed(0)} s): ${machine.cores} x ${machine.cpuModel}, ` +
+      `${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GB, ${machine.os}, Node ${machine.node}, Pushpin ${machine.pushpin}.`,
+    `Load averages (1, 5, 15 min): ${loadavg(load.before)} before, ${loadavg(load.after)} after.`,
+    `autocannon, ${settings.connections} connections, ${settings.loadSeconds} s per run; +1 rate limit ${settings.scoreRateLimit}; ` +
+      `PUBLISH_INTERVAL_MS=${settings.publishIntervalMs}; Pushpin log_level=${settings.pushpinLogLevel}, message_rate=${int(settings.pushpinMessageRate)}, ` +
+      `message_hwm=${int(settings.pushpinMessageHwm)}; ${settings.subscriberProcesses} subscriber processes.`,
+    '',
+    '**Ceiling** (minimal servers, same load generator, POST with no body)',
+    '',
+    table(
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU %', 'CPU ms/req', 'machine busy %'],
+      (
+        [
+          ['node:http', ceiling.http],
+          ['Express 5', ceiling.express],
+        ] as const
+      ).map(([name, run]) => [
+        name,
+        int(run.perSecond),
+        ms(run.p50Ms),
+        ms(run.p99Ms),
+        int(run.serverCpu),
+        run.serverCpuMsPerRequest.toFixed(3),
+        int(run.machineBusy),
+      ]),
+    ),
+    '',
+    '**Disk** (durable replace as the origin commits: write temp, fsync, rename, fsync dir; one at a time)',
+    '',
+    table(
+      ['data file', 'commits/s', 'p50 ms', 'p99 ms'],
+      [result.disk.small, result.disk.large].map((c) => [
+        `${kb(c.bytes)} KB`,
+        int(c.perSecond),
+        ms(c.p50Ms),
+        ms(c.p99Ms),
+      ]),
+    ),
+    '',
+    `JSON.stringify of the ${kb(result.disk.large.bytes)} KB database: ${ms(result.disk.stringifyLargeMs)} ms.`,
+    '',
+    '**Durable +1** (acknowledged after fsync; CPU in % of one core while measured)',
+    '',
+    table(
+      [
+        'via',
+        'board',
+        '+1/s',
+        'x node:http',
+        'x Express',
+        'p50 ms',
+        'p99 ms',
+        'non-2xx',
+        'errors',
+        'publishes/s',
+        'updates seen/s',
+        'origin CPU ms/+1',
+        ...CPU_HEAD,
+      ],
+      result.scoreAdd.map((run) => [
+        run.via === 'origin' ? 'origin' : 'Pushpin',
+        `1 x ${int(run.players)}`,
+        int(run.load.perSecond),
+        pct(run.ratioToHttp),
+        pct(run.ratioToExpress),
+        ms(run.load.p50Ms),
+        ms(run.load.p99Ms),
+        int(run.load.non2xx),
+        int(run.load.errors),
+        run.publishesPerSecond.toFixed(1),
+        run.updatesSeenPerSecond.toFixed(1),
+        run.originCpuMsPerScoreAdd.toFixed(2),
+        ...cpu(run.cpu),
+      ]),
+    ),
+    '',
+    `**Fan-out** through Pushpin (${result.fanout[0]?.updates} updates per N; latency from the publish reaching Pushpin, and from the +1 being sent)`,
+    '',
+    table(
+      [
+        'N',
+        'spacing ms',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        '+1 to screen p50',
+        'p99',
+        'max',
+        'got every update',
+        'dropped',
+        ...CPU_HEAD,
+      ],
+      result.fanout.map((run) => [
+        int(run.subscribers),
+        int(run.spacingMs),
+        ...latency(run.publishToReceive),
+        ...latency(run.scoreAddToReceive),
+        `${int(run.deliveredAll)} (${(run.deliveredShare * 100).toFixed(run.deliveredShare === 1 ? 0 : 2)}%)`,
+        int(run.dropped),
+        ...cpu(run.cpu),
+      ]),
+    ),
+    '',
+    `**Held subscribers**: ${int(result.held.subscribers)} idle SSE connections through Pushpin (opened in ${result.held.connectSeconds.toFixed(1)} s, 64 at a time per subscriber process; ${int(result.held.connectRefused)} attempts refused and retried, ${int(result.held.connectFailed)} never opened)`,
+    '',
+    table(
+      ['process', 'RSS before MB', `RSS at ${int(result.held.subscribers)} MB`],
+      [
+        ...result.held.pushpinAfter.map((p) => {
+          const before = result.held.pushpinBefore.find((b) => b.pid === p.pid)?.rssBytes ?? 0;
+          return [p.name, mb(before), mb(p.rssBytes)];
+        }),
+        [
+          'Pushpin total',
+          mb(result.held.pushpinBefore.reduce((s, p) => s + p.rssBytes, 0)),
+          mb(result.held.pushpinAfter.reduce((s, p) => s + p.rssBytes, 0)),
+        ],
+        ['origin', mb(result.held.originBeforeBytes), mb(result.held.originAfterBytes)],
+      ],
+    ),
+    '',
+    `Pushpin: ${kb(result.held.pushpinBytesPerConnection)} KB per held connection. Origin: RSS grew ${mb(result.held.originGrowthBytes)} MB; ` +
+      `live heap after a full GC ${mb(result.held.originLiveHeapHeldBytes)} MB with them held, ${mb(result.held.originLiveHeapClosedBytes)} MB once all had closed. ` +
+      `Pushpin RSS by N: ${result.held.pushpinRssBySubscribers.map((r) => `${int(r.subscribers)}: ${mb(r.rssBytes)} MB`).join(', ')}.`,
+    '',
+    `**Publish amplification**: at ${int(result.amplification.atScoreAddsPerSecond)} +1/s on one board, ` +
+      `${result.amplification.publishesPerSecond.toFixed(1)} publishes/s (busiest second: ${result.amplification.maxPublishesInOneSecond}; ` +
+      `bound ${result.amplification.boundPerSecond} with PUBLISH_INTERVAL_MS=${result.amplification.publishIntervalMs}).`,
+    '',
+    '**Goals**',
+    '',
+    table(
+      ['goal', 'target', 'measured', 'met'],
+      result.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO']),
+    ),
+  ];
+  return lines.join('\n');
+}
