@@ -1,9 +1,11 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { AdminSignIn } from './AdminSignIn.tsx';
+import { useAdminToken } from './adminToken.ts';
 import type { Api } from './api.ts';
 import { BoardList } from './BoardList.tsx';
 import { BoardView } from './BoardView.tsx';
 import { Link } from './Link.tsx';
-import { matchRoute, routePaths, usePathname } from './router.ts';
+import { matchRoute, routePaths, themeOf, useLocation } from './router.ts';
 import { useTitle } from './useTitle.ts';
 
 function NotFound() {
@@ -31,10 +33,24 @@ function Logo() {
 
 /** The whole app: a header and the page the address asks for. */
 export function App({ api }: { api: Api }) {
-  const pathname = usePathname();
-  const route = matchRoute(pathname);
+  const { pathname, search } = useLocation();
+  const route = matchRoute(pathname, search);
   const main = useRef<HTMLElement>(null);
   const firstPage = useRef(true);
+  const [token, enterAdmin, leaveAdmin] = useAdminToken();
+  const admin = useMemo(() => (token === undefined ? undefined : api.admin(token)), [api, token]);
+  const [signingIn, setSigningIn] = useState(false);
+  // The big screen and the embed are the board alone: no header, no admin tools.
+  const display = route.page === 'board' ? route.display : 'page';
+  const theme = themeOf(search);
+
+  // The stylesheet keys the chrome-less modes and a forced colour scheme off the root element.
+  useEffect(() => {
+    const root = document.documentElement;
+    root.dataset.view = display;
+    if (theme === undefined) delete root.dataset.theme;
+    else root.dataset.theme = theme;
+  }, [display, theme]);
 
   // After moving to another page, focus its heading so screen readers start there.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each new page
@@ -44,26 +60,66 @@ export function App({ api }: { api: Api }) {
       return;
     }
     main.current?.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
-  }, [pathname]);
+  }, [pathname, display]);
 
+  const chrome = display === 'page';
+
+  // One tree for every display, so that switching a board to the big screen and back keeps its
+  // live stream: the header comes and goes, the board stays where it is.
   return (
     <>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="app-header">
-        <Link className="brand" to={routePaths.boards()}>
-          <Logo />
-          <span>Leaderboards</span>
-        </Link>
-      </header>
-      <main id="main" ref={main}>
-        {route.page === 'boards' && <BoardList api={api} />}
+      {chrome && (
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+      )}
+      {chrome && (
+        <header className="app-header">
+          <Link className="brand" to={routePaths.boards()}>
+            <Logo />
+            <span>Leaderboards</span>
+          </Link>
+          <div className="admin-status">
+            {admin === undefined ? (
+              <button
+                type="button"
+                className="button quiet small"
+                onClick={() => setSigningIn(true)}
+              >
+                Admin
+              </button>
+            ) : (
+              <>
+                <span className="admin-badge" data-testid="admin-badge">
+                  Admin mode
+                </span>
+                <button type="button" className="button quiet small" onClick={leaveAdmin}>
+                  Leave admin
+                </button>
+              </>
+            )}
+          </div>
+        </header>
+      )}
+      <main id="main" ref={main} className={chrome ? undefined : 'chromeless'}>
+        {route.page === 'boards' && <BoardList api={api} admin={admin} />}
         {route.page === 'board' && (
-          <BoardView key={route.boardId} boardId={route.boardId} api={api} />
+          <BoardView
+            key={route.boardId}
+            boardId={route.boardId}
+            display={display}
+            api={api}
+            admin={chrome ? admin : undefined}
+          />
         )}
         {route.page === 'not-found' && <NotFound />}
       </main>
+      <AdminSignIn
+        api={api}
+        open={signingIn}
+        onClose={() => setSigningIn(false)}
+        onSignedIn={enterAdmin}
+      />
     </>
   );
 }

@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { BoardSummary } from '../../shared/board.ts';
-import type { Api } from './api.ts';
+import type { AdminApi, Api } from './api.ts';
 import { Link } from './Link.tsx';
+import { NewBoardForm } from './NewBoardForm.tsx';
 import { routePaths } from './router.ts';
+import { fold } from './rows.ts';
 import { useTitle } from './useTitle.ts';
 
 type Loaded =
@@ -10,9 +12,14 @@ type Loaded =
   | { status: 'ready'; boards: BoardSummary[] }
   | { status: 'failed'; message: string };
 
-/** The home page (`/`): every board, with how many play on it. */
-export function BoardList({ api }: { api: Api }) {
+// Past this many boards, a search field helps find one.
+const searchFrom = 9;
+
+/** The home page (`/`): every board, with how many play on it; admins create boards here. */
+export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefined }) {
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
+  const [query, setQuery] = useState('');
+  const deferredQuery = useDeferredValue(query);
   useTitle(undefined);
 
   const load = useCallback(
@@ -45,6 +52,14 @@ export function BoardList({ api }: { api: Api }) {
     };
   }, [load]);
 
+  const all = loaded.status === 'ready' ? loaded.boards : [];
+  const searchable = all.length >= searchFrom;
+  const shown = useMemo(() => {
+    const needle = fold(deferredQuery.trim());
+    if (!searchable || needle === '') return all;
+    return all.filter((board) => fold(board.name).includes(needle));
+  }, [all, deferredQuery, searchable]);
+
   return (
     <section className="boards" aria-busy={loaded.status === 'loading'}>
       <div className="intro">
@@ -66,17 +81,42 @@ export function BoardList({ api }: { api: Api }) {
           ))}
         </ul>
       )}
-      {loaded.status === 'ready' && loaded.boards.length === 0 && (
-        <p className="empty-state muted">No boards yet. An admin can create one with the API.</p>
+      {admin !== undefined && <NewBoardForm admin={admin} />}
+      {loaded.status === 'ready' && all.length === 0 && (
+        <p className="empty-state muted">
+          {admin === undefined
+            ? 'No boards yet. An admin can create one in admin mode.'
+            : 'No boards yet: create the first one above.'}
+        </p>
       )}
-      {loaded.status === 'ready' && loaded.boards.length > 0 && (
+      {searchable && (
+        <div className="search">
+          <label htmlFor="board-search">Find a board</label>
+          <input
+            id="board-search"
+            type="search"
+            placeholder="Type a name"
+            autoComplete="off"
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
+          <p className="muted" aria-live="polite">
+            {deferredQuery.trim() === ''
+              ? `${all.length} boards.`
+              : shown.length === 0
+                ? 'No board has that name.'
+                : `${shown.length} of ${all.length} boards.`}
+          </p>
+        </div>
+      )}
+      {shown.length > 0 && (
         <ul className="board-cards">
-          {loaded.boards.map((board) => (
+          {shown.map((board) => (
             <li key={board.id}>
               <Link className="board-card" to={routePaths.board(board.id)} data-testid="board-link">
                 <span className="board-card-name">{board.name}</span>
                 <span className="board-card-meta">
-                  <span>
+                  <span data-testid="player-count">
                     <strong>{board.playerCount.toLocaleString()}</strong>{' '}
                     {board.playerCount === 1 ? 'player' : 'players'}
                   </span>

@@ -1,14 +1,20 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { RankedPlayer } from '../../shared/board.ts';
-import { type Api, ApiError } from './api.ts';
+import { type AdminApi, type Api, ApiError } from './api.ts';
+import { BigScreen } from './BigScreen.tsx';
+import { BoardAdmin } from './BoardAdmin.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
+import { EmbedBoard } from './EmbedBoard.tsx';
+import { enterFullscreen } from './fullscreen.ts';
 import { Link } from './Link.tsx';
 import { useLastVote } from './lastVote.ts';
+import { PlayerEditor } from './PlayerEditor.tsx';
 import { PlayerList } from './PlayerList.tsx';
-import { routePaths } from './router.ts';
+import { orderText, playersText } from './phrases.ts';
+import { type BoardDisplay, navigate, routePaths } from './router.ts';
 import { type Row, searchPlayers, visibleRows } from './rows.ts';
 import { ShareDialog } from './ShareDialog.tsx';
-import { useBoard } from './useBoard.ts';
+import { type BoardFeed, useBoard } from './useBoard.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 import { useTitle } from './useTitle.ts';
 
@@ -46,19 +52,41 @@ function usePause(): [boolean, (seconds: number) => void] {
   return [until !== 0, pause];
 }
 
-function orderText(order: 'asc' | 'desc'): string {
-  return order === 'desc' ? 'Highest score wins' : 'Lowest score wins';
+interface BoardViewProps {
+  boardId: string;
+  display: BoardDisplay;
+  api: Api;
+  /** The admin calls, in admin mode. */
+  admin: AdminApi | undefined;
 }
 
-/** The page of one board (`/b/<id>`): live ranks, +1 buttons, search, sharing. */
-export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
+/**
+ * One board, followed live, shown as the address asks: the page (`/b/<id>`), the big screen
+ * (`?view=tv`) or the embed (`?embed=1`). Switching between them keeps the live stream.
+ */
+export function BoardView({ boardId, display, api, admin }: BoardViewProps) {
   const feed = useBoard(boardId, api);
+  if (display === 'tv') return <BigScreen boardId={boardId} feed={feed} />;
+  if (display === 'embed') return <EmbedBoard boardId={boardId} feed={feed} />;
+  return <BoardPage boardId={boardId} feed={feed} api={api} admin={admin} />;
+}
+
+interface BoardPageProps {
+  boardId: string;
+  feed: BoardFeed;
+  api: Api;
+  admin: AdminApi | undefined;
+}
+
+/** The page of one board: live ranks, +1 buttons, search, sharing, and admin tools. */
+function BoardPage({ boardId, feed, api, admin }: BoardPageProps) {
   const [pickId, rememberPick] = useLastVote(boardId);
   const [query, setQuery] = useState('');
   const deferredQuery = useDeferredValue(query);
   const [notice, showNotice] = useNotice();
   const [paused, pause] = usePause();
   const [sharing, setSharing] = useState(false);
+  const [editingId, setEditingId] = useState<string>();
 
   const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
   const players = board?.players;
@@ -109,6 +137,8 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
     [api, boardId, feed.state.phase, paused, pause, rememberPick, showNotice],
   );
 
+  const editPlayer = useCallback((player: RankedPlayer) => setEditingId(player.id), []);
+
   if (feed.notFound) {
     return (
       <section className="empty-state">
@@ -123,6 +153,7 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
 
   const url = `${window.location.origin}${routePaths.board(boardId)}`;
   const count = board?.playerCount ?? 0;
+  const editing = editingId === undefined ? undefined : players?.find((p) => p.id === editingId);
 
   return (
     <section className="board" aria-busy={board === undefined}>
@@ -134,8 +165,7 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
           <h1 tabIndex={-1}>{board?.name ?? 'Loading board…'}</h1>
           {board !== undefined && (
             <p className="muted">
-              {count.toLocaleString()} {count === 1 ? 'player' : 'players'} ·{' '}
-              {orderText(board.order)}
+              {playersText(count)} · {orderText(board.order)}
             </p>
           )}
         </div>
@@ -145,11 +175,26 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
             everLive={feed.everLive}
             updatedAt={feed.updatedAt}
           />
+          <button
+            type="button"
+            className="button quiet"
+            onClick={() => {
+              // Full screen needs this click's user activation: ask before the page changes.
+              enterFullscreen();
+              navigate(routePaths.board(boardId, 'tv'));
+            }}
+          >
+            Big screen
+          </button>
           <button type="button" className="button quiet" onClick={() => setSharing(true)}>
             Share
           </button>
         </div>
       </header>
+
+      {admin !== undefined && board !== undefined && feed.state.phase === 'ready' && (
+        <BoardAdmin board={board} admin={admin} onDone={showNotice} />
+      )}
 
       {feed.state.phase === 'deleted' && (
         <p className="banner" role="alert">
@@ -196,6 +241,7 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
               pickId={pickId}
               paused={paused || feed.state.phase === 'deleted'}
               onVote={vote}
+              onEdit={admin === undefined ? undefined : editPlayer}
             />
           )}
         </>
@@ -213,10 +259,20 @@ export function BoardView({ boardId, api }: { boardId: string; api: Api }) {
       </div>
       <ShareDialog
         url={url}
+        embedUrl={`${window.location.origin}${routePaths.board(boardId, 'embed')}`}
         boardName={board?.name ?? boardId}
         open={sharing}
         onClose={() => setSharing(false)}
       />
+      {admin !== undefined && (
+        <PlayerEditor
+          boardId={boardId}
+          player={editing}
+          admin={admin}
+          onClose={() => setEditingId(undefined)}
+          onDone={showNotice}
+        />
+      )}
     </section>
   );
 }

@@ -5,6 +5,8 @@ interface ConnectionStatusProps {
   connection: Connection;
   everLive: boolean;
   updatedAt: number | undefined;
+  /** Only the dot and the word (embed mode). */
+  compact?: boolean;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
@@ -38,13 +40,18 @@ function labelOf(connection: Connection, everLive: boolean): string {
 }
 
 /** A dot and a word for the state of the live connection, and when the board last changed. */
-export function ConnectionStatus({ connection, everLive, updatedAt }: ConnectionStatusProps) {
+export function ConnectionStatus({
+  connection,
+  everLive,
+  updatedAt,
+  compact = false,
+}: ConnectionStatusProps) {
   const now = useNow(5000);
   return (
     <p className="connection" data-testid="connection" data-state={connection}>
       <span className="dot" aria-hidden="true" />
       <span className="connection-label">{labelOf(connection, everLive)}</span>
-      {updatedAt !== undefined && (
+      {updatedAt !== undefined && !compact && (
         <span className="updated">
           · updated{' '}
           <time dateTime={new Date(updatedAt).toISOString()} title={timeFormat.format(updatedAt)}>

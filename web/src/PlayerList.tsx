@@ -7,9 +7,13 @@ import type { Row } from './rows.ts';
 interface PlayerListProps {
   rows: Row[];
   label: string;
-  pickId: string | undefined;
-  paused: boolean;
-  onVote: (player: RankedPlayer) => void;
+  className?: string;
+  pickId?: string | undefined;
+  paused?: boolean;
+  /** Without it, no +1 buttons (big screen, embed). */
+  onVote?: ((player: RankedPlayer) => void) | undefined;
+  /** With it, an Edit button on each row (admin mode). */
+  onEdit?: ((player: RankedPlayer) => void) | undefined;
 }
 
 function gapText(row: Extract<Row, { kind: 'gap' }>): string {
@@ -18,29 +22,42 @@ function gapText(row: Extract<Row, { kind: 'gap' }>): string {
 }
 
 /** The board's rows in rank order; rows slide to their new places when ranks change. */
-export function PlayerList({ rows, label, pickId, paused, onVote }: PlayerListProps) {
+export function PlayerList({
+  rows,
+  label,
+  className,
+  pickId,
+  paused = false,
+  onVote,
+  onEdit,
+}: PlayerListProps) {
   const list = useRef<HTMLOListElement>(null);
-  // The player whose +1 button has focus: moving rows can take focus away, and we give it back.
-  const focused = useRef<string | undefined>(undefined);
+  // The row whose button has focus: moving rows can take focus away, and we give it back.
+  const focused = useRef<{ id: string; className: string } | undefined>(undefined);
   useFlip(list, rows);
 
   useLayoutEffect(() => {
-    const id = focused.current;
-    if (id === undefined || list.current === null) return;
+    const was = focused.current;
+    if (was === undefined || list.current === null) return;
     const active = document.activeElement;
     if (active !== null && active !== document.body) return;
-    for (const button of list.current.querySelectorAll<HTMLButtonElement>('button.plus-one')) {
-      if (button.closest('li')?.dataset.playerId === id) button.focus({ preventScroll: true });
+    for (const button of list.current.querySelectorAll<HTMLButtonElement>(
+      `button.${was.className}`,
+    )) {
+      if (button.closest('li')?.dataset.playerId === was.id) button.focus({ preventScroll: true });
     }
   });
 
   return (
     <ol
-      className="players"
+      className={className === undefined ? 'players' : `players ${className}`}
       ref={list}
       aria-label={label}
       onFocus={(event) => {
-        focused.current = event.target.closest('li')?.dataset.playerId;
+        const id = event.target.closest('li')?.dataset.playerId;
+        const className = event.target.classList[0];
+        focused.current =
+          id === undefined || className === undefined ? undefined : { id, className };
       }}
       onBlur={(event) => {
         // A button taken out of the page by a move blurs too: only a real blur forgets it.
@@ -59,6 +76,7 @@ export function PlayerList({ rows, label, pickId, paused, onVote }: PlayerListPr
             isPick={row.player.id === pickId}
             paused={paused}
             onVote={onVote}
+            onEdit={onEdit}
           />
         ),
       )}

@@ -7,7 +7,10 @@ interface PlayerRowProps {
   isPick: boolean;
   /** Votes are paused (the server asked us to slow down). */
   paused: boolean;
-  onVote: (player: RankedPlayer) => void;
+  /** Without it, the row has no +1 button (big screen, embed). */
+  onVote: ((player: RankedPlayer) => void) | undefined;
+  /** With it (admin mode), the row has an Edit button. */
+  onEdit: ((player: RankedPlayer) => void) | undefined;
 }
 
 const medals = ['gold', 'silver', 'bronze'];
@@ -55,7 +58,7 @@ function Rank({ rank }: { rank: number }) {
   );
 }
 
-function PlayerRowView({ player, isPick, paused, onVote }: PlayerRowProps) {
+function PlayerRowView({ player, isPick, paused, onVote, onEdit }: PlayerRowProps) {
   const scoreRef = useRef<HTMLSpanElement>(null);
   const shownScore = useRef(player.score);
 
@@ -84,24 +87,41 @@ function PlayerRowView({ player, isPick, paused, onVote }: PlayerRowProps) {
         {isPick && <span className="pick-tag">Your pick</span>}
       </span>
       <span className="score" ref={scoreRef}>
-        <span data-testid="score">{player.score}</span>
+        <span data-testid="score">{player.score.toLocaleString()}</span>
         <span className="visually-hidden"> points</span>
       </span>
-      <button
-        type="button"
-        className="plus-one"
-        data-testid="plus-one"
-        aria-label={`+1 for ${player.name}`}
-        aria-disabled={paused || undefined}
-        onClick={() => onVote(player)}
-      >
-        +1
-      </button>
+      {(onVote !== undefined || onEdit !== undefined) && (
+        <span className="row-actions">
+          {onEdit !== undefined && (
+            <button
+              type="button"
+              className="edit"
+              data-testid="edit-player"
+              aria-label={`Edit ${player.name}`}
+              onClick={() => onEdit(player)}
+            >
+              Edit
+            </button>
+          )}
+          {onVote !== undefined && (
+            <button
+              type="button"
+              className="plus-one"
+              data-testid="plus-one"
+              aria-label={`+1 for ${player.name}`}
+              aria-disabled={paused || undefined}
+              onClick={() => onVote(player)}
+            >
+              +1
+            </button>
+          )}
+        </span>
+      )}
     </li>
   );
 }
 
-/** One player on the board: rank (a medal for the top three), name, score, and a +1 button. */
+/** One player on the board: rank (a medal for the top three), name, score, +1 and Edit buttons. */
 export const PlayerRow = memo(
   PlayerRowView,
   (a, b) =>
@@ -111,5 +131,6 @@ export const PlayerRow = memo(
     a.player.rank === b.player.rank &&
     a.isPick === b.isPick &&
     a.paused === b.paused &&
-    a.onVote === b.onVote,
+    a.onVote === b.onVote &&
+    a.onEdit === b.onEdit,
 );

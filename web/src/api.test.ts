@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApi } from './api.ts';
+import { ApiError, createApi, errorText } from './api.ts';
 
 function answering(response: () => Response, seen: Request[] = []): typeof fetch {
   return async (input, init) => {
@@ -72,5 +72,48 @@ describe('createApi', () => {
     });
     const error = await failure(api.listBoards());
     expect([error.status, error.code]).toEqual([0, 'network']);
+  });
+});
+
+describe('the admin calls', () => {
+  it('send the token as a Bearer credential and the body as JSON', async () => {
+    const seen: Request[] = [];
+    const player = { id: 'p1', name: 'Bo', score: 7, scoredAt: 3, rank: 1 };
+    const admin = createApi(answering(() => Response.json(player), seen)).admin('s3cret');
+    expect(await admin.updatePlayer('demo', 'p1', { score: 7 })).toEqual(player);
+    expect(seen[0]?.method).toBe('PATCH');
+    expect(seen[0]?.headers.get('Authorization')).toBe('Bearer s3cret');
+    expect(seen[0]?.headers.get('Content-Type')).toBe('application/json');
+    expect(await seen[0]?.json()).toEqual({ score: 7 });
+  });
+
+  it('take an empty 204 as done', async () => {
+    const seen: Request[] = [];
+    const admin = createApi(answering(() => new Response(null, { status: 204 }), seen)).admin('t');
+    await admin.deleteBoard('demo');
+    await admin.removePlayer('demo', 'p1');
+    expect(seen.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      'DELETE /boards/demo/',
+      'DELETE /boards/demo/players/p1/',
+    ]);
+  });
+
+  it('check a token by the answer to an empty board name: 400 is a good token', async () => {
+    const refused = (status: number, message: string) => () =>
+      Response.json({ error: { code: 'x', message } }, { status });
+    const good = createApi(answering(refused(400, 'name: must not be empty'))).admin('t');
+    await good.checkToken();
+    const bad = createApi(answering(refused(403, 'the admin token is not valid'))).admin('t');
+    const error = await failure(bad.checkToken());
+    expect([error.status, error.message]).toEqual([403, 'the admin token is not valid']);
+  });
+});
+
+describe('errorText', () => {
+  it('makes a sentence of an API message', () => {
+    expect(errorText(new ApiError(403, 'forbidden', 'the admin token is not valid'))).toBe(
+      'The admin token is not valid.',
+    );
+    expect(errorText(new Error('Done!'))).toBe('Done!');
   });
 });

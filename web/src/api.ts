@@ -1,6 +1,18 @@
 import type * as z from 'zod/mini';
-import type { BoardSummary, BoardView, PlayerState } from '../../shared/board.ts';
-import { boardListSchema, boardViewSchema, errorBodySchema, playerStateSchema } from './schema.ts';
+import type {
+  BoardSummary,
+  BoardView,
+  Order,
+  PlayerState,
+  RankedPlayer,
+} from '../../shared/board.ts';
+import {
+  boardListSchema,
+  boardViewSchema,
+  errorBodySchema,
+  playerStateSchema,
+  rankedPlayerSchema,
+} from './schema.ts';
 
 /** Every failure of a call to the API: an HTTP error, an unreadable answer, or no answer at all. */
 export class ApiError extends Error {
@@ -19,51 +31,123 @@ export class ApiError extends Error {
   }
 }
 
+/** What only the holder of the admin token may do (`Authorization: Bearer <token>`). */
+export interface AdminApi {
+  /**
+   * Resolves when the server takes the token, fails with its 403 when it does not. Changes
+   * nothing: it asks for a board with an empty name, which is refused after the token is checked.
+   */
+  checkToken(): Promise<void>;
+  createBoard(name: string, order: Order): Promise<BoardView>;
+  deleteBoard(boardId: string): Promise<void>;
+  resetBoard(boardId: string): Promise<BoardView>;
+  addPlayer(boardId: string, name: string): Promise<RankedPlayer>;
+  updatePlayer(
+    boardId: string,
+    playerId: string,
+    patch: { name?: string; score?: number },
+  ): Promise<RankedPlayer>;
+  removePlayer(boardId: string, playerId: string): Promise<void>;
+}
+
 /** The JSON API as the web app uses it. */
 export interface Api {
   listBoards(signal?: AbortSignal): Promise<BoardSummary[]>;
   getBoard(boardId: string, signal?: AbortSignal): Promise<BoardView>;
   /** Gives a player one point, as anyone may. */
   addPoint(boardId: string, playerId: string): Promise<PlayerState>;
+  /** The admin calls, made with `token`. */
+  admin(token: string): AdminApi;
 }
 
 /** Paths of the API, shared by the fetch calls and the event stream. */
 export const apiPaths = {
   boards: () => '/boards/',
   board: (boardId: string) => `/boards/${encodeURIComponent(boardId)}/`,
+  reset: (boardId: string) => `/boards/${encodeURIComponent(boardId)}/reset/`,
+  players: (boardId: string) => `/boards/${encodeURIComponent(boardId)}/players/`,
+  player: (boardId: string, playerId: string) =>
+    `/boards/${encodeURIComponent(boardId)}/players/${encodeURIComponent(playerId)}/`,
   scoreAdd: (boardId: string, playerId: string) =>
     `/boards/${encodeURIComponent(boardId)}/players/${encodeURIComponent(playerId)}/score-add/`,
 };
 
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+interface CallOptions {
+  method?: string;
+  body?: unknown;
+  token?: string;
+  signal?: AbortSignal | undefined;
+}
+
 /** An API client over the given `fetch` (the browser's by default). */
 export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
-  async function call<T>(
-    path: string,
-    schema: z.ZodMiniType<T>,
-    init: RequestInit = {},
-  ): Promise<T> {
+  async function send(path: string, options: CallOptions): Promise<Answer> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
       response = await fetchImpl(path, {
-        ...init,
-        headers: { Accept: 'application/json', ...init.headers },
+        method: options.method ?? 'GET',
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
       });
     } catch (error) {
-      if (init.signal?.aborted) throw error;
+      if (options.signal?.aborted) throw error;
       throw new ApiError(0, 'network', 'Could not reach the server. Check your connection.');
     }
     const body = await readJson(response);
     if (!response.ok) throw errorFrom(response, body);
+    return { status: response.status, body };
+  }
+
+  async function call<T>(path: string, schema: z.ZodMiniType<T>, options: CallOptions = {}) {
+    const { status, body } = await send(path, options);
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
-      throw new ApiError(
-        response.status,
-        'bad_response',
-        'The server sent an answer we cannot read.',
-      );
+      throw new ApiError(status, 'bad_response', 'The server sent an answer we cannot read.');
     }
     return parsed.data;
   }
+
+  const admin = (token: string): AdminApi => ({
+    async checkToken() {
+      try {
+        await send(apiPaths.boards(), { method: 'POST', body: { name: '' }, token });
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 400) return;
+        throw error;
+      }
+    },
+    createBoard: (name, order) =>
+      call(apiPaths.boards(), boardViewSchema, { method: 'POST', body: { name, order }, token }),
+    deleteBoard: async (boardId) => {
+      await send(apiPaths.board(boardId), { method: 'DELETE', token });
+    },
+    resetBoard: (boardId) =>
+      call(apiPaths.reset(boardId), boardViewSchema, { method: 'POST', token }),
+    addPlayer: (boardId, name) =>
+      call(apiPaths.players(boardId), rankedPlayerSchema, {
+        method: 'POST',
+        body: { name },
+        token,
+      }),
+    updatePlayer: (boardId, playerId, patch) =>
+      call(apiPaths.player(boardId, playerId), rankedPlayerSchema, {
+        method: 'PATCH',
+        body: patch,
+        token,
+      }),
+    removePlayer: async (boardId, playerId) => {
+      await send(apiPaths.player(boardId, playerId), { method: 'DELETE', token });
+    },
+  });
 
   return {
     listBoards: async (signal) =>
@@ -71,7 +155,15 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
     getBoard: (boardId, signal) => call(apiPaths.board(boardId), boardViewSchema, { signal }),
     addPoint: (boardId, playerId) =>
       call(apiPaths.scoreAdd(boardId, playerId), playerStateSchema, { method: 'POST' }),
+    admin,
   };
+}
+
+/** An error as a sentence for the page: the server's message, capitalised and stopped. */
+export function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const sentence = message.charAt(0).toLocaleUpperCase() + message.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 async function readJson(response: Response): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchRoute, routePaths } from './router.ts';
+import { matchRoute, routePaths, themeOf } from './router.ts';
 
 describe('matchRoute', () => {
   it('shows the board list at the root', () => {
@@ -7,12 +7,28 @@ describe('matchRoute', () => {
   });
 
   it('shows a board at /b/<id>, with or without a trailing slash', () => {
-    expect(matchRoute('/b/demo')).toEqual({ page: 'board', boardId: 'demo' });
-    expect(matchRoute('/b/demo/')).toEqual({ page: 'board', boardId: 'demo' });
+    expect(matchRoute('/b/demo')).toEqual({ page: 'board', boardId: 'demo', display: 'page' });
+    expect(matchRoute('/b/demo/')).toEqual({ page: 'board', boardId: 'demo', display: 'page' });
+  });
+
+  it('shows a board on a big screen with ?view=tv, and for an iframe with ?embed=1', () => {
+    expect(matchRoute('/b/demo', '?view=tv')).toMatchObject({ display: 'tv' });
+    expect(matchRoute('/b/demo', 'embed=1')).toMatchObject({ display: 'embed' });
+    expect(matchRoute('/b/demo', '?embed=true&view=tv')).toMatchObject({ display: 'embed' });
+    expect(matchRoute('/b/demo', '?embed=0')).toMatchObject({ display: 'page' });
+    expect(matchRoute('/b/demo', '?view=phone')).toMatchObject({ display: 'page' });
   });
 
   it('reads back the paths it builds', () => {
-    expect(matchRoute(routePaths.board('a_B-9'))).toEqual({ page: 'board', boardId: 'a_B-9' });
+    expect(matchRoute(routePaths.board('a_B-9'))).toEqual({
+      page: 'board',
+      boardId: 'a_B-9',
+      display: 'page',
+    });
+    for (const display of ['page', 'tv', 'embed'] as const) {
+      const [path = '', search] = routePaths.board('x', display).split('?');
+      expect(matchRoute(path, search)).toEqual({ page: 'board', boardId: 'x', display });
+    }
     expect(matchRoute(routePaths.boards())).toEqual({ page: 'boards' });
   });
 
@@ -27,5 +43,14 @@ describe('matchRoute', () => {
     ]) {
       expect(matchRoute(path)).toEqual({ page: 'not-found' });
     }
+  });
+});
+
+describe('themeOf', () => {
+  it('takes light or dark from ?theme= and ignores anything else', () => {
+    expect(themeOf('?theme=dark')).toBe('dark');
+    expect(themeOf('?embed=1&theme=light')).toBe('light');
+    expect(themeOf('?theme=blue')).toBeUndefined();
+    expect(themeOf('')).toBeUndefined();
   });
 });

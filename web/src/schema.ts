@@ -20,7 +20,7 @@ export const playerStateSchema: z.ZodMiniType<PlayerState> = z.object({
   scoredAt: z.number(),
 });
 
-const rankedPlayerSchema: z.ZodMiniType<RankedPlayer> = z.object({
+export const rankedPlayerSchema: z.ZodMiniType<RankedPlayer> = z.object({
   id: z.string(),
   name: z.string(),
   score: z.number(),

@@ -1,0 +1,108 @@
+import { type FormEvent, useState } from 'react';
+import type { BoardView } from '../../shared/board.ts';
+import type { AdminApi } from './api.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
+import { navigate, routePaths } from './router.ts';
+import { useAction } from './useAction.ts';
+
+interface BoardAdminProps {
+  board: BoardView;
+  admin: AdminApi;
+  /** Says what was done, politely (the page's notice). */
+  onDone: (text: string) => void;
+}
+
+/** Admin tools for a whole board: add a player, reset every score, delete the board. */
+export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
+  const [name, setName] = useState('');
+  const adding = useAction();
+  const [confirming, setConfirming] = useState<'reset' | 'delete'>();
+
+  const add = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const value = name.trim();
+    if (value === '') {
+      adding.fail('Enter the new player’s name.');
+      return;
+    }
+    const done = await adding.run(async () => {
+      await admin.addPlayer(board.id, value);
+    });
+    if (done) {
+      setName('');
+      onDone(`Added ${value}.`);
+    }
+  };
+
+  return (
+    <section className="admin-panel" aria-labelledby="board-admin-title">
+      <h2 id="board-admin-title">Manage this board</h2>
+      <form className="field" onSubmit={(event) => void add(event)} noValidate>
+        <label htmlFor="new-player-name">Add a player</label>
+        <div className="field-row">
+          <input
+            id="new-player-name"
+            type="text"
+            autoComplete="off"
+            maxLength={64}
+            placeholder="Name"
+            value={name}
+            onChange={(event) => {
+              setName(event.target.value);
+              adding.reset();
+            }}
+            aria-invalid={adding.error !== undefined || undefined}
+            aria-describedby={adding.error === undefined ? undefined : 'new-player-error'}
+          />
+          <button type="submit" className="button" disabled={adding.pending}>
+            Add player
+          </button>
+        </div>
+        {adding.error !== undefined && (
+          <p className="field-error" id="new-player-error" role="alert">
+            {adding.error}
+          </p>
+        )}
+      </form>
+      <div className="admin-danger">
+        <button type="button" className="button quiet" onClick={() => setConfirming('reset')}>
+          Reset scores…
+        </button>
+        <button
+          type="button"
+          className="button quiet danger-text"
+          onClick={() => setConfirming('delete')}
+        >
+          Delete board…
+        </button>
+      </div>
+      <ConfirmDialog
+        open={confirming === 'reset'}
+        title={`Reset “${board.name}”?`}
+        confirmLabel="Reset scores"
+        onClose={() => setConfirming(undefined)}
+        onConfirm={async () => {
+          await admin.resetBoard(board.id);
+          onDone('Every score is back to 0.');
+        }}
+      >
+        <p>Every player’s score goes back to 0. The players stay. This cannot be undone.</p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={confirming === 'delete'}
+        title={`Delete “${board.name}”?`}
+        confirmLabel="Delete board"
+        onClose={() => setConfirming(undefined)}
+        onConfirm={async () => {
+          await admin.deleteBoard(board.id);
+          navigate(routePaths.boards());
+        }}
+      >
+        <p>
+          The board and its {board.playerCount.toLocaleString()} players are gone for everyone
+          watching it. This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}

@@ -1,0 +1,60 @@
+import { useMemo, useRef } from 'react';
+import { ConnectionStatus } from './ConnectionStatus.tsx';
+import { PlayerList } from './PlayerList.tsx';
+import { shortLink } from './phrases.ts';
+import { routePaths } from './router.ts';
+import type { Row } from './rows.ts';
+import type { BoardFeed } from './useBoard.ts';
+import { useFittedCount } from './useFittedCount.ts';
+import { useRankAnnouncements } from './useRankAnnouncements.ts';
+import { useTitle } from './useTitle.ts';
+
+/**
+ * The board for an `<iframe>` (`?embed=1`): a stream overlay or a widget on another page. No
+ * chrome and no buttons, a transparent background, and as many of the top players as the frame
+ * is tall. Another site may frame it only when the server's `FRAME_ANCESTORS` names that site.
+ */
+export function EmbedBoard({ boardId, feed }: { boardId: string; feed: BoardFeed }) {
+  const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
+  const players = board?.players;
+  const listBox = useRef<HTMLDivElement>(null);
+  const fits = useFittedCount(listBox, (players?.length ?? 0) > 0, 5);
+  const rows = useMemo<Row[]>(
+    () => (players ?? []).slice(0, fits).map((player) => ({ kind: 'player', player })),
+    [players, fits],
+  );
+  const announcement = useRankAnnouncements(players, undefined);
+  useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
+
+  const url = `${window.location.origin}${routePaths.board(boardId)}`;
+
+  return (
+    <section className="embed" aria-busy={board === undefined}>
+      <header className="embed-header">
+        <h1>{board?.name ?? (feed.notFound ? 'Board not found' : 'Loading…')}</h1>
+        <ConnectionStatus
+          connection={feed.connection}
+          everLive={feed.everLive}
+          updatedAt={feed.updatedAt}
+          compact
+        />
+      </header>
+      <div className="embed-list" ref={listBox}>
+        {feed.state.phase === 'deleted' && <p role="alert">This board was deleted.</p>}
+        {board !== undefined && rows.length > 0 && (
+          <PlayerList rows={rows} label={`Top ${rows.length} of ${board.name}`} />
+        )}
+      </div>
+      {!feed.notFound && (
+        <p className="embed-footer">
+          <a href={url} target="_blank" rel="noopener">
+            Vote at {shortLink(url)}
+          </a>
+        </p>
+      )}
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </div>
+    </section>
+  );
+}

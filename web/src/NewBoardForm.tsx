@@ -1,0 +1,75 @@
+import { type FormEvent, useState } from 'react';
+import type { Order } from '../../shared/board.ts';
+import type { AdminApi } from './api.ts';
+import { navigate, routePaths } from './router.ts';
+import { useAction } from './useAction.ts';
+
+/** Creates a board (admin mode) and opens it, ready for its first players. */
+export function NewBoardForm({ admin }: { admin: AdminApi }) {
+  const [name, setName] = useState('');
+  const [order, setOrder] = useState<Order>('desc');
+  const creating = useAction();
+
+  const create = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const value = name.trim();
+    if (value === '') {
+      creating.fail('Give the board a name.');
+      return;
+    }
+    let id: string | undefined;
+    const done = await creating.run(async () => {
+      id = (await admin.createBoard(value, order)).id;
+    });
+    if (done && id !== undefined) navigate(routePaths.board(id));
+  };
+
+  return (
+    <form
+      className="admin-panel new-board"
+      onSubmit={(event) => void create(event)}
+      noValidate
+      aria-labelledby="new-board-title"
+    >
+      <h2 id="new-board-title">New board</h2>
+      <div className="field-row wrap">
+        <div className="field grow">
+          <label htmlFor="new-board-name">Name</label>
+          <input
+            id="new-board-name"
+            type="text"
+            autoComplete="off"
+            maxLength={64}
+            placeholder="Friday quiz night"
+            value={name}
+            onChange={(event) => {
+              setName(event.target.value);
+              creating.reset();
+            }}
+            aria-invalid={creating.error !== undefined || undefined}
+            aria-describedby={creating.error === undefined ? undefined : 'new-board-error'}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="new-board-order">Winner</label>
+          <select
+            id="new-board-order"
+            value={order}
+            onChange={(event) => setOrder(event.target.value === 'asc' ? 'asc' : 'desc')}
+          >
+            <option value="desc">Highest score</option>
+            <option value="asc">Lowest score</option>
+          </select>
+        </div>
+        <button type="submit" className="button" disabled={creating.pending}>
+          Create board
+        </button>
+      </div>
+      {creating.error !== undefined && (
+        <p className="field-error" id="new-board-error" role="alert">
+          {creating.error}
+        </p>
+      )}
+    </form>
+  );
+}
