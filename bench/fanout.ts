@@ -57,7 +57,12 @@ export async function measureFanout(
   let failed = 0;
   let version = (await direct.getBoard(boardId)).version;
   const runs: FanoutRun[] = [];
-  let held: Omit<HeldFigure, 'pushpinRssBySubscribers' | 'originLiveHeapClosedBytes'> | undefined;
+  let held:
+    | Omit<
+        HeldFigure,
+        'pushpinRssBySubscribers' | 'originLiveHeapClosedBytes' | 'originAfterUpdatesBytes'
+      >
+    | undefined;
 
   for (const { subscribers: step, spacingMs } of options.steps) {
     const started = preciseNow();
@@ -124,9 +129,11 @@ export async function measureFanout(
       deliveredAll: report.complete,
       deliveredShare: report.complete / Math.max(1, step),
       dropped: report.dropped,
-      cpu: { ...shares.byPart, machineBusy: shares.machineBusy },
+      cpu: { ...shares.byPart, machineBusy: shares.machineBusy, processes: shares.byProcess },
+      seconds: shares.seconds,
     });
   }
+  const originAfterUpdates = processMemory(originPid).rssBytes;
   await pool.closeAll();
   if (held === undefined) throw new Error('fan-out: no steps');
   await sleep(1000);
@@ -136,6 +143,7 @@ export async function measureFanout(
     held: {
       ...held,
       originLiveHeapClosedBytes: heapClosed,
+      originAfterUpdatesBytes: originAfterUpdates,
       pushpinRssBySubscribers: rssBySubscribers,
     },
   };

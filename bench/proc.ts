@@ -55,8 +55,12 @@ const TICKS_PER_SECOND = 100;
 export interface CpuShares<K extends string> {
   /** Percent of one core, per named set of processes. */
   byPart: Record<K, number>;
+  /** Percent of one core per program, keyed `part/program` (e.g. `pushpin/condure`). */
+  byProcess: Record<string, number>;
   /** Percent of all cores busy (anything on the machine, other users included). */
   machineBusy: number;
+  /** How long the shares were measured over. */
+  seconds: number;
 }
 
 /** The parts every figure is split into; see `cpuShares` in result.ts. */
@@ -78,45 +82,71 @@ export function watchCpu<K extends string>(parts: Record<K, ProcessSet>): () => 
     const seconds = (performance.now() - startedAt) / 1000;
     const end = readParts(parts);
     const machineEnd = machineTicks();
+    const percent = (ticks: number) =>
+      Math.round((ticks / TICKS_PER_SECOND / Math.max(seconds, 1e-3)) * 1000) / 10;
     const byPart = {} as Record<K, number>;
+    const byProcessTicks = new Map<string, number>();
     for (const name of Object.keys(parts) as K[]) {
       let ticks = 0;
-      for (const [pid, value] of end[name] ?? new Map<number, number>()) {
-        ticks += value - (start[name]?.get(pid) ?? 0);
+      for (const [pid, { ticks: value, program }] of end[name] ?? new Map()) {
+        const used = value - (start[name]?.get(pid)?.ticks ?? 0);
+        ticks += used;
+        const key = `${name}/${program}`;
+        byProcessTicks.set(key, (byProcessTicks.get(key) ?? 0) + used);
       }
-      byPart[name] = Math.round((ticks / TICKS_PER_SECOND / Math.max(seconds, 1e-3)) * 1000) / 10;
+      byPart[name] = percent(ticks);
     }
+    const byProcess = Object.fromEntries(
+      [...byProcessTicks].map(([key, ticks]) => [key, percent(ticks)]),
+    );
     const total = machineEnd.total - machineStart.total;
     const idle = machineEnd.idle - machineStart.idle;
     return {
       byPart,
+      byProcess,
       machineBusy: total > 0 ? Math.round((1 - idle / total) * 1000) / 10 : 0,
+      seconds,
     };
   };
 }
 
-function readParts<K extends string>(parts: Record<K, ProcessSet>): Record<K, Map<number, number>> {
-  const out = {} as Record<K, Map<number, number>>;
+type Ticks = Map<number, { ticks: number; program: string }>;
+
+function readParts<K extends string>(parts: Record<K, ProcessSet>): Record<K, Ticks> {
+  const out = {} as Record<K, Ticks>;
   for (const name of Object.keys(parts) as K[]) {
     const set = parts[name];
-    const ticks = new Map<number, number>();
+    const ticks: Ticks = new Map();
     for (const pid of set()) {
-      const fields = statFields(pid);
-      if (fields !== undefined) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+      const stat = readStat(pid);
+      if (stat === undefined) continue;
+      ticks.set(pid, {
+        ticks: Number(stat.fields[11]) + Number(stat.fields[12]),
+        program: stat.program,
+      });
     }
     out[name] = ticks;
   }
   return out;
 }
 
-// The fields after "pid (comm) ": state is [0], ppid [1], pgrp [2], session [3], utime [11], stime [12].
-function statFields(pid: number): string[] | undefined {
+// "pid (comm) state ppid pgrp session ... utime stime": comm may hold spaces and parentheses.
+// After it: state is [0], ppid [1], pgrp [2], session [3], utime [11], stime [12].
+function readStat(pid: number): { program: string; fields: string[] } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const close = stat.lastIndexOf(')');
+    return {
+      program: stat.slice(stat.indexOf('(') + 1, close),
+      fields: stat.slice(close + 2).split(' '),
+    };
   } catch {
     return undefined;
   }
+}
+
+function statFields(pid: number): string[] | undefined {
+  return readStat(pid)?.fields;
 }
 
 function machineTicks(): { idle: number; total: number } {

@@ -32,6 +32,8 @@ export const cpuShares = z.object({
   bench: finite,
   subscribers: finite,
   machineBusy: finite,
+  /** Percent of one core per program, keyed `part/program` (e.g. `pushpin/condure`). */
+  processes: z.record(z.string(), finite),
 });
 export type CpuSharesFigure = z.infer<typeof cpuShares>;
 
@@ -54,6 +56,8 @@ export type LatencySummary = z.infer<typeof latencySummary>;
 export const scoreAddRun = z.object({
   via: z.enum(['origin', 'pushpin']),
   players: z.number().int(),
+  /** How long creating the board and its players through the admin API took (32 at a time). */
+  setupSeconds: finite,
   load: loadFigure,
   ratioToHttp: finite,
   ratioToExpress: finite,
@@ -85,6 +89,8 @@ export const fanoutRun = z.object({
   /** Subscriber connections that ended during the run. */
   dropped: z.number().int(),
   cpu: cpuShares,
+  /** How long the step's CPU was measured: from the first `+1` to the last delivery. */
+  seconds: finite,
 });
 export type FanoutRun = z.infer<typeof fanoutRun>;
 
@@ -108,6 +114,8 @@ export const heldFigure = z.object({
   originBeforeBytes: z.number().int(),
   originAfterBytes: z.number().int(),
   originGrowthBytes: z.number().int(),
+  /** The origin's RSS once the largest step's updates were delivered (RSS shrinks lazily). */
+  originAfterUpdatesBytes: z.number().int(),
   /**
    * The origin's live heap after a full collection (heap.ts) with every subscriber held, and again
    * once they have all gone: what it keeps per held connection, where RSS shows what it grew.

@@ -34,9 +34,8 @@ export async function measureScoreAdd(
       `${players} players`,
       players,
     );
-    console.error(
-      `  board of ${players} players created in ${((preciseNow() - started) / 1000).toFixed(1)} s`,
-    );
+    const setupSeconds = (preciseNow() - started) / 1000;
+    console.error(`  board of ${players} players created in ${setupSeconds.toFixed(1)} s`);
     const paths = playerIds.map((id) => scoreAddPath(boardId, id));
     await pool.open(`${bench.pushpinUrl}boards/${boardId}/`, 1);
     await pool.waitForVersion((await direct.getBoard(boardId, { limit: 1 })).version, 30_000);
@@ -64,13 +63,14 @@ export async function measureScoreAdd(
       runs.push({
         via,
         players,
+        setupSeconds,
         load: measured,
         ratioToHttp: measured.perSecond / ceiling.http.perSecond,
         ratioToExpress: measured.perSecond / ceiling.express.perSecond,
         publishesPerSecond: publishes.count / ((to - from) / 1000),
         maxPublishesInOneSecond: publishes.maxInOneSecond,
         updatesSeenPerSecond: report.updates / ((to - from) / 1000),
-        cpu: { ...shares.byPart, machineBusy: shares.machineBusy },
+        cpu: { ...shares.byPart, machineBusy: shares.machineBusy, processes: shares.byProcess },
         originCpuMsPerScoreAdd: (shares.byPart.origin * 10) / Math.max(1, measured.perSecond),
       });
     }

@@ -19,9 +19,37 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 }
 
 const latency = (l: LatencySummary) => [ms(l.p50Ms), ms(l.p99Ms), ms(l.maxMs)];
-const cpu = (c: CpuSharesFigure) =>
-  [c.origin, c.pushpin, c.bench, c.subscribers, c.machineBusy].map(int);
-const CPU_HEAD = ['CPU% origin', 'Pushpin', 'bench', 'subscribers', 'machine busy %'];
+/** Pushpin's programs by CPU, busiest first: which one of them is the limit. */
+const pushpinPrograms = (c: CpuSharesFigure) =>
+  Object.entries(c.processes)
+    .filter(([key, share]) => key.startsWith('pushpin/') && share >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, share]) => `${key.replace(/^pushpin\/(pushpin-)?/, '')} ${int(share)}`)
+    .join(', ');
+const cpu = (c: CpuSharesFigure) => [
+  ...[c.origin, c.pushpin, c.bench, c.subscribers, c.machineBusy].map(int),
+  pushpinPrograms(c),
+];
+/** CPU time each program spent per update delivered to all N: a single-threaded one near the spacing is the limit. */
+const cpuPerUpdate = (run: BenchResult['fanout'][number]) =>
+  Object.entries(run.cpu.processes)
+    .filter(([key]) => key.startsWith('pushpin/') || key.startsWith('subscribers/'))
+    .map(([key, share]): [string, number] => [key, (share * run.seconds * 10) / run.updates])
+    .filter(([, ms]) => ms >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(
+      ([key, ms]) =>
+        `${key.replace(/^pushpin\/(pushpin-)?/, '').replace(/^subscribers\/node/, 'subscribers')} ${int(ms)}`,
+    )
+    .join(', ');
+const CPU_HEAD = [
+  'CPU% origin',
+  'Pushpin',
+  'bench',
+  'subscribers',
+  'machine busy %',
+  'Pushpin CPU% by program',
+];
 
 /** Every figure of one run, section by section. */
 export function formatResult(result: BenchResult): string {
@@ -71,6 +99,11 @@ export function formatResult(result: BenchResult): string {
     '',
     '**Durable +1** (acknowledged after fsync; CPU in % of one core while measured)',
     '',
+    `Boards set up through the admin API, 32 requests at a time: ${result.scoreAdd
+      .filter((run) => run.via === 'origin')
+      .map((run) => `${int(run.players)} players in ${run.setupSeconds.toFixed(1)} s`)
+      .join(', ')}.`,
+    '',
     table(
       [
         'via',
@@ -119,6 +152,7 @@ export function formatResult(result: BenchResult): string {
         'got every update',
         'dropped',
         ...CPU_HEAD,
+        'CPU ms per update',
       ],
       result.fanout.map((run) => [
         int(run.subscribers),
@@ -128,6 +162,7 @@ export function formatResult(result: BenchResult): string {
         `${int(run.deliveredAll)} (${(run.deliveredShare * 100).toFixed(run.deliveredShare === 1 ? 0 : 2)}%)`,
         int(run.dropped),
         ...cpu(run.cpu),
+        cpuPerUpdate(run),
       ]),
     ),
     '',
@@ -149,7 +184,8 @@ export function formatResult(result: BenchResult): string {
       ],
     ),
     '',
-    `Pushpin: ${kb(result.held.pushpinBytesPerConnection)} KB per held connection. Origin: RSS grew ${mb(result.held.originGrowthBytes)} MB; ` +
+    `Pushpin: ${kb(result.held.pushpinBytesPerConnection)} KB per held connection. Origin: RSS grew ${mb(result.held.originGrowthBytes)} MB ` +
+      `(${mb(result.held.originAfterUpdatesBytes)} MB after the last step's updates); ` +
       `live heap after a full GC ${mb(result.held.originLiveHeapHeldBytes)} MB with them held, ${mb(result.held.originLiveHeapClosedBytes)} MB once all had closed. ` +
       `Pushpin RSS by N: ${result.held.pushpinRssBySubscribers.map((r) => `${int(r.subscribers)}: ${mb(r.rssBytes)} MB`).join(', ')}.`,
     '',
