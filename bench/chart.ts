@@ -28,10 +28,10 @@ const escapeXml = (text: string) =>
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c,
   );
 
-/** Round up to 1, 2 or 5 times a power of ten, so the axis ends on a readable number. */
+/** Round up to a readable number (1, 1.5, 2, 3, 4, 5, 6 or 8 times a power of ten). */
 function niceCeiling(value: number): number {
   const power = 10 ** Math.floor(Math.log10(Math.max(value, 1e-9)));
-  for (const step of [1, 2, 5, 10]) if (value <= step * power) return step * power;
+  for (const step of [1, 1.5, 2, 3, 4, 5, 6, 8, 10]) if (value <= step * power) return step * power;
   return 10 * power;
 }
 
@@ -99,8 +99,7 @@ export function latencyChart(result: BenchResult): string {
   );
   for (const goal of goals) {
     parts.push(
-      `<line x1="${f(x(goal.n) - 14)}" x2="${f(x(goal.n) + 14)}" y1="${f(y(goal.ms))}" y2="${f(y(goal.ms))}" stroke="#16a34a" stroke-width="2"/>`,
-      `<text x="${f(x(goal.n) + 18)}" y="${f(y(goal.ms) + 4)}" fill="#16a34a">goal p99 ≤ ${goal.ms} ms</text>`,
+      `<line x1="${f(x(goal.n) - 14)}" x2="${f(x(goal.n) + 14)}" y1="${f(y(goal.ms))}" y2="${f(y(goal.ms))}" stroke="#16a34a" stroke-width="3"><title>goal at N=${goal.n}: p99 ≤ ${goal.ms} ms</title></line>`,
     );
   }
   for (const s of series) {
@@ -116,11 +115,15 @@ export function latencyChart(result: BenchResult): string {
     );
   }
   const legendX = PAD.left + plotW + 20;
-  series.forEach((s, i) => {
+  const legend: { label: string; color: string; dash?: string; width: number }[] = [
+    ...series.map((s) => ({ ...s, width: 2 })),
+    ...(goals.length > 0 ? [{ label: 'goal for p99', color: '#16a34a', width: 3 }] : []),
+  ];
+  legend.forEach((entry, i) => {
     const ly = PAD.top + 10 + i * 20;
     parts.push(
-      `<line x1="${legendX}" x2="${legendX + 24}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
-      `<text x="${legendX + 30}" y="${ly + 4}" fill="#111827">${s.label}</text>`,
+      `<line x1="${legendX}" x2="${legendX + 24}" y1="${ly}" y2="${ly}" stroke="${entry.color}" stroke-width="${entry.width}"${entry.dash ? ` stroke-dasharray="${entry.dash}"` : ''}/>`,
+      `<text x="${legendX + 30}" y="${ly + 4}" fill="#111827">${entry.label}</text>`,
     );
   });
   const note = [
@@ -131,7 +134,7 @@ export function latencyChart(result: BenchResult): string {
   ];
   note.forEach((line, i) => {
     parts.push(
-      `<text x="${legendX}" y="${PAD.top + 90 + i * 16}" fill="#6b7280" font-size="11">${escapeXml(line)}</text>`,
+      `<text x="${legendX}" y="${PAD.top + 110 + i * 16}" fill="#6b7280" font-size="11">${escapeXml(line)}</text>`,
     );
   });
   parts.push('</svg>', '');

@@ -16,6 +16,28 @@ export function describeMachine(pushpinVersion: string): BenchResult['machine'] 
   };
 }
 
+/**
+ * The code that was measured: the commit, and the files of the measured parts (origin, shared,
+ * local) that differed from it, since a run uses the working tree as it is.
+ */
+export function sourceState(): { commit: string; uncommitted: string[] } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const status = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', 'origin', 'shared', 'local'],
+      { encoding: 'utf8' },
+    );
+    const uncommitted = status
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => line.slice(3));
+    return { commit, uncommitted };
+  } catch {
+    return { commit: 'unknown', uncommitted: [] };
+  }
+}
+
 /** The 1, 5 and 15 minute load averages and `uptime`'s own line: how busy the machine was. */
 export function machineLoad(): { averages: [number, number, number]; uptime: string } {
   const [one = 0, five = 0, fifteen = 0] = loadavg();

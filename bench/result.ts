@@ -161,6 +161,8 @@ export const benchResult = z.object({
   command: z.string(),
   date: z.string(),
   seconds: finite,
+  /** The commit measured, and files of origin/, shared/, local/ that differed from it. */
+  source: z.object({ commit: z.string(), uncommitted: z.array(z.string()) }).optional(),
   machine: z.object({
     cores: z.number().int(),
     cpuModel: z.string(),

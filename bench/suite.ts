@@ -3,7 +3,7 @@ import { measureCeiling } from './ceiling.ts';
 import { measureDisk } from './disk.ts';
 import { measureFanout } from './fanout.ts';
 import { LIFTED_RATE_LIMIT, startBenchStack } from './fixture.ts';
-import { describeMachine, machineLoad, openFilesLimit } from './machine.ts';
+import { describeMachine, machineLoad, openFilesLimit, sourceState } from './machine.ts';
 import type { BenchPlan } from './plan.ts';
 import { preciseNow } from './publish-relay.ts';
 import type { BenchResult, Goal } from './result.ts';
@@ -17,6 +17,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 export async function runSuite(plan: BenchPlan, command: string): Promise<BenchResult> {
   const started = preciseNow();
   const loadBefore = machineLoad();
+  const source = sourceState();
   const version = await detectPushpin();
   const machine = describeMachine(`${version.major}.${version.minor}.${version.patch}`);
   const biggest = Math.max(...plan.fanout.steps.map((s) => s.subscribers));
@@ -60,6 +61,7 @@ export async function runSuite(plan: BenchPlan, command: string): Promise<BenchR
       command,
       date: new Date().toISOString(),
       seconds: (preciseNow() - started) / 1000,
+      source,
       machine,
       load: {
         before: loadBefore.averages,

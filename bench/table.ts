@@ -8,17 +8,23 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 
+/** A Markdown table with padded columns (as Biome formats them), numbers right-aligned. */
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const right = head.map((_, i) => rows.every((row) => /^[-\d.,%x ]+$|^$/.test(row[i] ?? '')));
-  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  return [
-    line(head),
-    line(head.map((_, i) => (right[i] ? '---:' : '---'))),
-    ...rows.map(line),
-  ].join('\n');
+  const width = head.map((h, i) =>
+    Math.max(3, h.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const cell = (text: string, i: number) =>
+    right[i] ? text.padStart(width[i] ?? 0) : text.padEnd(width[i] ?? 0);
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = head.map((_, i) =>
+    right[i] ? `${'-'.repeat((width[i] ?? 3) - 1)}:` : '-'.repeat(width[i] ?? 3),
+  );
+  return [line(head), `| ${rule.join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 const latency = (l: LatencySummary) => [ms(l.p50Ms), ms(l.p99Ms), ms(l.maxMs)];
+
 /** Pushpin's programs by CPU, busiest first: which one of them is the limit. */
 const pushpinPrograms = (c: CpuSharesFigure) =>
   Object.entries(c.processes)
@@ -56,10 +62,13 @@ export function formatResult(result: BenchResult): string {
   const { machine, load, settings, ceiling } = result;
   const loadavg = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
   const lines = [
-    `Run ${result.date} (${result.mode}, ${result.seconds.toFixed(0)} s): ${machine.cores} x ${machine.cpuModel}, ` +
+    `- Run ${result.date} (${result.mode}, ${result.seconds.toFixed(0)} s): ${machine.cores} x ${machine.cpuModel}, ` +
       `${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GB, ${machine.os}, Node ${machine.node}, Pushpin ${machine.pushpin}.`,
-    `Load averages (1, 5, 15 min): ${loadavg(load.before)} before, ${loadavg(load.after)} after.`,
-    `autocannon, ${settings.connections} connections, ${settings.loadSeconds} s per run; +1 rate limit ${settings.scoreRateLimit}; ` +
+    `- Load averages (1, 5, 15 min): ${loadavg(load.before)} before, ${loadavg(load.after)} after.`,
+    result.source === undefined
+      ? '- Code: not recorded by this run.'
+      : `- Code: commit ${result.source.commit.slice(0, 12)}${result.source.uncommitted.length > 0 ? ` with uncommitted changes to ${result.source.uncommitted.join(', ')}` : ''}.`,
+    `- autocannon, ${settings.connections} connections, ${settings.loadSeconds} s per run; +1 rate limit ${settings.scoreRateLimit}; ` +
       `PUBLISH_INTERVAL_MS=${settings.publishIntervalMs}; Pushpin log_level=${settings.pushpinLogLevel}, message_rate=${int(settings.pushpinMessageRate)}, ` +
       `message_hwm=${int(settings.pushpinMessageHwm)}; ${settings.subscriberProcesses} subscriber processes.`,
     '',

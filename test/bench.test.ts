@@ -57,6 +57,7 @@ describe('npm run bench -- --quick', () => {
     if (result === undefined) return;
     const plan = benchPlan('quick');
     expect(result.mode).toBe('quick');
+    expect(result.source?.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(result.scoreAdd.map((r) => [r.via, r.players])).toEqual(
       plan.scoreAdd.boards.flatMap((players) => [
         ['origin', players],
