@@ -81,8 +81,11 @@ export class LiveBoards {
       changed: change.changed,
       removed: change.removed,
     });
-    if (live.entries.length > this.options.historySize) {
-      const dropped = live.entries.splice(0, live.entries.length - this.options.historySize);
+    // Trim in batches: the history may hold up to twice its size, so dropping the oldest costs
+    // one splice per `historySize` changes instead of one per change.
+    const keep = this.options.historySize;
+    if (live.entries.length > Math.max(1, 2 * keep)) {
+      const dropped = live.entries.splice(0, live.entries.length - keep);
       live.floor = dropped[dropped.length - 1]?.version ?? live.floor;
     }
     if (live.timer) return;
@@ -119,11 +122,13 @@ export class LiveBoards {
       for (const id of entry.removed) removed.add(id);
     }
     const players = [];
-    for (const id of changed) {
-      const player = board.players[id];
-      if (player !== undefined) players.push(player);
-      else removed.add(id);
+    if (changed.size > 0) {
+      for (const player of board.players) {
+        if (changed.delete(player.id)) players.push(player);
+      }
     }
+    // What changed and is no longer on the board was removed.
+    for (const id of changed) removed.add(id);
     return { type: 'update', version: board.version, since, players, removed: [...removed] };
   }
 

@@ -195,7 +195,7 @@ export function boardRoutes(deps: RouteDeps): Router {
       }
       const boardId = param(req, 'boardId');
       const playerId = param(req, 'playerId');
-      boards.playerView(boards.getBoard(store.data, boardId), playerId);
+      boards.assertPlayer(store.data, boardId, playerId);
       if (!admin) {
         const verdict = limiter.take(clientKey(req.ip));
         if (!verdict.allowed) {

@@ -80,11 +80,18 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
   });
   let next = 0;
   const newId = () => `p${++next}`;
-  const store = await fileStore(dataFile, () => {
-    const db = seedDatabase(newId, new Date(0));
-    options.seed?.(db);
-    return db;
-  });
+  let writeFailed = false;
+  const store = await fileStore(
+    dataFile,
+    () => {
+      const db = seedDatabase(newId, new Date(0));
+      options.seed?.(db);
+      return db;
+    },
+    () => {
+      writeFailed = true;
+    },
+  );
   const published: unknown[] = [];
   const publisher = new Publisher(
     {
@@ -130,7 +137,8 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await store.commit();
+      // After a failed write the store refuses every commit (crash-only); nothing is left to flush.
+      if (!writeFailed) await store.commit();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };

@@ -39,9 +39,7 @@ async function follow(url: string, count: number): Promise<BoardFollower[]> {
 async function scoresInDataFile(stack: Stack): Promise<Record<string, number>> {
   const db = JSON.parse(await readFile(stack.dataFile, 'utf8'));
   return Object.fromEntries(
-    Object.values(db.boards.demo.players as Record<string, { id: string; score: number }>).map(
-      (p) => [p.id, p.score],
-    ),
+    (db.boards.demo.players as { id: string; score: number }[]).map((p) => [p.id, p.score]),
   );
 }
 

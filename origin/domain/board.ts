@@ -8,7 +8,11 @@ import type {
 import { rankOf, rankPlayers, windowAround } from '../../shared/ranking.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 
-/** A board as stored. Players are keyed by id so a `+1` finds its player without a scan. */
+/**
+ * A board as stored. Players are an array in the order they joined: a `+1` scans it to find its
+ * player and to rank it, which on 10,000 players costs tens of microseconds; an object keyed by id
+ * would make V8 enumerate a dictionary (milliseconds) whenever the board is ranked.
+ */
 export interface BoardRecord {
   id: string;
   name: string;
@@ -16,7 +20,7 @@ export interface BoardRecord {
   /** Grows by one with every change to the board; the SSE event id. */
   version: number;
   createdAt: string;
-  players: Record<string, PlayerState>;
+  players: PlayerState[];
 }
 
 export interface Database {
@@ -73,10 +77,19 @@ export function getBoard(db: Database, boardId: string): BoardRecord {
   return board;
 }
 
+function indexOfPlayer(board: BoardRecord, playerId: string): number {
+  const index = board.players.findIndex((p) => p.id === playerId);
+  if (index < 0) throw notFound('player');
+  return index;
+}
+
 function getPlayer(board: BoardRecord, playerId: string): PlayerState {
-  const player = Object.hasOwn(board.players, playerId) ? board.players[playerId] : undefined;
-  if (player === undefined) throw notFound('player');
-  return player;
+  return board.players[indexOfPlayer(board, playerId)] as PlayerState;
+}
+
+/** Whether the player is on the board (404 otherwise), without ranking it. */
+export function assertPlayer(db: Database, boardId: string, playerId: string): void {
+  indexOfPlayer(getBoard(db, boardId), playerId);
 }
 
 export function listBoards(db: Database): BoardSummary[] {
@@ -84,7 +97,7 @@ export function listBoards(db: Database): BoardSummary[] {
     id: b.id,
     name: b.name,
     order: b.order,
-    playerCount: Object.keys(b.players).length,
+    playerCount: b.players.length,
   }));
 }
 
@@ -105,7 +118,7 @@ export function createBoard(
     order: input.order,
     version: 0,
     createdAt: now.toISOString(),
-    players: {},
+    players: [],
   };
   db.boards[id] = board;
   return board;
@@ -125,15 +138,15 @@ export function addPlayer(
   newId: NewId,
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const players = Object.values(board.players);
+  const players = board.players;
   if (players.length >= limits.maxPlayersPerBoard) {
     throw conflict('limit_reached', `at most ${limits.maxPlayersPerBoard} players per board`);
   }
   assertNameFree(players, name, undefined);
   const version = board.version + 1;
-  const id = freshId(newId, (candidate) => Object.hasOwn(board.players, candidate));
+  const id = freshId(newId, (candidate) => players.some((p) => p.id === candidate));
   const player: PlayerState = { id, name, score: 0, scoredAt: version };
-  board.players[id] = player;
+  players.push(player);
   board.version = version;
   return { player: ranked(board, player), change: changeOf(board, [id], []) };
 }
@@ -145,9 +158,10 @@ export function updatePlayer(
   patch: { name?: string | undefined; score?: number | undefined },
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const player = getPlayer(board, playerId);
+  const index = indexOfPlayer(board, playerId);
+  const player = board.players[index] as PlayerState;
   if (patch.name !== undefined && patch.name !== player.name) {
-    assertNameFree(Object.values(board.players), patch.name, playerId);
+    assertNameFree(board.players, patch.name, playerId);
   }
   const version = board.version + 1;
   const next: PlayerState = { ...player, name: patch.name ?? player.name };
@@ -155,15 +169,14 @@ export function updatePlayer(
     next.score = patch.score;
     next.scoredAt = version;
   }
-  board.players[playerId] = next;
+  board.players[index] = next;
   board.version = version;
   return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
 }
 
 export function removePlayer(db: Database, boardId: string, playerId: string): BoardChange {
   const board = getBoard(db, boardId);
-  getPlayer(board, playerId);
-  delete board.players[playerId];
+  board.players.splice(indexOfPlayer(board, playerId), 1);
   board.version += 1;
   return changeOf(board, [], [playerId]);
 }
@@ -175,14 +188,15 @@ export function addScore(
   amount: number,
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const player = getPlayer(board, playerId);
+  const index = indexOfPlayer(board, playerId);
+  const player = board.players[index] as PlayerState;
   const score = player.score + amount;
   if (Math.abs(score) > MAX_SCORE) {
     throw conflict('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
   }
   board.version += 1;
   const next: PlayerState = { ...player, score, scoredAt: board.version };
-  board.players[playerId] = next;
+  board.players[index] = next;
   return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
 }
 
@@ -190,12 +204,11 @@ export function resetBoard(db: Database, boardId: string): BoardChange {
   const board = getBoard(db, boardId);
   board.version += 1;
   const changed: string[] = [];
-  for (const player of Object.values(board.players)) {
-    if (player.score !== 0) {
-      board.players[player.id] = { ...player, score: 0, scoredAt: board.version };
-      changed.push(player.id);
-    }
-  }
+  board.players = board.players.map((player) => {
+    if (player.score === 0) return player;
+    changed.push(player.id);
+    return { ...player, score: 0, scoredAt: board.version };
+  });
   return changeOf(board, changed, []);
 }
 
@@ -206,7 +219,7 @@ export interface ViewOptions {
 
 /** The board in rank order, whole or as a window (`limit` from the top, or `around` a player). */
 export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardView {
-  const all = rankPlayers(Object.values(board.players), board.order);
+  const all = rankPlayers(board.players, board.order);
   let players = all;
   if (options.around !== undefined) {
     const window = windowAround(all, options.around, options.limit ?? 10);
@@ -230,7 +243,7 @@ export function playerView(board: BoardRecord, playerId: string): RankedPlayer {
 }
 
 function ranked(board: BoardRecord, player: PlayerState): RankedPlayer {
-  return { ...player, rank: rankOf(player, Object.values(board.players), board.order) };
+  return { ...player, rank: rankOf(player, board.players, board.order) };
 }
 
 function changeOf(board: BoardRecord, changed: string[], removed: string[]): BoardChange {

@@ -41,7 +41,7 @@ describe('group commit', () => {
       order: 'desc',
       version: 1,
       createdAt: '',
-      players: {},
+      players: [],
     };
     const first = store.commit();
     await new Promise((r) => setTimeout(r, 0));

@@ -93,7 +93,7 @@ const database = z.strictObject({
       order: z.enum(['desc', 'asc']),
       version: z.number().int().nonnegative(),
       createdAt: z.string(),
-      players: z.record(z.string(), player),
+      players: z.array(player),
     }),
   ),
 });
