@@ -100,5 +100,8 @@ const database = z.strictObject({
 
 /** Checks that a parsed data file has the database's shape. */
 export function parseDatabase(value: unknown): Database {
-  return database.parse(value);
+  const result = database.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new Error(issues.join('; '));
 }
