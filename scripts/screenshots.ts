@@ -110,6 +110,8 @@ async function main(): Promise<void> {
         if (pick !== undefined) {
           await page.getByRole('button', { name: `+1 for ${pick.name}` }).click();
           await page.locator(`[data-player-id="${pick.id}"] .pick-tag`).waitFor();
+          // The pointer away, so no button is caught in its hover colour.
+          await page.mouse.move(0, 0);
         }
       },
     );

@@ -496,7 +496,8 @@ describe('a 10,000-player board', () => {
     const target = (await rowIds(voter.page))[99];
     if (target === undefined) throw new Error('the voter sees fewer than 100 rows');
     const seenAt = (page: Page) =>
-      page.evaluate(`window.seenAt = new Promise((resolve) => {
+      // Inside a function that returns nothing: evaluate waits for a promise it is given back.
+      page.evaluate(`(() => { window.seenAt = new Promise((resolve) => {
         const shown = () =>
           document.querySelector('[data-testid="player-row"]')?.dataset.playerId === ${JSON.stringify(target)};
         if (shown()) return resolve(performance.timeOrigin + performance.now());
@@ -506,7 +507,7 @@ describe('a 10,000-player board', () => {
           requestAnimationFrame(() => resolve(performance.timeOrigin + performance.now()));
         });
         observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-      })`);
+      }) })()`);
     await seenAt(viewer.page);
     await seenAt(voter.page);
     const longTasksBefore = await viewer.page.evaluate<number>('window.longTasks.length');

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { AdminSignIn } from './AdminSignIn.tsx';
 import { useAdminToken } from './adminToken.ts';
 import type { Api } from './api.ts';
@@ -44,8 +44,9 @@ export function App({ api }: { api: Api }) {
   const display = route.page === 'board' ? route.display : 'page';
   const theme = themeOf(search);
 
-  // The stylesheet keys the chrome-less modes and a forced colour scheme off the root element.
-  useEffect(() => {
+  // The stylesheet keys the chrome-less modes and a forced colour scheme off the root element;
+  // set before the first paint, so a big screen never flashes at page size.
+  useLayoutEffect(() => {
     const root = document.documentElement;
     root.dataset.view = display;
     if (theme === undefined) delete root.dataset.theme;
@@ -91,7 +92,7 @@ export function App({ api }: { api: Api }) {
             ) : (
               <>
                 <span className="admin-badge" data-testid="admin-badge">
-                  Admin mode
+                  Admin
                 </span>
                 <button type="button" className="button quiet small" onClick={leaveAdmin}>
                   Leave admin

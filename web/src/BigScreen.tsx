@@ -108,11 +108,13 @@ export function BigScreen({ boardId, feed }: { boardId: string; feed: BoardFeed 
         {!feed.notFound && (
           <aside className="tv-join" aria-labelledby="tv-join-title">
             <QrCode text={url} label={`QR code for ${url}`} />
-            <p className="tv-join-title" id="tv-join-title">
-              Scan to vote
-            </p>
-            <p className="tv-join-how">and tap +1 for your favourite</p>
-            <p className="tv-join-link">{shortLink(url)}</p>
+            <div className="tv-join-text">
+              <p className="tv-join-title" id="tv-join-title">
+                Scan to vote
+              </p>
+              <p className="tv-join-how">and tap +1 for your favourite</p>
+              <p className="tv-join-link">{shortLink(url)}</p>
+            </div>
           </aside>
         )}
       </div>

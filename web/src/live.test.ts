@@ -127,6 +127,52 @@ describe('applyEvent', () => {
   });
 });
 
+describe('applyEvent on a large board', () => {
+  // A seeded generator, so a failure can be replayed.
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+  }
+
+  it('ranks like a full sort after many random updates, adds and removals', () => {
+    const next = random(7);
+    let players = Array.from({ length: 2000 }, (_, i) =>
+      player(`p${i}`, Math.floor(next() * 50), i),
+    );
+    let state = ready(2000, players);
+    for (let version = 2001; version < 2201; version++) {
+      const changed = Array.from({ length: 1 + Math.floor(next() * 4) }, () => {
+        const id = `p${Math.floor(next() * 2100)}`;
+        return player(id, Math.floor(next() * 60) - 5, version);
+      });
+      const removed = next() < 0.2 ? [`p${Math.floor(next() * 2100)}`] : [];
+      state = applyEvent(state, update(version - 1, version, changed, removed)).state;
+      const byId = new Map(players.map((p) => [p.id, p]));
+      for (const p of changed) byId.set(p.id, p);
+      for (const id of removed) byId.delete(id);
+      players = [...byId.values()];
+    }
+    const applied = boardOf({ outcome: 'applied', state });
+    expect(applied.players).toEqual(rankPlayers(players, 'desc'));
+    expect(applied.playerCount).toBe(players.length);
+  });
+
+  it('keeps the objects of players whose rank did not change', () => {
+    const players = Array.from({ length: 1000 }, (_, i) => player(`p${i}`, 1000 - i, i));
+    const state = ready(1000, players);
+    const before = boardOf({ outcome: 'applied', state });
+    const after = boardOf(
+      applyEvent(state, update(1000, 1001, [player('p500', 1000 - 500, 1001)])),
+    );
+    expect(after.players[0]).toBe(before.players[0]);
+    expect(after.players[999]).toBe(before.players[999]);
+    expect(after.players[500]).not.toBe(before.players[500]);
+  });
+});
+
 describe('parseEvent', () => {
   const events: BoardEvent[] = [
     { type: 'snapshot', board: board(3, [player('a', 2, 1)]) },

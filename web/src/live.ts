@@ -1,6 +1,6 @@
-import type { BoardView, PlayerState } from '../../shared/board.ts';
+import type { BoardView, PlayerState, RankedPlayer } from '../../shared/board.ts';
 import type { BoardEvent } from '../../shared/events.ts';
-import { rankPlayers } from '../../shared/ranking.ts';
+import { comparePlayers } from '../../shared/ranking.ts';
 import { boardViewSchema, deletedDataSchema, updateDataSchema } from './schema.ts';
 
 /** What a browser knows of one board, as built from its event stream. */
@@ -48,22 +48,74 @@ export function applyEvent(state: LiveState, event: BoardEvent): Applied {
   }
 }
 
+// A board may hold 10,000 players and an update names a few: instead of sorting the whole board
+// again, the changed players are taken out and put back where they now belong (binary search on
+// the shared display order), and ranks are recounted in one pass. Players whose rank did not
+// change keep their objects, so their rows are not drawn again.
 function applyUpdate(board: BoardView, update: Extract<BoardEvent, { type: 'update' }>): BoardView {
-  const players = new Map<string, PlayerState>(board.players.map((p) => [p.id, p]));
+  const changed = new Map<string, PlayerState>(update.players.map((p) => [p.id, p]));
+  const removed = new Set(update.removed);
   let playerCount = board.playerCount;
-  for (const player of update.players) {
-    if (!players.has(player.id)) playerCount++;
-    players.set(player.id, player);
+  const sorted: PlayerState[] = [];
+  const present = new Set<string>();
+  for (const player of board.players) {
+    if (changed.has(player.id) || removed.has(player.id)) {
+      present.add(player.id);
+      continue;
+    }
+    sorted.push(player);
   }
-  for (const id of update.removed) {
-    if (players.delete(id)) playerCount--;
+  for (const id of removed) {
+    if (present.has(id) && !changed.has(id)) playerCount--;
+  }
+  const compare = comparePlayers(board.order);
+  for (const player of changed.values()) {
+    if (removed.has(player.id)) {
+      if (present.has(player.id)) playerCount--;
+      continue;
+    }
+    if (!present.has(player.id)) playerCount++;
+    sorted.splice(insertionPoint(sorted, player, compare), 0, player);
   }
   return {
     ...board,
     version: update.version,
-    playerCount: Math.max(playerCount, players.size),
-    players: rankPlayers([...players.values()], board.order),
+    playerCount: Math.max(playerCount, sorted.length),
+    players: recount(sorted),
   };
+}
+
+function insertionPoint(
+  sorted: readonly PlayerState[],
+  player: PlayerState,
+  compare: (a: PlayerState, b: PlayerState) => number,
+): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = sorted[middle];
+    if (other !== undefined && compare(other, player) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function isRanked(player: PlayerState): player is RankedPlayer {
+  return 'rank' in player;
+}
+
+/** Competition ranks (1, 2, 2, 4) for players already in display order; unchanged ones are kept. */
+function recount(sorted: readonly PlayerState[]): RankedPlayer[] {
+  const ranked: RankedPlayer[] = [];
+  let previous: RankedPlayer | undefined;
+  sorted.forEach((player, index) => {
+    const rank =
+      previous !== undefined && previous.score === player.score ? previous.rank : index + 1;
+    previous = isRanked(player) && player.rank === rank ? player : { ...player, rank };
+    ranked.push(previous);
+  });
+  return ranked;
 }
 
 /**
