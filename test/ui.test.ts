@@ -398,6 +398,10 @@ describe('admin mode', () => {
     await confirmRemove.getByRole('button', { name: 'Remove player' }).click();
     await expect.poll(() => rowIds(page), patient).toHaveLength(1);
     expect(await page.getByRole('dialog').count()).toBe(0);
+    // Focus is not dropped on the page: it lands on the row that took the removed one's place.
+    await expect
+      .poll(() => page.evaluate(`document.activeElement?.getAttribute('aria-label')`), patient)
+      .toBe('Edit Grace');
     expect((await api.request('GET', `boards/${boardId}/players/${ada.id}/`)).status).toBe(404);
 
     // Reset: Escape cancels (focus starts on Cancel); the confirmed reset zeroes every score.

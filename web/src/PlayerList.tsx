@@ -32,8 +32,9 @@ export function PlayerList({
   onEdit,
 }: PlayerListProps) {
   const list = useRef<HTMLOListElement>(null);
-  // The row whose button has focus: moving rows can take focus away, and we give it back.
-  const focused = useRef<{ id: string; className: string } | undefined>(undefined);
+  // The row whose button has focus: moving rows can take focus away, and we give it back. When
+  // the row itself is gone (the player was removed), the row that took its place gets it.
+  const focused = useRef<{ id: string; className: string; index: number } | undefined>(undefined);
   useFlip(list, rows);
 
   useLayoutEffect(() => {
@@ -41,11 +42,12 @@ export function PlayerList({
     if (was === undefined || list.current === null) return;
     const active = document.activeElement;
     if (active !== null && active !== document.body) return;
-    for (const button of list.current.querySelectorAll<HTMLButtonElement>(
-      `button.${was.className}`,
-    )) {
-      if (button.closest('li')?.dataset.playerId === was.id) button.focus({ preventScroll: true });
-    }
+    const buttons = [
+      ...list.current.querySelectorAll<HTMLButtonElement>(`button.${was.className}`),
+    ];
+    const same = buttons.find((button) => button.closest('li')?.dataset.playerId === was.id);
+    const next = same ?? buttons[Math.min(was.index, buttons.length - 1)];
+    next?.focus({ preventScroll: same !== undefined });
   });
 
   return (
@@ -56,8 +58,11 @@ export function PlayerList({
       onFocus={(event) => {
         const id = event.target.closest('li')?.dataset.playerId;
         const className = event.target.classList[0];
+        const index = [...event.currentTarget.querySelectorAll(`button.${className}`)].indexOf(
+          event.target,
+        );
         focused.current =
-          id === undefined || className === undefined ? undefined : { id, className };
+          id === undefined || className === undefined ? undefined : { id, className, index };
       }}
       onBlur={(event) => {
         // A button taken out of the page by a move blurs too: only a real blur forgets it.

@@ -19,7 +19,7 @@ type Copied = 'idle' | 'link' | 'embed' | 'failed';
  */
 export function ShareDialog({ url, embedUrl, boardName, open, onClose }: ShareDialogProps) {
   const [copied, setCopied] = useState<Copied>('idle');
-  const iframe = `<iframe src="${embedUrl}" title="${boardName.replaceAll('"', '&quot;')}" width="420" height="560" style="border:0"></iframe>`;
+  const iframe = `<iframe src="${embedUrl}" title="${boardName.replaceAll('&', '&amp;').replaceAll('"', '&quot;')}" width="420" height="560" style="border:0"></iframe>`;
 
   const copy = async (text: string, what: 'link' | 'embed') => {
     try {
