@@ -18,6 +18,8 @@ const axeSource = readFileSync(
   'utf8',
 );
 const XSS_NAME = '<img src=x onerror=alert(1)>';
+// Other heavy work may share the machine: polls wait long (vitest's default is one second).
+const patient = { timeout: 30_000, interval: 100 };
 
 interface Watched {
   page: Page;
@@ -110,9 +112,9 @@ describe('the web app, live through Pushpin', () => {
     const viewer = await openBoard('demo', { colorScheme: 'dark' });
     const voter = await openBoard('demo');
     for (const { page } of [viewer, voter]) {
-      await expect.poll(() => rowIds(page)).toHaveLength(demo.players.length);
-      await expect.poll(() => rowIds(page).then((ids) => ids.at(-1))).toBe(target.id);
-      await expect.poll(() => scoreOf(page, target.id)).toBe(String(score));
+      await expect.poll(() => rowIds(page), patient).toHaveLength(demo.players.length);
+      await expect.poll(() => rowIds(page).then((ids) => ids.at(-1)), patient).toBe(target.id);
+      await expect.poll(() => scoreOf(page, target.id), patient).toBe(String(score));
     }
 
     // By keyboard: the +1 is a real button with a name that says whom it is for.
@@ -122,8 +124,8 @@ describe('the web app, live through Pushpin', () => {
     await voter.page.keyboard.press('Enter');
 
     for (const { page } of [viewer, voter]) {
-      await expect.poll(() => scoreOf(page, target.id)).toBe(String(score + 1));
-      await expect.poll(() => rowIds(page).then((ids) => ids[0])).toBe(target.id);
+      await expect.poll(() => scoreOf(page, target.id), patient).toBe(String(score + 1));
+      await expect.poll(() => rowIds(page).then((ids) => ids[0]), patient).toBe(target.id);
       const row = page.locator(`[data-player-id="${target.id}"]`);
       expect(await row.getAttribute('data-rank')).toBe('1');
     }
@@ -143,7 +145,7 @@ describe('the web app, live through Pushpin', () => {
     expect(await row.locator('.name-text').textContent()).toBe(XSS_NAME);
     expect(await page.page.locator('main img').count()).toBe(0);
     await page.page.getByRole('button', { name: `+1 for ${XSS_NAME}` }).click();
-    await expect.poll(() => scoreOf(page.page, player.id)).toBe('1');
+    await expect.poll(() => scoreOf(page.page, player.id), patient).toBe('1');
     const csp = (await page.page.request.get(page.page.url())).headers()['content-security-policy'];
     expect(csp).toContain("script-src 'self'");
     expect(page.problems).toEqual([]);
@@ -181,14 +183,14 @@ describe('the web app, live through Pushpin', () => {
     if (far === undefined) throw new Error('the large board has fewer players than it should');
 
     const { page, problems } = await openBoard(board.id);
-    await expect.poll(() => rowIds(page)).toHaveLength(100);
+    await expect.poll(() => rowIds(page), patient).toHaveLength(100);
     await page.getByLabel('Find a player').fill(far.name);
     await page.getByRole('button', { name: `+1 for ${far.name}`, exact: true }).click();
-    await expect.poll(() => scoreOf(page, far.id)).toBe('1');
+    await expect.poll(() => scoreOf(page, far.id), patient).toBe('1');
     await page.getByLabel('Find a player').fill('');
 
     for (const when of ['after the vote', 'after a reload']) {
-      await expect.poll(() => rowIds(page), { message: when }).toHaveLength(100 + 11);
+      await expect.poll(() => rowIds(page), { ...patient, message: when }).toHaveLength(100 + 11);
       expect((await rowIds(page)).slice(100), when).toContain(far.id);
       const row = page.locator(`[data-player-id="${far.id}"]`);
       expect(await row.getAttribute('data-rank')).toBe('151');
@@ -221,7 +223,7 @@ describe('the web app, live through Pushpin', () => {
       .poll(() => connection.getAttribute('data-state'), { timeout: 20_000 })
       .toBe('live');
     const updated = await api.updatePlayer('demo', target.id, { score: target.score + 50 });
-    await expect.poll(() => scoreOf(page, target.id)).toBe(String(updated.score));
+    await expect.poll(() => scoreOf(page, target.id), patient).toBe(String(updated.score));
     expect(problems).toEqual([]);
   });
 
