@@ -46,6 +46,15 @@ export function boardRoutes(deps: RouteDeps): Router {
     });
   }
 
+  // Lets a client check an admin token without side effects (the web app's sign-in).
+  router
+    .route('/admin/')
+    .get((req, res) => {
+      auth.require(req);
+      res.set('Cache-Control', 'no-store').json({ admin: true });
+    })
+    .all(methodNotAllowed('GET'));
+
   router
     .route('/boards/')
     .get((_req, res) => {

@@ -860,3 +860,30 @@ describe('CORS', () => {
     );
   });
 });
+
+describe('GET /admin/ (checks a token, changes nothing)', () => {
+  let admin: TestOrigin;
+  beforeAll(async () => {
+    admin = await startTestOrigin();
+  });
+  afterAll(() => admin.close());
+
+  it.each([
+    ['no token', {}, 401, 'unauthorized'],
+    ['a wrong token', { Authorization: `Bearer ${ADMIN_TOKEN}x` }, 403, 'forbidden'],
+    ['the admin token', ADMIN, 200, undefined],
+  ])('with %s answers %i', async (_why, headers, status, code) => {
+    const before = await admin.snapshot();
+    const reply = await admin.send('/admin/', { method: 'GET', headers });
+    expect(reply.status).toBe(status);
+    if (code !== undefined) expect(JSON.parse(reply.text).error.code).toBe(code);
+    else expect(JSON.parse(reply.text)).toEqual({ admin: true });
+    expect(await admin.snapshot()).toEqual(before);
+  });
+
+  it('refuses other methods with 405', async () => {
+    const reply = await admin.send('/admin/', { method: 'POST', headers: ADMIN });
+    expect(reply.status).toBe(405);
+    expect(reply.headers.allow).toBe('GET');
+  });
+});

@@ -98,14 +98,21 @@ describe('the admin calls', () => {
     ]);
   });
 
-  it('check a token by the answer to an empty board name: 400 is a good token', async () => {
-    const refused = (status: number, message: string) => () =>
-      Response.json({ error: { code: 'x', message } }, { status });
-    const good = createApi(answering(refused(400, 'name: must not be empty'))).admin('t');
-    await good.checkToken();
-    const bad = createApi(answering(refused(403, 'the admin token is not valid'))).admin('t');
-    const error = await failure(bad.checkToken());
+  it('checks a token with GET /admin/, which changes nothing', async () => {
+    const seen: Request[] = [];
+    await createApi(answering(() => Response.json({ admin: true }), seen))
+      .admin('good')
+      .checkToken();
+    const refused = () =>
+      Response.json(
+        { error: { code: 'forbidden', message: 'the admin token is not valid' } },
+        { status: 403 },
+      );
+    const error = await failure(createApi(answering(refused, seen)).admin('bad').checkToken());
     expect([error.status, error.message]).toEqual([403, 'the admin token is not valid']);
+    expect(
+      seen.map((r) => `${r.method} ${new URL(r.url).pathname} ${r.headers.get('authorization')}`),
+    ).toEqual(['GET /admin/ Bearer good', 'GET /admin/ Bearer bad']);
   });
 });
 
