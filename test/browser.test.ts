@@ -211,11 +211,12 @@ describe('the web app, live through Pushpin', () => {
     const { page, problems } = await openBoard('demo');
     const connection = page.getByTestId('connection');
 
-    const dropped = page.waitForFunction(
-      `document.querySelector('[data-testid="connection"]').dataset.state !== 'live'`,
-      undefined,
-      { timeout: 20_000 },
-    );
+    // Polled from the test, not with waitForFunction: a string predicate would be evaluated in the
+    // page, which our CSP (no 'unsafe-eval') refuses. Started before the restart so the short
+    // reconnecting state cannot slip by.
+    const dropped = expect
+      .poll(() => connection.getAttribute('data-state'), { timeout: 20_000, interval: 20 })
+      .not.toBe('live');
     await stack.restartPushpin();
     await dropped;
     // The reconnect happens on the browser's own schedule (the stream says `retry: 2000`).
