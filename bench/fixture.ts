@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT_DIR, startOrigin } from '../local/origin.ts';
-import { freePort, type Service, spawnService, waitForHttp } from '../local/processes.ts';
+import { startOrigin } from '../local/origin.ts';
+import { freePort, type Service } from '../local/processes.ts';
 import { type PushpinService, startPushpin } from '../local/pushpin.ts';
 import type { RankedPlayer } from '../shared/board.ts';
 import { type Api, createApi } from '../test/harness/api.ts';
@@ -106,10 +106,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         ].join(' '),
       },
     };
-    origin =
-      options.originNodeFlags === undefined
-        ? await startOrigin(originOptions)
-        : await startOriginWithFlags(originOptions, options.originNodeFlags);
+    origin = await startOrigin({
+      ...originOptions,
+      ...(options.originNodeFlags === undefined ? {} : { nodeFlags: options.originNodeFlags }),
+    });
   } catch (error) {
     await stop();
     throw error;
@@ -134,43 +134,6 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     },
     stop,
   };
-}
-
-/**
- * What local/origin.ts's `startOrigin` does, with Node flags before the entry point (it has no
- * option for them). Same command, environment and readiness check.
- */
-async function startOriginWithFlags(
-  options: Parameters<typeof startOrigin>[0],
-  flags: readonly string[],
-): Promise<Service> {
-  const url = `http://127.0.0.1:${options.port}/`;
-  const service = spawnService({
-    name: 'origin',
-    command: process.execPath,
-    args: [...flags, '--import', 'tsx', 'origin/main.ts'],
-    cwd: ROOT_DIR,
-    url,
-    env: {
-      ...process.env,
-      PORT: String(options.port),
-      HOST: '127.0.0.1',
-      DATA_FILE: options.dataFile,
-      GRIP_URL: options.gripUrl,
-      GRIP_VERIFY_KEY: options.gripVerifyKey,
-      GRIP_VERIFY_ISS: 'pushpin',
-      ADMIN_TOKEN: options.adminToken,
-      ...options.env,
-    },
-    ...(options.onLine === undefined ? {} : { onLine: options.onLine }),
-  });
-  try {
-    await waitForHttp(`${url}healthz`, { service, timeoutMs: 30_000 });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return service;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface OriginOptions {
   env?: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
   timeoutMs?: number;
+  /** Node flags before the entry point, for those NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function startOrigin(options: OriginOptions): Promise<Service> {
   const service = spawnService({
     name: 'origin',
     command: process.execPath,
-    args: ['--import', 'tsx', 'origin/main.ts'],
+    args: [...(options.nodeFlags ?? []), '--import', 'tsx', 'origin/main.ts'],
     cwd: ROOT_DIR,
     url,
     env: {
