@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect } from 'react';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { exitFullscreen, toggleFullscreen } from './fullscreen.ts';
 import { Link } from './Link.tsx';
@@ -6,9 +6,8 @@ import { PlayerList } from './PlayerList.tsx';
 import { orderText, playersText, shortLink } from './phrases.ts';
 import { QrCode } from './QrCode.tsx';
 import { navigate, routePaths } from './router.ts';
-import type { Row } from './rows.ts';
 import type { BoardFeed } from './useBoard.ts';
-import { useFittedCount } from './useFittedCount.ts';
+import { useFittedTop } from './useFittedCount.ts';
 import { useIdle } from './useIdle.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 import { useTitle } from './useTitle.ts';
@@ -22,12 +21,7 @@ import { useTitle } from './useTitle.ts';
 export function BigScreen({ boardId, feed }: { boardId: string; feed: BoardFeed }) {
   const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
   const players = board?.players;
-  const listBox = useRef<HTMLDivElement>(null);
-  const fits = useFittedCount(listBox, (players?.length ?? 0) > 0, 10);
-  const rows = useMemo<Row[]>(
-    () => (players ?? []).slice(0, fits).map((player) => ({ kind: 'player', player })),
-    [players, fits],
-  );
+  const { listBox, rows, fits } = useFittedTop(players, 10);
   const announcement = useRankAnnouncements(players, undefined);
   const idle = useIdle(3000);
   useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));

@@ -1,11 +1,9 @@
-import { useMemo, useRef } from 'react';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { PlayerList } from './PlayerList.tsx';
 import { shortLink } from './phrases.ts';
 import { routePaths } from './router.ts';
-import type { Row } from './rows.ts';
 import type { BoardFeed } from './useBoard.ts';
-import { useFittedCount } from './useFittedCount.ts';
+import { useFittedTop } from './useFittedCount.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 import { useTitle } from './useTitle.ts';
 
@@ -17,12 +15,7 @@ import { useTitle } from './useTitle.ts';
 export function EmbedBoard({ boardId, feed }: { boardId: string; feed: BoardFeed }) {
   const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
   const players = board?.players;
-  const listBox = useRef<HTMLDivElement>(null);
-  const fits = useFittedCount(listBox, (players?.length ?? 0) > 0, 5);
-  const rows = useMemo<Row[]>(
-    () => (players ?? []).slice(0, fits).map((player) => ({ kind: 'player', player })),
-    [players, fits],
-  );
+  const { listBox, rows } = useFittedTop(players, 5);
   const announcement = useRankAnnouncements(players, undefined);
   useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
 

@@ -1,4 +1,6 @@
-import { type RefObject, useLayoutEffect, useState } from 'react';
+import { type RefObject, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { RankedPlayer } from '../../shared/board.ts';
+import type { Row } from './rows.ts';
 
 /**
  * How many rows of a list fit in `container` without scrolling: the container's height over one
@@ -38,4 +40,18 @@ export function useFittedCount(
   }, [container, ready]);
 
   return count;
+}
+
+/**
+ * The top players that fit in a list box without scrolling (big screen, embed): a ref for the box
+ * and the rows to draw in it.
+ */
+export function useFittedTop(players: readonly RankedPlayer[] | undefined, fallback: number) {
+  const listBox = useRef<HTMLDivElement>(null);
+  const fits = useFittedCount(listBox, (players?.length ?? 0) > 0, fallback);
+  const rows = useMemo<Row[]>(
+    () => (players ?? []).slice(0, fits).map((player) => ({ kind: 'player', player })),
+    [players, fits],
+  );
+  return { listBox, rows, fits };
 }
