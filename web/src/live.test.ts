@@ -42,8 +42,14 @@ describe('applyEvent', () => {
     expect(boardOf(applied).players.map((p) => p.id)).toEqual(['a']);
   });
 
-  it('ignores a snapshot older than what it has', () => {
+  it('takes a snapshot from the stream even when its version is lower (the server went back)', () => {
     const applied = applyEvent(start, { type: 'snapshot', board: board(4, []) });
+    expect(applied.outcome).toBe('applied');
+    expect(applied.state).toEqual({ phase: 'ready', board: board(4, []) });
+  });
+
+  it('ignores a fetched snapshot older than what it has', () => {
+    const applied = applyEvent(start, { type: 'snapshot', board: board(4, []) }, 'fetch');
     expect(applied).toEqual({ outcome: 'ignored', state: start });
   });
 

@@ -22,13 +22,28 @@ export type Applied =
 /** The initial state, before any snapshot. */
 export const loading: LiveState = { phase: 'loading' };
 
+/**
+ * Where an event came from. A snapshot the server puts on a stream is the board as the server has
+ * it now, so it wins even when its version is lower (the server restored a backup, or restarted
+ * without a change it had shown). A snapshot fetched as JSON may have been overtaken by stream
+ * events while it travelled, so an older one is ignored.
+ */
+export type EventOrigin = 'stream' | 'fetch';
+
 /** Applies one board event to a state by version. Pure: no clock, no I/O, inputs untouched. */
-export function applyEvent(state: LiveState, event: BoardEvent): Applied {
+export function applyEvent(
+  state: LiveState,
+  event: BoardEvent,
+  source: EventOrigin = 'stream',
+): Applied {
   if (state.phase === 'deleted') return { outcome: 'ignored', state };
   switch (event.type) {
     case 'snapshot': {
-      // A snapshot carries the whole board, so it can only be stale, never a gap.
-      if (state.phase === 'ready' && event.board.version < state.board.version) {
+      if (
+        source === 'fetch' &&
+        state.phase === 'ready' &&
+        event.board.version < state.board.version
+      ) {
         return { outcome: 'ignored', state };
       }
       return { outcome: 'applied', state: { phase: 'ready', board: event.board } };

@@ -109,7 +109,7 @@ export function useBoard(boardId: string, api: Api): BoardFeed {
       change({ connection: struggling() });
       try {
         const board = await api.getBoard(boardId, controller.signal);
-        const applied = applyEvent(current.state, { type: 'snapshot', board });
+        const applied = applyEvent(current.state, { type: 'snapshot', board }, 'fetch');
         if (applied.outcome === 'applied') change({ state: applied.state, updatedAt: Date.now() });
       } catch (error) {
         if (controller.signal.aborted) return;
