@@ -47,6 +47,19 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
   app.set('etag', false);
   app.use(securityHeaders(config.frameAncestors));
   app.use(cors(config.corsOrigins));
+  // After a failed write memory may hold changes the disk does not: serve nothing (health
+  // included, so a supervisor sees it) until the origin restarts from the disk.
+  app.use((_req, _res, next) => {
+    next(
+      store.failed
+        ? new AppError(
+            503,
+            'storage_failed',
+            'the data file cannot be written; the origin is stopping',
+          )
+        : undefined,
+    );
+  });
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ ok: true });
   });

@@ -158,3 +158,49 @@ describe('catchUp', () => {
     expect(t.live.catchUp(t.db.boards.b as never, 99)?.type).toBe('snapshot');
   });
 });
+
+describe('stopping', () => {
+  it('drain publishes what waits for its interval and resolves once it is sent', async () => {
+    const t = setup({ intervalMs: 50 });
+    t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
+    t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
+    await t.settle();
+    expect(t.sent).toHaveLength(1);
+    await t.live.drain();
+    expect(t.sent).toHaveLength(2);
+    expect(t.sent[1]?.data.version).toBe(t.db.boards.b?.version);
+  });
+});
+
+describe('a publish that never answers', () => {
+  it('counts as failed after the timeout, so later publishes of the board still go out', async () => {
+    const db: Database = emptyDatabase();
+    const limits = { maxBoards: 1, maxPlayersPerBoard: 5 };
+    createBoard(db, { name: 'B', order: 'desc' }, limits, () => 'b', new Date(0));
+    const id = addPlayer(db, 'b', 'a', limits, () => 'p1').player.id;
+    const sent: string[] = [];
+    const errors: string[] = [];
+    let first = true;
+    const live = new LiveBoards({
+      data: () => db,
+      commit: async () => {},
+      publish: (_channel, _content, version) => {
+        if (first) {
+          first = false;
+          return new Promise(() => {});
+        }
+        sent.push(version);
+        return Promise.resolve();
+      },
+      publishIntervalMs: 0,
+      historySize: 10,
+      publishTimeoutMs: 30,
+      onError: (error) => errors.push((error as Error).message),
+    });
+    live.record(addScore(db, 'b', id, 1).change);
+    live.record(addScore(db, 'b', id, 1).change);
+    await live.drain();
+    expect(errors).toEqual(['no answer within 30 ms']);
+    expect(sent).toEqual([String(db.boards.b?.version)]);
+  });
+});

@@ -22,6 +22,11 @@ export interface LiveOptions {
   now?: () => number;
   schedule?: (run: () => void, ms: number) => void;
   onError?: (error: unknown) => void;
+  /**
+   * A publish that has not answered by then counts as failed, so one stuck request cannot hold
+   * back a board's later publishes; the proxy repairs the gap through the recovery link.
+   */
+  publishTimeoutMs?: number;
 }
 
 interface Entry {
@@ -48,6 +53,8 @@ interface BoardLive {
  */
 export class LiveBoards {
   private readonly boards = new Map<string, BoardLive>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly publishTimeoutMs: number;
   private readonly now: () => number;
   private readonly schedule: (run: () => void, ms: number) => void;
   private readonly onError: (error: unknown) => void;
@@ -56,6 +63,18 @@ export class LiveBoards {
     this.now = options.now ?? Date.now;
     this.schedule = options.schedule ?? ((run, ms) => void setTimeout(run, ms));
     this.onError = options.onError ?? ((error) => console.error('publish failed:', error));
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Publishes every change still waiting for its interval, and resolves when every publish has
+   * gone out (or failed): for a clean stop, so viewers get the last changes.
+   */
+  async drain(): Promise<void> {
+    for (const [boardId, live] of this.boards) {
+      if (live.timer) this.flush(boardId);
+    }
+    await Promise.all(this.inFlight);
   }
 
   /** The version last published on a board's channel: what a new stream subscribes after. */
@@ -158,9 +177,14 @@ export class LiveBoards {
     const sent = previous
       .then(() => this.options.commit())
       .then(() =>
-        this.options.publish(boardChannel(boardId), content, String(version), String(since)),
+        withTimeout(
+          this.options.publish(boardChannel(boardId), content, String(version), String(since)),
+          this.publishTimeoutMs,
+        ),
       )
       .catch(this.onError);
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
     if (live !== undefined) live.chain = sent;
   }
 
@@ -179,4 +203,12 @@ export class LiveBoards {
     }
     return live;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(1), 100).unref();
     },
   );
-  const { app } = createApp({ config, store, publisher, adminToken, newId });
+  const { app, live } = createApp({ config, store, publisher, adminToken, newId });
 
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
@@ -51,10 +51,25 @@ async function main(): Promise<void> {
     console.error(`origin could not listen on ${config.host}:${config.port}: ${error.message}`);
     process.exit(1);
   });
+  // A clean stop: take no new requests, let those under way finish (their writes are
+  // acknowledged), flush the data file, publish what is still waiting, then exit.
+  let stopping = false;
   const stop = () => {
-    server.close();
-    server.closeAllConnections();
-    void store.commit().finally(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+    closed
+      .then(() => store.commit())
+      .then(() => live.drain())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`origin: stopping: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

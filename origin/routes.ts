@@ -34,6 +34,13 @@ export function boardRoutes(deps: RouteDeps): Router {
   async function mutate<T>(
     apply: (db: Database) => { result: T; change?: BoardChange },
   ): Promise<T> {
+    if (store.failed) {
+      throw new AppError(
+        503,
+        'storage_failed',
+        'the data file cannot be written; the origin is stopping',
+      );
+    }
     const { result, change } = apply(store.data);
     if (change !== undefined) live.record(change);
     await store.commit();
@@ -90,8 +97,10 @@ export function boardRoutes(deps: RouteDeps): Router {
             '(npm start) or Fastly Fanout, not on the origin directly',
         );
       }
+      // Look the board up again: it may have been deleted while the signature was checked.
+      const current = boards.getBoard(store.data, board.id);
       const lastEventId = lastEventIdOf(req) ?? query.lastEventId;
-      sendHeld(res, board, `retry: 2000\n\n${encodeCatchUp(board, lastEventId)}`);
+      sendHeld(res, current, `retry: 2000\n\n${encodeCatchUp(current, lastEventId)}`);
     })
     .delete(async (req, res) => {
       auth.require(req);

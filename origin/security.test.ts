@@ -740,10 +740,18 @@ describe('the edges that are allowed', () => {
     });
     expect(open.logs.join('\n')).toMatch(/ENOTDIR|EEXIST/);
     expect(open.logs.join('\n')).not.toContain(ADMIN_TOKEN);
-    // Crash-only: with the disk writable again, the store still refuses, since memory is ahead of it.
+    // Crash-only: with the disk writable again, nothing is served (reads and health included),
+    // since memory may be ahead of the disk.
     await rm(dataDir, { force: true });
     await mkdir(dataDir);
-    expect((await post('/boards/demo/players/p2/score-add/')).status).toBe(500);
+    for (const reply of [
+      await post('/boards/demo/players/p2/score-add/'),
+      await open.send('/boards/demo/', { method: 'GET' }),
+      await open.send('/healthz', { method: 'GET' }),
+    ]) {
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.text).error.code).toBe('storage_failed');
+    }
   });
 });
 

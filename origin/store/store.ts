@@ -40,6 +40,11 @@ export class Store {
     return this.db.data;
   }
 
+  /** True once a write has failed: memory may be ahead of the disk, so nothing should be served. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
   /**
    * Resolves when every change made before this call is durable. After a failed write the
    * changes in memory are ahead of the disk and nothing can say which were lost, so the store
