@@ -204,3 +204,34 @@ describe('a publish that never answers', () => {
     expect(sent).toEqual([String(db.boards.b?.version)]);
   });
 });
+
+describe('a failed publish', () => {
+  it('is sent again later when nothing newer went out, with the same id and prev-id', async () => {
+    const db: Database = emptyDatabase();
+    const limits = { maxBoards: 1, maxPlayersPerBoard: 5 };
+    createBoard(db, { name: 'B', order: 'desc' }, limits, () => 'b', new Date(0));
+    const id = addPlayer(db, 'b', 'a', limits, () => 'p1').player.id;
+    const attempts: string[] = [];
+    const timers: (() => void)[] = [];
+    const live = new LiveBoards({
+      data: () => db,
+      commit: async () => {},
+      publish: async (_channel, _content, version, prevId) => {
+        attempts.push(`${prevId}->${version}`);
+        if (attempts.length === 1) throw new Error('proxy down');
+      },
+      publishIntervalMs: 0,
+      historySize: 10,
+      schedule: (run) => timers.push(run),
+      onError: () => {},
+    });
+    live.record(addScore(db, 'b', id, 1).change);
+    await live.drain();
+    expect(attempts).toEqual(['1->2']);
+    expect(timers).toHaveLength(1);
+    timers.shift()?.();
+    await live.drain();
+    expect(attempts).toEqual(['1->2', '1->2']);
+    expect(timers).toHaveLength(0);
+  });
+});

@@ -27,6 +27,8 @@ export interface LiveOptions {
    * back a board's later publishes; the proxy repairs the gap through the recovery link.
    */
   publishTimeoutMs?: number;
+  /** How long after a failed publish it is tried again (when nothing newer went out). */
+  retryDelayMs?: number;
 }
 
 interface Entry {
@@ -55,6 +57,7 @@ export class LiveBoards {
   private readonly boards = new Map<string, BoardLive>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly publishTimeoutMs: number;
+  private readonly retryDelayMs: number;
   private readonly now: () => number;
   private readonly schedule: (run: () => void, ms: number) => void;
   private readonly onError: (error: unknown) => void;
@@ -64,6 +67,7 @@ export class LiveBoards {
     this.schedule = options.schedule ?? ((run, ms) => void setTimeout(run, ms));
     this.onError = options.onError ?? ((error) => console.error('publish failed:', error));
     this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+    this.retryDelayMs = options.retryDelayMs ?? 1_000;
   }
 
   /**
@@ -182,10 +186,35 @@ export class LiveBoards {
           this.publishTimeoutMs,
         ),
       )
-      .catch(this.onError);
+      .catch((error: unknown) => {
+        this.onError(error);
+        this.retry(live, boardId, event, since, version);
+      });
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
     if (live !== undefined) live.chain = sent;
+  }
+
+  /**
+   * A publish that failed and that nothing newer followed is sent again a second later: a busy
+   * board would repair the gap with its next publish (the proxy sees the broken prev-id chain), but
+   * an idle board's viewers would otherwise wait for the proxy's idle recovery.
+   */
+  private retry(
+    live: BoardLive | undefined,
+    boardId: string,
+    event: BoardEvent,
+    since: number,
+    version: number,
+  ): void {
+    if (live === undefined || event.type === 'deleted') return;
+    if (this.boards.get(boardId) !== live || live.published !== version || live.timer) return;
+    live.published = since;
+    live.timer = true;
+    this.schedule(() => {
+      live.timer = false;
+      this.flush(boardId);
+    }, this.retryDelayMs);
   }
 
   private live(board: BoardRecord, floor = board.version): BoardLive {
