@@ -42,7 +42,10 @@ export function boardRoutes(deps: RouteDeps): Router {
       );
     }
     const { result, change } = apply(store.data);
-    if (change !== undefined) live.record(change);
+    if (change !== undefined) {
+      store.touch(change.boardId, [...change.changed, ...change.removed]);
+      live.record(change);
+    }
     await store.commit();
     return result;
   }

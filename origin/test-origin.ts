@@ -130,7 +130,8 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
     logs,
     send: (path, init = {}) => send(port, path, init),
     snapshot: async () => ({
-      file: await readFile(dataFile),
+      // The data file and its journal: together they are what is on disk.
+      file: Buffer.concat([await readFile(dataFile), await readFile(`${dataFile}.journal`)]),
       memory: JSON.stringify(store.data),
       published: published.length,
     }),

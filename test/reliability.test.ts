@@ -36,6 +36,7 @@ async function follow(url: string, count: number): Promise<BoardFollower[]> {
   return opened;
 }
 
+/** The scores in the data file (call after a start of the origin, which folds the journal in). */
 async function scoresInDataFile(stack: Stack): Promise<Record<string, number>> {
   const db = JSON.parse(await readFile(stack.dataFile, 'utf8'));
   return Object.fromEntries(
@@ -108,6 +109,8 @@ describe('faults', () => {
     expect(final.version).toBe(board.version + clients * perClient);
 
     await Promise.all(viewers.map((v) => v.waitForVersion(final.version)));
+    // Recent commits live in the journal beside the data file; a restart folds them into it.
+    await stack.restartOrigin();
     const stored = await scoresInDataFile(stack);
     for (const viewer of viewers) {
       expect(scoresOf(viewer)).toEqual(stored);

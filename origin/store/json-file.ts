@@ -15,6 +15,8 @@ export class DataFileError extends Error {
  */
 export class DurableJsonFile<T> implements Adapter<T> {
   private dirReady = false;
+  /** Size of the last data file written or read. */
+  lastBytes = 0;
 
   constructor(
     readonly path: string,
@@ -30,6 +32,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+    this.lastBytes = Buffer.byteLength(text);
     try {
       return this.validate(JSON.parse(text));
     } catch (error) {
@@ -45,6 +48,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   async write(data: T): Promise<void> {
     const text = JSON.stringify(data);
+    this.lastBytes = Buffer.byteLength(text);
     const dir = dirname(this.path);
     if (!this.dirReady) {
       await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {

@@ -1,10 +1,19 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter } from 'lowdb';
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../domain/board.ts';
-import { emptyDatabase, seedDatabase } from '../domain/board.ts';
+import type { BoardChange, Database } from '../domain/board.ts';
+import {
+  addPlayer,
+  addScore,
+  createBoard,
+  deleteBoard,
+  emptyDatabase,
+  removePlayer,
+  seedDatabase,
+  updatePlayer,
+} from '../domain/board.ts';
 import { DataFileError } from './json-file.ts';
 import { fileStore, Store } from './store.ts';
 
@@ -84,17 +93,20 @@ describe('the data file', () => {
     const path = await tempFile();
     const first = await fileStore(path, seed);
     const board = first.data.boards.demo;
-    if (board) board.name = 'Renamed';
+    if (board) {
+      board.name = 'Renamed';
+      board.version += 1;
+    }
     await first.commit();
     const second = await fileStore(path, seed);
     expect(second.data.boards.demo?.name).toBe('Renamed');
   });
 
-  it('is replaced whole: no temporary file is left beside it', async () => {
+  it('leaves nothing beside it but its journal', async () => {
     const path = await tempFile();
     const store = await fileStore(path, seed);
     await Promise.all(Array.from({ length: 20 }, () => store.commit()));
-    expect(await readdir(join(path, '..'))).toEqual(['db.json']);
+    expect((await readdir(join(path, '..'))).sort()).toEqual(['db.json', 'db.json.journal']);
     JSON.parse(await readFile(path, 'utf8'));
   });
 
@@ -146,5 +158,89 @@ describe('a failed write', () => {
     fail = false;
     await expect(store.commit()).rejects.toThrow('disk full');
     expect(reported.map((e) => e.message)).toEqual(['disk full']);
+  });
+});
+
+describe('the journal', () => {
+  const limits = { maxBoards: 10, maxPlayersPerBoard: 100 };
+  let n = 0;
+  const newId = () => `j${++n}`;
+
+  /** Changes the database the way the routes do: a domain mutation, then touch and commit. */
+  async function change(store: Store, mutation: BoardChange | undefined) {
+    if (mutation !== undefined)
+      store.touch(mutation.boardId, [...mutation.changed, ...mutation.removed]);
+    await store.commit();
+  }
+
+  async function busyStore(path: string) {
+    const store = await fileStore(path, seed);
+    const db = store.data;
+    const [a, b, c] = (db.boards.demo?.players ?? []).map((p) => p.id) as [string, string, string];
+    await change(store, addScore(db, 'demo', a, 3).change);
+    await change(store, addScore(db, 'demo', b, 1).change);
+    await change(store, updatePlayer(db, 'demo', c, { name: 'Renamed' }).change);
+    await change(store, removePlayer(db, 'demo', b));
+    await change(store, addPlayer(db, 'demo', 'Newcomer', limits, newId).change);
+    const other = createBoard(db, { name: 'Other', order: 'asc' }, limits, newId, new Date(0));
+    await change(store, undefined);
+    await change(store, addPlayer(db, other.id, 'Solo', limits, newId).change);
+    const gone = createBoard(db, { name: 'Gone', order: 'desc' }, limits, newId, new Date(0));
+    await change(store, undefined);
+    await change(store, deleteBoard(db, gone.id));
+    return store;
+  }
+
+  it('holds each commit as a line and is redone on reopening, in the same order', async () => {
+    const path = await tempFile();
+    const store = await busyStore(path);
+    const lines = (await readFile(`${path}.journal`, 'utf8')).trim().split('\n');
+    expect(lines.length).toBe(9);
+    const reopened = await fileStore(path, seed);
+    expect(reopened.data).toEqual(store.data);
+  });
+
+  it('is folded into the data file on reopening and then emptied', async () => {
+    const path = await tempFile();
+    const store = await busyStore(path);
+    await fileStore(path, seed);
+    expect(await readFile(`${path}.journal`, 'utf8')).toBe('');
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(store.data);
+  });
+
+  it('leaves out a last line cut short by a crash (never acknowledged)', async () => {
+    const path = await tempFile();
+    const store = await busyStore(path);
+    const expected = structuredClone(store.data);
+    await appendFile(`${path}.journal`, '{"boards":[{"id":"demo","deleted":tr');
+    const reopened = await fileStore(path, seed);
+    expect(reopened.data).toEqual(expected);
+  });
+
+  it('stops the start, changing nothing, when a line in the middle cannot be read', async () => {
+    const path = await tempFile();
+    await busyStore(path);
+    const journal = `${path}.journal`;
+    const lines = (await readFile(journal, 'utf8')).split('\n');
+    lines[2] = '{ not json';
+    await writeFile(journal, lines.join('\n'));
+    const before = await readFile(path, 'utf8');
+    await expect(fileStore(path, seed)).rejects.toThrow(/journal .* line 3/);
+    expect(await readFile(path, 'utf8')).toBe(before);
+  });
+
+  it('is folded into the data file once it outgrows it, while running', async () => {
+    const path = await tempFile();
+    const store = await fileStore(path, seed, undefined, 2_000);
+    const db = store.data;
+    const id = db.boards.demo?.players[0]?.id as string;
+    for (let i = 0; i < 40; i++) await change(store, addScore(db, 'demo', id, 1).change);
+    const journal = await readFile(`${path}.journal`, 'utf8');
+    expect(Buffer.byteLength(journal)).toBeLessThan(4_000);
+    const onDisk = JSON.parse(await readFile(path, 'utf8'));
+    expect(onDisk.boards.demo.version).toBeGreaterThan(
+      (store.data.boards.demo?.version as number) - 40,
+    );
+    expect((await fileStore(path, seed)).data).toEqual(store.data);
   });
 });
