@@ -1,22 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_DIR } from '../local/origin.ts';
 import type { RankedPlayer } from '../shared/board.ts';
 import { type Api, createApi } from './harness/api.ts';
-import { launchChromium } from './harness/browser.ts';
+import { axeSource, launchChromium, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
 // The built web app in real Chromium, served by the origin and live through a real Pushpin, with
 // the production CSP. Pages are separate browser contexts: separate browsers, as far as the
 // origin and localStorage can tell.
 
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 // Other heavy work may share the machine: polls wait long (vitest's default is one second).
 const patient = { timeout: 30_000, interval: 100 };
@@ -79,16 +74,6 @@ async function openBoard(boardId: string, options: BrowserContextOptions = {}): 
   await watched.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
   await watched.page.getByTestId('player-row').first().waitFor();
   return watched;
-}
-
-function rowIds(page: Page): Promise<string[]> {
-  return page
-    .getByTestId('player-row')
-    .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-player-id') ?? ''));
-}
-
-function scoreOf(page: Page, playerId: string): Promise<string | null> {
-  return page.locator(`[data-player-id="${playerId}"] [data-testid="score"]`).textContent();
 }
 
 /** Gives every player on the board the same new score, `last` last: it ranks last among them. */

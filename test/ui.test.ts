@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
@@ -8,17 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_DIR } from '../local/origin.ts';
 import type { BoardView, RankedPlayer } from '../shared/board.ts';
 import { type Api, createApi } from './harness/api.ts';
-import { launchChromium } from './harness/browser.ts';
+import { axeSource, launchChromium, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
 // The product's faces in real Chromium, against a real origin behind a real Pushpin: the big
 // screen, the embed (framed by a real page on another origin), admin mode through the admin API,
 // a 10,000-player board, the keyboard, and axe on every view.
 
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
 // This machine runs other heavy work at the same time: waits are generous, never fixed sleeps.
 const patient = { timeout: 30_000, interval: 100 };
 
@@ -106,16 +101,6 @@ async function openPage(path: string, options: BrowserContextOptions = {}): Prom
 async function whenLive(page: Page): Promise<void> {
   await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
   await page.getByTestId('player-row').first().waitFor();
-}
-
-function rowIds(page: Page): Promise<string[]> {
-  return page
-    .getByTestId('player-row')
-    .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-player-id') ?? ''));
-}
-
-function scoreOf(page: Page, playerId: string): Promise<string | null> {
-  return page.locator(`[data-player-id="${playerId}"] [data-testid="score"]`).textContent();
 }
 
 /** A board of `count` players named `<prefix> 1`..., added 50 at a time through the admin API. */

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { type Browser, chromium, type LaunchOptions, type Page } from 'playwright-core';
 
 /** The system Chromium: `CHROMIUM_PATH`, else Debian's. Tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -30,3 +31,24 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
     args: [...FLAGS, ...(options.args ?? [])],
   });
 }
+
+/** The player ids of the rows on a board page, top to bottom. */
+export function rowIds(page: Page): Promise<string[]> {
+  return page
+    .getByTestId('player-row')
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-player-id') ?? ''));
+}
+
+/** The score a board page shows for one player. */
+export function scoreOf(page: Page, playerId: string): Promise<string | null> {
+  return page.locator(`[data-player-id="${playerId}"] [data-testid="score"]`).textContent();
+}
+
+/**
+ * axe-core's source, to run in a page with `page.evaluate(axeSource)` (not `addScriptTag`, whose
+ * inline script the app's CSP refuses).
+ */
+export const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
