@@ -1,13 +1,14 @@
-import { mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { replaceDurably } from '../origin/store/json-file.ts';
 import { preciseNow } from './publish-relay.ts';
 import type { DiskFigure } from './result.ts';
 import { summarize } from './stats.ts';
 
-// What one durable commit of the origin costs on this disk, without the origin: the same steps as
-// its data file adapter (origin/store/json-file.ts) — write a temporary file, fsync it, rename it
-// over the data file, fsync the directory — one after another, for files the size of a board of
+// What one durable commit of the origin costs on this disk, without the origin: its own
+// `replaceDurably` (origin/store/json-file.ts) — write a temporary file, fsync it, rename it over
+// the data file, fsync the directory — one after another, for files the size of a board of
 // 10 and of 10,000 players. The origin acknowledges a `+1` only after such a commit, and shares
 // one commit among every `+1` that arrives while the previous one runs, so this rate times the
 // number of `+1`s per commit bounds the durable `+1` rate. Also times JSON.stringify of the
@@ -34,30 +35,12 @@ function database(players: number): unknown {
   return { boards: { demo: board('demo', 5), big: board('big', players) } };
 }
 
-async function replaceDurably(dir: string, text: string): Promise<void> {
-  const temp = join(dir, '.data.json.tmp');
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, join(dir, 'data.json'));
-  const directory = await open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
-}
-
 async function commitRate(dir: string, text: string, seconds: number) {
   const times: number[] = [];
   const end = preciseNow() + seconds * 1000;
   while (preciseNow() < end) {
     const started = preciseNow();
-    await replaceDurably(dir, text);
+    await replaceDurably(join(dir, 'data.json'), text);
     times.push(preciseNow() - started);
   }
   const latency = summarize(times);

@@ -1,6 +1,6 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DataFileError } from './json-file.ts';
+import { DataFileError, syncDirectory } from './json-file.ts';
 
 /**
  * An append-only log beside the data file: one JSON line per group commit, written and
@@ -70,12 +70,7 @@ export class Journal {
     }
     if (!this.directorySynced) {
       // The file's directory entry must be durable too, or a crash could lose the whole file.
-      const directory = await open(dirname(this.path), 'r');
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
+      await syncDirectory(dirname(this.path));
       this.directorySynced = true;
     }
   }

@@ -56,20 +56,34 @@ export class DurableJsonFile<T> implements Adapter<T> {
       });
       this.dirReady = true;
     }
-    const temp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`);
-    const file = await open(temp, 'w', 0o600);
-    try {
-      await file.writeFile(text);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, this.path);
-    const directory = await open(dir, 'r');
-    try {
-      await directory.sync();
-    } finally {
-      await directory.close();
-    }
+    await replaceDurably(this.path, text);
+  }
+}
+
+/**
+ * Replaces `path` with `text` so that a crash leaves the old file or the new one, never a mix:
+ * write a temporary file beside it, fsync it, rename it over `path`, fsync the directory.
+ */
+export async function replaceDurably(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const file = await open(temp, 'w', 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, path);
+  await syncDirectory(dir);
+}
+
+/** Makes a directory's entries (a new or renamed file) durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
