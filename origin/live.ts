@@ -116,11 +116,7 @@ export class LiveBoards {
     if (wait <= 0) {
       this.flush(board.id);
     } else {
-      live.timer = true;
-      this.schedule(() => {
-        live.timer = false;
-        this.flush(board.id);
-      }, wait);
+      this.later(live, board.id, wait);
     }
   }
 
@@ -210,11 +206,15 @@ export class LiveBoards {
     if (live === undefined || event.type === 'deleted') return;
     if (this.boards.get(boardId) !== live || live.published !== version || live.timer) return;
     live.published = since;
+    this.later(live, boardId, this.retryDelayMs);
+  }
+
+  private later(live: BoardLive, boardId: string, ms: number): void {
     live.timer = true;
     this.schedule(() => {
       live.timer = false;
       this.flush(boardId);
-    }, this.retryDelayMs);
+    }, ms);
   }
 
   private live(board: BoardRecord, floor = board.version): BoardLive {
