@@ -5,6 +5,7 @@ import { Link } from './Link.tsx';
 import { NewBoardForm } from './NewBoardForm.tsx';
 import { routePaths } from './router.ts';
 import { fold } from './rows.ts';
+import { SearchField } from './SearchField.tsx';
 import { useTitle } from './useTitle.ts';
 
 type Loaded =
@@ -90,24 +91,19 @@ export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefine
         </p>
       )}
       {searchable && (
-        <div className="search">
-          <label htmlFor="board-search">Find a board</label>
-          <input
-            id="board-search"
-            type="search"
-            placeholder="Type a name"
-            autoComplete="off"
-            value={query}
-            onChange={(event) => setQuery(event.target.value)}
-          />
-          <p className="muted" aria-live="polite">
-            {deferredQuery.trim() === ''
+        <SearchField
+          id="board-search"
+          label="Find a board"
+          value={query}
+          onChange={setQuery}
+          status={
+            deferredQuery.trim() === ''
               ? `${all.length} boards.`
               : shown.length === 0
                 ? 'No board has that name.'
-                : `${shown.length} of ${all.length} boards.`}
-          </p>
-        </div>
+                : `${shown.length} of ${all.length} boards.`
+          }
+        />
       )}
       {shown.length > 0 && (
         <ul className="board-cards">

@@ -13,6 +13,7 @@ import { PlayerList } from './PlayerList.tsx';
 import { orderText, playersText } from './phrases.ts';
 import { type BoardDisplay, navigate, routePaths } from './router.ts';
 import { type Row, searchPlayers, visibleRows } from './rows.ts';
+import { SearchField } from './SearchField.tsx';
 import { ShareDialog } from './ShareDialog.tsx';
 import { type BoardFeed, useBoard } from './useBoard.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
@@ -211,26 +212,21 @@ function BoardPage({ boardId, feed, api, admin }: BoardPageProps) {
       ) : (
         <>
           {count > 10 && (
-            <div className="search">
-              <label htmlFor="player-search">Find a player</label>
-              <input
-                id="player-search"
-                type="search"
-                placeholder="Type a name"
-                autoComplete="off"
-                value={query}
-                onChange={(event) => setQuery(event.target.value)}
-              />
-              {search !== undefined && (
-                <p className="muted" aria-live="polite">
-                  {search.total === 0
+            <SearchField
+              id="player-search"
+              label="Find a player"
+              value={query}
+              onChange={setQuery}
+              status={
+                search === undefined
+                  ? undefined
+                  : search.total === 0
                     ? 'No player has that name.'
                     : search.total > search.matches.length
                       ? `Showing the best ${search.matches.length} of ${search.total.toLocaleString()} matches.`
-                      : `${search.total} ${search.total === 1 ? 'match' : 'matches'}.`}
-                </p>
-              )}
-            </div>
+                      : `${search.total} ${search.total === 1 ? 'match' : 'matches'}.`
+              }
+            />
           )}
           {count === 0 ? (
             <p className="empty-state muted">No players on this board yet.</p>
