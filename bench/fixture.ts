@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOrigin } from '../local/origin.ts';
-import { freePort, type Service } from '../local/processes.ts';
-import { type PushpinService, startPushpin } from '../local/pushpin.ts';
+import type { Service } from '../local/processes.ts';
+import type { PushpinService } from '../local/pushpin.ts';
 import type { RankedPlayer } from '../shared/board.ts';
 import { type Api, createApi } from '../test/harness/api.ts';
+import { type Stack, startStack } from '../test/harness/stack.ts';
 import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 
 /**
@@ -51,80 +50,57 @@ export interface BenchStackOptions {
 }
 
 /**
- * Starts Pushpin and the origin the way `npm start` does (local/), on free ports, in a temporary
- * directory that `stop()` removes; publishes go through the counting relay.
+ * Starts Pushpin and the origin with the test harness's `startStack` (the way `npm start` runs
+ * them, on free ports, in a temporary directory); publishes go through the counting relay.
  */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-'));
-  const heapDir = join(dir, 'heap');
-  await mkdir(heapDir);
-  const gripKey = randomBytes(32).toString('base64url');
-  const adminToken = randomBytes(32).toString('base64url');
-  const ports = new Set<number>();
-  while (ports.size < 3) ports.add(await freePort());
-  const [originPort = 0, pushpinPort = 0, publishPort = 0] = ports;
+  const heapDir = await mkdtemp(join(tmpdir(), 'bench-heap-'));
   const relay = await startPublishRelay();
   const onLine =
     options.onLine ??
     (process.env.BENCH_LOGS === '1'
       ? (service: string, line: string) => process.stderr.write(`[${service}] ${line}\n`)
       : undefined);
-  let pushpin: PushpinService | undefined;
-  let origin: Service | undefined;
-  const stop = async () => {
-    await Promise.allSettled([origin?.stop(), pushpin?.stop()]);
-    await relay.close();
-    await rm(dir, { recursive: true, force: true });
-  };
+  let stack: Stack;
   try {
-    pushpin = await startPushpin({
-      dir: join(dir, 'pushpin'),
-      httpPort: pushpinPort,
-      publishPort,
-      originPort,
-      sigKey: gripKey,
-      logLevel: options.pushpinLogLevel,
-      ...(onLine === undefined ? {} : { onLine: (line: string) => onLine('pushpin', line) }),
+    stack = await startStack({
+      pushpinLogLevel: options.pushpinLogLevel,
       ...(options.messageRate === undefined ? {} : { messageRate: options.messageRate }),
       ...(options.messageHwm === undefined ? {} : { messageHwm: options.messageHwm }),
-    });
-    relay.target = pushpin.publishUrl;
-    const originOptions = {
-      port: originPort,
-      dataFile: join(dir, 'leaderboard.json'),
-      gripUrl: relay.url,
-      gripVerifyKey: gripKey,
-      adminToken,
-      ...(onLine === undefined ? {} : { onLine: (line: string) => onLine('origin', line) }),
-      env: {
+      ...(options.originNodeFlags === undefined
+        ? {}
+        : { originNodeFlags: options.originNodeFlags }),
+      ...(onLine === undefined ? {} : { onLine }),
+      originEnv: {
         ...LIFTED_RATE_LIMIT,
         PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
+        GRIP_URL: relay.url,
         ...options.originEnv,
         NODE_OPTIONS: [
           `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}`,
           options.originEnv?.NODE_OPTIONS ?? '',
         ].join(' '),
       },
-    };
-    origin = await startOrigin({
-      ...originOptions,
-      ...(options.originNodeFlags === undefined ? {} : { nodeFlags: options.originNodeFlags }),
     });
   } catch (error) {
-    await stop();
+    await relay.close();
+    await rm(heapDir, { recursive: true, force: true });
     throw error;
   }
+  relay.target = stack.publishUrl;
+  const origin = stack.origin();
+  const pushpin = stack.pushpin();
+  if (origin === undefined || pushpin === undefined) throw new Error('the stack did not start');
   const config = await readFile(pushpin.configFile, 'utf8');
   const setting = (name: string) =>
     Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(config)?.[1] ?? -1);
-  const originUrl = `http://127.0.0.1:${originPort}/`;
   return {
-    originUrl,
-    pushpinUrl: `http://127.0.0.1:${pushpinPort}/`,
+    originUrl: stack.originUrl,
+    pushpinUrl: stack.pushpinUrl,
     origin,
     pushpin,
     relay,
-    direct: createApi(originUrl, adminToken),
+    direct: createApi(stack.originUrl, stack.adminToken),
     publishIntervalMs: options.publishIntervalMs,
     heapDir,
     pushpinSettings: {
@@ -132,7 +108,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       messageRate: setting('message_rate'),
       messageHwm: setting('message_hwm'),
     },
-    stop,
+    stop: async () => {
+      await stack.stop();
+      await relay.close();
+      await rm(heapDir, { recursive: true, force: true });
+    },
   };
 }
 

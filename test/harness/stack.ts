@@ -14,6 +14,12 @@ export interface StackOptions {
   messageHwm?: number;
   /** Print every line the services write, prefixed with their name. Also `STACK_LOGS=1`. */
   echo?: boolean;
+  /** Every line the services write (instead of `echo`). */
+  onLine?: (service: 'origin' | 'pushpin', line: string) => void;
+  /** Pushpin's log level (local/pushpin.ts's default otherwise). */
+  pushpinLogLevel?: number;
+  /** Node flags for the origin that NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
+  originNodeFlags?: string[];
 }
 
 /** An origin behind a Pushpin, on free ports, with a fresh data dir of its own. */
@@ -54,8 +60,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const adminToken = randomBytes(32).toString('base64url');
   const [originPort, pushpinPort, publishPort] = await distinctFreePorts();
   const echo = options.echo ?? process.env.STACK_LOGS === '1';
-  const printer = (name: string) =>
-    echo ? (line: string) => process.stdout.write(`[${name}] ${line}\n`) : undefined;
+  const printer = (name: 'origin' | 'pushpin') => {
+    const { onLine } = options;
+    if (onLine !== undefined) return (line: string) => onLine(name, line);
+    return echo ? (line: string) => process.stdout.write(`[${name}] ${line}\n`) : undefined;
+  };
 
   const originUrl = `http://127.0.0.1:${originPort}/`;
   const pushpinUrl = `http://127.0.0.1:${pushpinPort}/`;
@@ -73,6 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       adminToken,
       env: options.originEnv,
       onLine: printer('origin'),
+      ...(options.originNodeFlags === undefined ? {} : { nodeFlags: options.originNodeFlags }),
     });
   };
   const launchPushpin = async () => {
@@ -85,6 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       messageRate: options.messageRate,
       messageHwm: options.messageHwm,
       onLine: printer('pushpin'),
+      ...(options.pushpinLogLevel === undefined ? {} : { logLevel: options.pushpinLogLevel }),
     });
   };
 
