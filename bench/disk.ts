@@ -6,13 +6,12 @@ import { preciseNow } from './publish-relay.ts';
 import type { DiskFigure } from './result.ts';
 import { summarize } from './stats.ts';
 
-// What one durable commit of the origin costs on this disk, without the origin: its own
-// `replaceDurably` (origin/store/json-file.ts) — write a temporary file, fsync it, rename it over
-// the data file, fsync the directory — one after another, for files the size of a board of
-// 10 and of 10,000 players. The origin acknowledges a `+1` only after such a commit, and shares
-// one commit among every `+1` that arrives while the previous one runs, so this rate times the
-// number of `+1`s per commit bounds the durable `+1` rate. Also times JSON.stringify of the
-// larger database, which the origin does once per commit on its one thread.
+// What the disk costs the origin, without the origin: its own `replaceDurably`
+// (origin/store/json-file.ts) — write a temporary file, fsync it, rename it over the data file,
+// fsync the directory — one after another, for files the size of a board of 10 and of 10,000
+// players. The origin does this when it folds its journal into the data file; a commit itself is
+// one journal append and fdatasync, cheaper than the small-file figure here. Also times
+// JSON.stringify of the larger database, which each fold does on the origin's one thread.
 
 export interface DiskOptions {
   seconds: number;

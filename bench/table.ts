@@ -92,7 +92,7 @@ export function formatResult(result: BenchResult): string {
       ]),
     ),
     '',
-    '**Disk** (durable replace as the origin commits: write temp, fsync, rename, fsync dir; one at a time)',
+    '**Disk** (durable replace as the origin folds its journal into the data file: write temp, fsync, rename, fsync dir; one at a time)',
     '',
     table(
       ['data file', 'commits/s', 'p50 ms', 'p99 ms'],
