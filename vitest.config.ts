@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{shared,origin,web,edge,local}/**/*.test.{ts,tsx}'],
+          include: ['{contract,origin,web,edge,local}/**/*.test.{ts,tsx}'],
         },
       },
       {

@@ -1,4 +1,4 @@
-import { boardChannel } from '../shared/events.ts';
+import { boardChannel } from '../contract/events.ts';
 import { type BenchStack, createBoardWithPlayers, scoreAddPath } from './fixture.ts';
 import { liveHeapBytes } from './heap.ts';
 import { benchParts, processMemory, sessionMemory, totalRss, watchCpu } from './proc.ts';

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RankedPlayer } from '../contract/board.ts';
 import type { Service } from '../local/processes.ts';
 import type { PushpinService } from '../local/pushpin.ts';
-import type { RankedPlayer } from '../shared/board.ts';
 import { type Api, createApi } from '../test/harness/api.ts';
 import { type Stack, startStack } from '../test/harness/stack.ts';
 import { type PublishRelay, startPublishRelay } from './publish-relay.ts';

@@ -1,4 +1,4 @@
-import { boardChannel } from '../shared/events.ts';
+import { boardChannel } from '../contract/events.ts';
 import { type BenchStack, createBoardWithPlayers, scoreAddPath } from './fixture.ts';
 import { runLoad } from './load.ts';
 import { benchParts, watchCpu } from './proc.ts';

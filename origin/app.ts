@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Publisher } from '@fanoutio/grip';
 import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import type { ErrorBody } from '../shared/board.ts';
+import type { ErrorBody } from '../contract/board.ts';
 import { AdminAuth } from './auth.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';

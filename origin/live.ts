@@ -1,5 +1,5 @@
-import type { BoardEvent, UpdateEvent } from '../shared/events.ts';
-import { boardChannel, encodeSse } from '../shared/events.ts';
+import type { BoardEvent, UpdateEvent } from '../contract/events.ts';
+import { boardChannel, encodeSse } from '../contract/events.ts';
 import type { BoardChange, BoardRecord, Database } from './domain/board.ts';
 import { boardView } from './domain/board.ts';
 

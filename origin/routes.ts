@@ -1,8 +1,8 @@
 import type { Publisher } from '@fanoutio/grip';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
-import { ID_PATTERN } from '../shared/board.ts';
-import { boardChannel, encodeSse } from '../shared/events.ts';
+import { ID_PATTERN } from '../contract/board.ts';
+import { boardChannel, encodeSse } from '../contract/events.ts';
 import type { AdminAuth } from './auth.ts';
 import type { Config } from './config.ts';
 import type { BoardChange, Database, NewId } from './domain/board.ts';

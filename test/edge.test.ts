@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BoardView, PlayerState } from '../contract/board.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 import { freePort } from '../local/processes.ts';
 import {
@@ -14,7 +15,6 @@ import {
   VICEROY_INSTALL_HINT,
   type ViceroyService,
 } from '../local/viceroy.ts';
-import type { BoardView, PlayerState } from '../shared/board.ts';
 import { type Api, createApi } from './harness/api.ts';
 import { launchChromium } from './harness/browser.ts';
 import { dataOf, openSse } from './harness/sse.ts';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BoardView } from '../shared/board.ts';
+import type { BoardView } from '../contract/board.ts';
 import { createApi } from './harness/api.ts';
 import { BoardFollower } from './harness/follower.ts';
 import { type Stack, startStack } from './harness/stack.ts';

@@ -1,4 +1,4 @@
-import { ID_PATTERN } from '../../shared/board.ts';
+import { ID_PATTERN } from '../../contract/board.ts';
 import { type CachePolicy, cachePolicy } from './cache-policy.ts';
 import { DEMO_MANIFEST } from './demo-manifest.ts';
 import { EdgeError, errorResponse } from './edge-error.ts';

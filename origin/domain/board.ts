@@ -4,8 +4,8 @@ import type {
   Order,
   PlayerState,
   RankedPlayer,
-} from '../../shared/board.ts';
-import { rankOf, rankPlayers, windowAround } from '../../shared/ranking.ts';
+} from '../../contract/board.ts';
+import { rankOf, rankPlayers, windowAround } from '../../contract/ranking.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 
 /**

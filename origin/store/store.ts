@@ -1,7 +1,7 @@
 import type { Adapter } from 'lowdb';
 import { Low, Memory } from 'lowdb';
 import { z } from 'zod';
-import type { PlayerState } from '../../shared/board.ts';
+import type { PlayerState } from '../../contract/board.ts';
 import type { Database } from '../domain/board.ts';
 import { Journal } from './journal.ts';
 import { DataFileError, DurableJsonFile } from './json-file.ts';

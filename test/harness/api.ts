@@ -1,4 +1,4 @@
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../shared/board.ts';
+import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
 
 /** A raw answer: for tests that check statuses and error bodies. */
 export interface ApiResponse {

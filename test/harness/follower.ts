@@ -1,4 +1,4 @@
-import type { BoardView } from '../../shared/board.ts';
+import type { BoardView } from '../../contract/board.ts';
 import { applyEvent, type LiveState, loading, parseEvent } from '../../web/src/live.ts';
 import { openSse, type SseClient } from './sse.ts';
 

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import type { BoardView } from '../../shared/board.ts';
+import type { BoardView } from '../../contract/board.ts';
 import type { AdminApi } from './api.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { navigate, routePaths } from './router.ts';

@@ -1,5 +1,5 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
-import type { BoardSummary } from '../../shared/board.ts';
+import type { BoardSummary } from '../../contract/board.ts';
 import type { AdminApi, Api } from './api.ts';
 import { Link } from './Link.tsx';
 import { NewBoardForm } from './NewBoardForm.tsx';

@@ -1,5 +1,5 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
-import type { RankedPlayer } from '../../shared/board.ts';
+import type { RankedPlayer } from '../../contract/board.ts';
 import { type AdminApi, type Api, ApiError } from './api.ts';
 import { BigScreen } from './BigScreen.tsx';
 import { BoardAdmin } from './BoardAdmin.tsx';

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import type { Order } from '../../shared/board.ts';
+import type { Order } from '../../contract/board.ts';
 import type { AdminApi } from './api.ts';
 import { navigate, routePaths } from './router.ts';
 import { useAction } from './useAction.ts';

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import type { RankedPlayer } from '../../shared/board.ts';
+import type { RankedPlayer } from '../../contract/board.ts';
 import type { AdminApi } from './api.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { Modal } from './Modal.tsx';

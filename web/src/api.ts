@@ -5,7 +5,7 @@ import type {
   Order,
   PlayerState,
   RankedPlayer,
-} from '../../shared/board.ts';
+} from '../../contract/board.ts';
 import {
   boardListSchema,
   boardViewSchema,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BoardView, PlayerState } from '../../shared/board.ts';
-import { type BoardEvent, encodeSse, eventData } from '../../shared/events.ts';
-import { rankPlayers } from '../../shared/ranking.ts';
+import type { BoardView, PlayerState } from '../../contract/board.ts';
+import { type BoardEvent, encodeSse, eventData } from '../../contract/events.ts';
+import { rankPlayers } from '../../contract/ranking.ts';
 import { type Applied, applyEvent, type LiveState, loading, parseEvent } from './live.ts';
 
 function player(id: string, score: number, scoredAt = 0): PlayerState {

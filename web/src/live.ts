@@ -1,6 +1,6 @@
-import type { BoardView, PlayerState, RankedPlayer } from '../../shared/board.ts';
-import type { BoardEvent } from '../../shared/events.ts';
-import { comparePlayers } from '../../shared/ranking.ts';
+import type { BoardView, PlayerState, RankedPlayer } from '../../contract/board.ts';
+import type { BoardEvent } from '../../contract/events.ts';
+import { comparePlayers } from '../../contract/ranking.ts';
 import { boardViewSchema, deletedDataSchema, updateDataSchema } from './schema.ts';
 
 /** What a browser knows of one board, as built from its event stream. */

@@ -5,7 +5,7 @@ import type {
   ErrorBody,
   PlayerState,
   RankedPlayer,
-} from '../../shared/board.ts';
+} from '../../contract/board.ts';
 
 // What the server sends is checked before it reaches the UI: a malformed event becomes a resync,
 // never a half-drawn board. Each schema is pinned to its shared type so the two cannot drift.

@@ -1,0 +1,63 @@
+import * as z from 'zod/mini';
+
+/**
+ * The shapes of boards and players on the wire. The origin produces them, the web checks what it
+ * receives against them, and the types are derived from the schemas so the two cannot drift.
+ */
+
+/** Ids are opaque, URL-safe, and short: checked before any lookup. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Scores are whole numbers within ±MAX_SCORE (safe integers with room for any sum of two). */
+export const MAX_SCORE = 1_000_000_000_000;
+
+const count = z.int().check(z.nonnegative());
+
+export const orderSchema = z.enum(['desc', 'asc']);
+export type Order = z.infer<typeof orderSchema>;
+
+/** A player as stored and as carried in `update` events. */
+export const playerStateSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  score: z.number(),
+  /**
+   * The board version at which the player reached its current score. Among equal scores the
+   * player who got there first ranks first, so clients need this to re-rank on their own.
+   */
+  scoredAt: z.number(),
+});
+export type PlayerState = z.infer<typeof playerStateSchema>;
+
+/** A player as shown: its state plus its rank on the board (1-based; ties share a rank). */
+export const rankedPlayerSchema = z.extend(playerStateSchema, { rank: z.int() });
+export type RankedPlayer = z.infer<typeof rankedPlayerSchema>;
+
+export const boardSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  order: orderSchema,
+  playerCount: count,
+});
+export type BoardSummary = z.infer<typeof boardSummarySchema>;
+
+/** A board as shown; `players` may be a window of it (`limit`, `around`). */
+export const boardViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  order: orderSchema,
+  version: count,
+  /** Total players on the board. */
+  playerCount: count,
+  players: z.array(rankedPlayerSchema),
+});
+export type BoardView = z.infer<typeof boardViewSchema>;
+
+export const boardListSchema = z.object({ boards: z.array(boardSummarySchema) });
+export type BoardList = z.infer<typeof boardListSchema>;
+
+/** Every error the API answers with: a stable `code` to branch on and a message for people. */
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -1,0 +1,40 @@
+/**
+ * Every path of the HTTP API, written once. `apiPaths` builds concrete paths (ids escaped);
+ * `routePatterns` are the same paths with Express-style parameters, for the origin's router.
+ * Every path ends in a slash: the API is a tree of collections.
+ */
+
+const seg = encodeURIComponent;
+
+export const apiPaths = {
+  admin: () => '/admin/',
+  health: () => '/healthz',
+  boards: () => '/boards/',
+  board: (boardId: string) => `/boards/${seg(boardId)}/`,
+  recover: (boardId: string) => `/boards/${seg(boardId)}/recover/`,
+  reset: (boardId: string) => `/boards/${seg(boardId)}/reset/`,
+  players: (boardId: string) => `/boards/${seg(boardId)}/players/`,
+  player: (boardId: string, playerId: string) =>
+    `/boards/${seg(boardId)}/players/${seg(playerId)}/`,
+  scoreAdd: (boardId: string, playerId: string) =>
+    `/boards/${seg(boardId)}/players/${seg(playerId)}/score-add/`,
+} as const;
+
+export const routePatterns = {
+  admin: '/admin/',
+  health: '/healthz',
+  boards: '/boards/',
+  board: '/boards/:boardId/',
+  recover: '/boards/:boardId/recover/',
+  reset: '/boards/:boardId/reset/',
+  players: '/boards/:boardId/players/',
+  player: '/boards/:boardId/players/:playerId/',
+  scoreAdd: '/boards/:boardId/players/:playerId/score-add/',
+} as const satisfies Record<keyof typeof apiPaths, string>;
+
+const BOARD_PATH = /^\/boards\/([^/]+)\/$/;
+
+/** The board id of a board's own path (`/boards/<id>/`, where streams are served), still escaped. */
+export function boardIdOfPath(pathname: string): string | undefined {
+  return BOARD_PATH.exec(pathname)?.[1];
+}
