@@ -1,4 +1,6 @@
 import { ID_PATTERN } from '../../contract/board.ts';
+import { boardIdOfPath } from '../../contract/paths.ts';
+import { acceptsEventStream } from '../../contract/stream.ts';
 import { type CachePolicy, cachePolicy } from './cache-policy.ts';
 import { DEMO_MANIFEST } from './demo-manifest.ts';
 import { EdgeError, errorResponse } from './edge-error.ts';
@@ -37,7 +39,6 @@ export type Decision =
   | { action: 'refuse'; error: EdgeError };
 
 const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
-const BOARD_STREAM_PATH = /^\/boards\/([^/]+)\/$/;
 
 /** Decides, without side effects, how to answer `request`. */
 export function decide(request: Request): Decision {
@@ -70,7 +71,7 @@ export function decide(request: Request): Decision {
   }
 
   if (method === 'GET' && acceptsEventStream(request.headers.get('accept'))) {
-    const boardId = BOARD_STREAM_PATH.exec(url.pathname)?.[1];
+    const boardId = boardIdOfPath(url.pathname);
     if (boardId === undefined || !ID_PATTERN.test(boardId)) {
       return refuse(
         404,
@@ -120,22 +121,6 @@ export async function route(request: Request, edge: Edge): Promise<Response> {
   } catch (error) {
     return errorResponse(error, request.method);
   }
-}
-
-/**
- * Whether an `Accept` header asks for `text/event-stream` (any case, parameters allowed, q > 0).
- * Wildcards do not count: EventSource always names the type, and `*\/*` is what plain fetches send.
- */
-export function acceptsEventStream(accept: string | null): boolean {
-  if (accept === null) return false;
-  return accept.split(',').some((range) => {
-    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
-    if (type !== 'text/event-stream') return false;
-    const q = params.find((param) => param.startsWith('q='));
-    if (q === undefined) return true;
-    const weight = Number(q.slice(2));
-    return Number.isNaN(weight) || weight > 0;
-  });
 }
 
 async function fetchOrigin(edge: Edge, request: Request, cache: CachePolicy): Promise<Response> {
