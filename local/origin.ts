@@ -6,7 +6,7 @@ export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface OriginOptions {
   port: number;
-  host?: string;
+  host?: string | undefined;
   dataFile: string;
   /** Pushpin's publish endpoint, e.g. http://127.0.0.1:5561/. */
   gripUrl: string;
@@ -14,11 +14,11 @@ export interface OriginOptions {
   gripVerifyKey: string;
   adminToken: string;
   /** More environment for the origin; wins over everything else. */
-  env?: NodeJS.ProcessEnv;
-  onLine?: (line: string) => void;
-  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv | undefined;
+  onLine?: ((line: string) => void) | undefined;
+  timeoutMs?: number | undefined;
   /** Node flags before the entry point, for those NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
-  nodeFlags?: readonly string[];
+  nodeFlags?: readonly string[] | undefined;
 }
 
 /**

@@ -38,13 +38,13 @@ export interface ServiceOptions {
   args: readonly string[];
   /** Where the service answers once it is up; used in messages and by `waitForHttp` callers. */
   url: string;
-  cwd?: string;
+  cwd?: string | undefined;
   /** The whole environment of the child (defaults to this process's). */
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   /** Called with every line the process writes; `npm start` prints them, tests keep them quiet. */
-  onLine?: (line: string) => void;
+  onLine?: ((line: string) => void) | undefined;
   /** How many recent lines `logs()` keeps. */
-  keepLines?: number;
+  keepLines?: number | undefined;
 }
 
 const DEFAULT_GRACE_MS = 5_000;

@@ -12,19 +12,19 @@ export interface PushpinOptions {
   httpPort: number;
   /** The handler's HTTP publish endpoint (`push_in_http_port`): `POST /publish/`. */
   publishPort: number;
-  originHost?: string;
+  originHost?: string | undefined;
   originPort: number;
   /** HS256 secret Pushpin signs `Grip-Sig` with; the origin verifies with the same one. */
   sigKey: string;
-  sigIss?: string;
+  sigIss?: string | undefined;
   /** Deliveries per second (one per subscriber per published message). */
-  messageRate?: number;
+  messageRate?: number | undefined;
   /** Deliveries that may wait for the rate limit before new ones are dropped. */
-  messageHwm?: number;
+  messageHwm?: number | undefined;
   /** 2 = info, 3 = debug (every ZeroMQ message). */
-  logLevel?: number;
+  logLevel?: number | undefined;
   /** Pushpin's `internal.conf`; the default depends on the version (see `pushpinConfig`). */
-  internalConf?: string;
+  internalConf?: string | undefined;
 }
 
 export interface PushpinVersion {
@@ -79,27 +79,10 @@ export function hasConnmgr(version: PushpinVersion): boolean {
  * 127.0.0.1 or a Unix socket inside `dir`, so several Pushpins can run side by side.
  */
 export function pushpinConfig(options: PushpinOptions, version: PushpinVersion): PushpinFiles {
+  checkPushpinOptions(options);
   const { dir, httpPort, publishPort, originPort } = options;
   const originHost = options.originHost ?? '127.0.0.1';
-  if (!isAbsolute(dir)) throw new ServiceError(`Pushpin dir must be absolute, got ${dir}.`);
-  for (const [name, port] of Object.entries({ httpPort, publishPort, originPort })) {
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-      throw new ServiceError(`Pushpin ${name} must be a TCP port, got ${port}.`);
-    }
-  }
-  if (httpPort === publishPort) {
-    throw new ServiceError(`Pushpin httpPort and publishPort are both ${httpPort}.`);
-  }
-  if (!/^[A-Za-z0-9.-]+$/.test(originHost)) {
-    throw new ServiceError(`Pushpin originHost must be a host name or IP, got ${originHost}.`);
-  }
-  if (options.sigKey === '') throw new ServiceError('Pushpin sigKey is empty.');
   const rundir = join(dir, 'run');
-  if (Buffer.byteLength(join(rundir, LONGEST_SOCKET_NAME)) > MAX_SOCKET_PATH) {
-    throw new ServiceError(
-      `Pushpin dir ${dir} is too long for Unix socket paths (about ${MAX_SOCKET_PATH - LONGEST_SOCKET_NAME.length - 5} bytes at most): use a shorter one, e.g. under the OS temp dir.`,
-    );
-  }
   const connmgr = hasConnmgr(version);
   const internalConf =
     options.internalConf ?? (connmgr ? '{libdir}/internal.conf' : '/usr/lib/pushpin/internal.conf');
@@ -187,6 +170,30 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
   return { config, routes };
 }
 
+// Refuses options that would give a config Pushpin starts with but that does not work.
+function checkPushpinOptions(options: PushpinOptions): void {
+  const { dir, httpPort, publishPort, originPort } = options;
+  const originHost = options.originHost ?? '127.0.0.1';
+  if (!isAbsolute(dir)) throw new ServiceError(`Pushpin dir must be absolute, got ${dir}.`);
+  for (const [name, port] of Object.entries({ httpPort, publishPort, originPort })) {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new ServiceError(`Pushpin ${name} must be a TCP port, got ${port}.`);
+    }
+  }
+  if (httpPort === publishPort) {
+    throw new ServiceError(`Pushpin httpPort and publishPort are both ${httpPort}.`);
+  }
+  if (!/^[A-Za-z0-9.-]+$/.test(originHost)) {
+    throw new ServiceError(`Pushpin originHost must be a host name or IP, got ${originHost}.`);
+  }
+  if (options.sigKey === '') throw new ServiceError('Pushpin sigKey is empty.');
+  if (Buffer.byteLength(join(dir, 'run', LONGEST_SOCKET_NAME)) > MAX_SOCKET_PATH) {
+    throw new ServiceError(
+      `Pushpin dir ${dir} is too long for Unix socket paths (about ${MAX_SOCKET_PATH - LONGEST_SOCKET_NAME.length - 5} bytes at most): use a shorter one, e.g. under the OS temp dir.`,
+    );
+  }
+}
+
 // Pushpin reads its config with Qt's INI parser, where commas, quotes and semicolons mean
 // something; a key that is not plainly URL-safe goes in as base64, which Pushpin decodes.
 function sigKeyValue(key: string): string {
@@ -222,9 +229,9 @@ export function detectPushpin(bin = 'pushpin'): Promise<PushpinVersion> {
 }
 
 export interface StartPushpinOptions extends PushpinOptions {
-  bin?: string;
-  onLine?: (line: string) => void;
-  timeoutMs?: number;
+  bin?: string | undefined;
+  onLine?: ((line: string) => void) | undefined;
+  timeoutMs?: number | undefined;
 }
 
 /**

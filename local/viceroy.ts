@@ -56,10 +56,10 @@ export interface ViceroyOptions {
   /** Absolute directory for the Viceroy config this writes. */
   dir: string;
   /** The `viceroy` binary; found with `findViceroy()` by default. */
-  bin?: string;
-  onLine?: (line: string) => void;
+  bin?: string | undefined;
+  onLine?: ((line: string) => void) | undefined;
   /** Viceroy compiles the whole wasm before it listens: give it time on small machines. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** A running Viceroy. */
