@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RankedPlayer } from '../contract/board.ts';
+import { type Client, createClient } from '../local/client.ts';
 import type { Service } from '../local/processes.ts';
 import type { PushpinService } from '../local/pushpin.ts';
-import { type Api, createApi } from '../test/harness/api.ts';
 import { type Stack, startStack } from '../test/harness/stack.ts';
 import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 
@@ -22,7 +22,7 @@ export interface BenchStack {
   pushpin: PushpinService;
   relay: PublishRelay;
   /** Straight to the origin, with the admin token. */
-  direct: Api;
+  direct: Client;
   publishIntervalMs: number;
   /** Where the origin writes heap snapshots on SIGUSR2 (see heap.ts). */
   heapDir: string;
@@ -100,7 +100,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     origin,
     pushpin,
     relay,
-    direct: createApi(stack.originUrl, stack.adminToken),
+    direct: createClient(stack.originUrl, stack.adminToken),
     publishIntervalMs: options.publishIntervalMs,
     heapDir,
     pushpinSettings: {
@@ -121,7 +121,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
  * flight, so the origin's group commit shares the file writes as it would under real use).
  */
 export async function createBoardWithPlayers(
-  api: Api,
+  api: Client,
   name: string,
   players: number,
   concurrency = 32,

@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { createApi } from '../test/harness/api.ts';
 import { launchChromium } from '../test/harness/browser.ts';
 import { startStack } from '../test/harness/stack.ts';
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ originEnv: { FRAME_ANCESTORS: `'self' ${overlayOrigin}` } });
   let browser: Browser | undefined;
   try {
-    const api = createApi(stack.pushpinUrl, stack.adminToken);
+    const api = createClient(stack.pushpinUrl, stack.adminToken);
     const board = await api.createBoard('Friday Quiz Night');
     const players = await Promise.all(TEAMS.map(([name]) => api.addPlayer(board.id, name)));
     await Promise.all(

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RankedPlayer } from '../contract/board.ts';
+import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { type Api, createApi } from './harness/api.ts';
 import { axeSource, launchChromium, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
@@ -24,7 +24,7 @@ interface Watched {
 
 let stack: Stack;
 let browser: Browser;
-let api: Api;
+let api: Client;
 const opened: Watched[] = [];
 
 beforeAll(async () => {
@@ -34,7 +34,7 @@ beforeAll(async () => {
   // One client address (127.0.0.1) does all the voting: a small bucket makes 429 reachable.
   stack = await startStack({ originEnv: { SCORE_RATE_PER_SECOND: '2', SCORE_BURST: '8' } });
   browser = await launchChromium();
-  api = createApi(stack.pushpinUrl, stack.adminToken);
+  api = createClient(stack.pushpinUrl, stack.adminToken);
 });
 
 afterEach(async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView, PlayerState } from '../contract/board.ts';
+import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 import { freePort } from '../local/processes.ts';
 import {
@@ -15,7 +16,6 @@ import {
   VICEROY_INSTALL_HINT,
   type ViceroyService,
 } from '../local/viceroy.ts';
-import { type Api, createApi } from './harness/api.ts';
 import { launchChromium } from './harness/browser.ts';
 import { dataOf, openSse } from './harness/sse.ts';
 import { type Stack, startStack } from './harness/stack.ts';
@@ -98,7 +98,7 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
   let tap: OriginTap | undefined;
   let viceroy: ViceroyService | undefined;
   let edgeUrl: string;
-  let api: Api;
+  let api: Client;
 
   const seenSince = (count: number) => tap?.seen.slice(count) ?? [];
   const seenCount = () => tap?.seen.length ?? 0;
@@ -124,7 +124,7 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
       bin: viceroyBin,
     });
     edgeUrl = viceroy.url;
-    api = createApi(edgeUrl, stack.adminToken);
+    api = createClient(edgeUrl, stack.adminToken);
   }, 300_000);
 
   afterAll(async () => {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView } from '../contract/board.ts';
+import { type Client, createClient } from '../local/client.ts';
 import { freePort } from '../local/processes.ts';
 import { type PushpinService, startPushpin } from '../local/pushpin.ts';
-import { type Api, createApi } from './harness/api.ts';
 import { dataOf, openSse, type SseClient, type SseEvent } from './harness/sse.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
@@ -142,7 +142,7 @@ describe('Pushpin in front of a bare origin', () => {
 
 describe('the stack: origin behind Pushpin', () => {
   let stack: Stack;
-  let api: Api;
+  let api: Client;
   const streams: SseClient[] = [];
   const open = async () => {
     const client = await openSse(new URL('boards/demo/', stack.pushpinUrl).href);
@@ -152,7 +152,7 @@ describe('the stack: origin behind Pushpin', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    api = createApi(stack.pushpinUrl, stack.adminToken);
+    api = createClient(stack.pushpinUrl, stack.adminToken);
   });
 
   afterAll(async () => {

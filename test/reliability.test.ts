@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../contract/board.ts';
-import { createApi } from './harness/api.ts';
+import { createClient } from '../local/client.ts';
 import { BoardFollower } from './harness/follower.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
@@ -24,8 +24,8 @@ async function setUp(originEnv: NodeJS.ProcessEnv = {}) {
     // Racing clients all come from 127.0.0.1: lift the per-client +1 limit for these tests.
     originEnv: { SCORE_RATE_PER_SECOND: '1000000', SCORE_BURST: '1000000', ...originEnv },
   });
-  const viaPushpin = createApi(stack.pushpinUrl, stack.adminToken);
-  const direct = createApi(stack.originUrl, stack.adminToken);
+  const viaPushpin = createClient(stack.pushpinUrl, stack.adminToken);
+  const direct = createClient(stack.originUrl, stack.adminToken);
   const board = await viaPushpin.getBoard('demo');
   return { stack, viaPushpin, direct, board, url: `${stack.pushpinUrl}boards/demo/` };
 }

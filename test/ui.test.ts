@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView, RankedPlayer } from '../contract/board.ts';
+import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { type Api, createApi } from './harness/api.ts';
 import { axeSource, launchChromium, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
@@ -31,7 +31,7 @@ interface Embedder {
 
 let stack: Stack;
 let browser: Browser;
-let api: Api;
+let api: Client;
 let allowed: Embedder;
 let refused: Embedder;
 const contexts: { close(): Promise<void> }[] = [];
@@ -60,7 +60,7 @@ beforeAll(async () => {
   refused = await startEmbedder();
   stack = await startStack({ originEnv: { FRAME_ANCESTORS: `'self' ${allowed.origin}` } });
   browser = await launchChromium();
-  api = createApi(stack.pushpinUrl, stack.adminToken);
+  api = createClient(stack.pushpinUrl, stack.adminToken);
 });
 
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type { BoardSummary, BoardView, Order, RankedPlayer } from '../contract/board.ts';
 
 /** A raw answer: for tests that check statuses and error bodies. */
 export interface ApiResponse {
@@ -17,7 +17,7 @@ export interface RequestOptions {
 }
 
 /** Typed calls to the board API (through Pushpin or straight to the origin). */
-export interface Api {
+export interface Client {
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   listBoards(): Promise<BoardSummary[]>;
   createBoard(name: string, order?: Order): Promise<BoardView>;
@@ -47,7 +47,7 @@ export class ApiError extends Error {
   }
 }
 
-export function createApi(baseUrl: string, adminToken?: string): Api {
+export function createClient(baseUrl: string, adminToken?: string): Client {
   async function request(
     method: string,
     path: string,
