@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { launchChromium } from '../local/chromium.ts';
 import { createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { launchChromium } from '../test/harness/browser.ts';
 import { startStack } from '../test/harness/stack.ts';
 
 // The pictures in docs/ (README, issue threads), taken from the built app on a real stack: a

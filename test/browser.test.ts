@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RankedPlayer } from '../contract/board.ts';
+import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { axeSource, launchChromium, rowIds, scoreOf } from './harness/browser.ts';
+import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
 // The built web app in real Chromium, served by the origin and live through a real Pushpin, with

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView, PlayerState } from '../contract/board.ts';
+import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 import { freePort } from '../local/processes.ts';
@@ -16,7 +17,6 @@ import {
   VICEROY_INSTALL_HINT,
   type ViceroyService,
 } from '../local/viceroy.ts';
-import { launchChromium } from './harness/browser.ts';
 import { dataOf, openSse } from './harness/sse.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 

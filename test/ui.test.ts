@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView, RankedPlayer } from '../contract/board.ts';
+import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { axeSource, launchChromium, rowIds, scoreOf } from './harness/browser.ts';
+import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startStack } from './harness/stack.ts';
 
 // The product's faces in real Chromium, against a real origin behind a real Pushpin: the big
