@@ -5,7 +5,7 @@ import type { RankedPlayer } from '../contract/board.ts';
 import { type Client, createClient } from '../local/client.ts';
 import type { Service } from '../local/processes.ts';
 import type { PushpinService } from '../local/pushpin.ts';
-import { type Stack, startStack } from '../test/harness/stack.ts';
+import { type Stack, startStack } from '../local/stack.ts';
 import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 
 /**

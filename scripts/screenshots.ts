@@ -7,7 +7,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { launchChromium } from '../local/chromium.ts';
 import { createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { startStack } from '../test/harness/stack.ts';
+import { startStack } from '../local/stack.ts';
 
 // The pictures in docs/ (README, issue threads), taken from the built app on a real stack: a
 // board seeded through the admin API, live through Pushpin, in real Chromium.

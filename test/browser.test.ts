@@ -6,8 +6,8 @@ import type { RankedPlayer } from '../contract/board.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
+import { type Stack, startStack } from '../local/stack.ts';
 import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
-import { type Stack, startStack } from './harness/stack.ts';
 
 // The built web app in real Chromium, served by the origin and live through a real Pushpin, with
 // the production CSP. Pages are separate browser contexts: separate browsers, as far as the

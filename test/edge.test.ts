@@ -10,6 +10,7 @@ import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 import { freePort } from '../local/processes.ts';
+import { type Stack, startStack } from '../local/stack.ts';
 import {
   buildEdgeWasm,
   findViceroy,
@@ -18,7 +19,6 @@ import {
   type ViceroyService,
 } from '../local/viceroy.ts';
 import { dataOf, openSse } from './harness/sse.ts';
-import { type Stack, startStack } from './harness/stack.ts';
 
 // Under CI a missing Viceroy fails the run; on a laptop it skips, and says how to install it.
 const viceroyBin = findViceroy();

@@ -8,8 +8,8 @@ import type { BoardView } from '../contract/board.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { freePort } from '../local/processes.ts';
 import { type PushpinService, startPushpin } from '../local/pushpin.ts';
+import { type Stack, startStack } from '../local/stack.ts';
 import { dataOf, openSse, type SseClient, type SseEvent } from './harness/sse.ts';
-import { type Stack, startStack } from './harness/stack.ts';
 
 // Verifies an HS256 JWT by hand and returns its claims; throws when the signature is wrong.
 function verifyHs256(token: string, key: string): Record<string, unknown> {

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../contract/board.ts';
 import { createClient } from '../local/client.ts';
+import { type Stack, startStack } from '../local/stack.ts';
 import { BoardFollower } from './harness/follower.ts';
-import { type Stack, startStack } from './harness/stack.ts';
 
 // The five fault tests of "no lost updates, no lost scores", against a real Pushpin and a real
 // origin process. Every check is by version chain and by the data file, never by sleeping.

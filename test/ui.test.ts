@@ -8,8 +8,8 @@ import type { BoardView, RankedPlayer } from '../contract/board.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
+import { type Stack, startStack } from '../local/stack.ts';
 import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
-import { type Stack, startStack } from './harness/stack.ts';
 
 // The product's faces in real Chromium, against a real origin behind a real Pushpin: the big
 // screen, the embed (framed by a real page on another origin), admin mode through the admin API,

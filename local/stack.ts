@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOrigin } from '../../local/origin.ts';
-import { freePort, type Service, ServiceError } from '../../local/processes.ts';
-import { type PushpinService, startPushpin } from '../../local/pushpin.ts';
+import { startOrigin } from './origin.ts';
+import { freePort, type Service, ServiceError } from './processes.ts';
+import { type PushpinService, startPushpin } from './pushpin.ts';
 
 export interface StackOptions {
   /** Extra environment for the origin (e.g. `PUBLISH_INTERVAL_MS`); wins over the stack's own. */
