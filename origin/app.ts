@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Publisher } from '@fanoutio/grip';
 import { ServeGrip } from '@fanoutio/serve-grip/node';
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import type { ErrorBody } from '../contract/board.ts';
+import express, { type Express } from 'express';
 import { AdminAuth } from './auth.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';
-import { AppError } from './errors.ts';
 import { gripPublish } from './grip.ts';
 import { cors, securityHeaders } from './headers.ts';
+import { errorHandler, HttpError } from './http/errors.ts';
 import { LiveBoards } from './live.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { boardRoutes } from './routes.ts';
@@ -52,7 +51,7 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
   app.use((_req, _res, next) => {
     next(
       store.failed
-        ? new AppError(
+        ? new HttpError(
             503,
             'storage_failed',
             'the data file cannot be written; the origin is stopping',
@@ -87,7 +86,7 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
   );
   serveWeb(app, config.webDist);
   app.use((req, _res, next) => {
-    next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+    next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use(errorHandler(log));
   return { app, live };
@@ -103,10 +102,10 @@ const requireJsonWhenBody: express.RequestHandler = (req, _res, next) => {
   if (!hasBody) {
     next();
   } else if (BODILESS.has(req.method)) {
-    next(new AppError(400, 'unexpected_body', `a ${req.method} request takes no body`));
+    next(new HttpError(400, 'unexpected_body', `a ${req.method} request takes no body`));
   } else if (!req.is('application/json') || !isUtf8(req.get('content-type'))) {
     next(
-      new AppError(
+      new HttpError(
         415,
         'unsupported_media_type',
         'send the body as Content-Type: application/json (UTF-8)',
@@ -140,48 +139,11 @@ function serveWeb(app: Express, webDist: string): void {
   // The SPA's own pages (`/`, `/b/<id>`) are index.html; the API keeps its JSON 404s.
   app.get(/^\/(?!boards\/|assets\/)(?:b\/[^/]+\/?)?$/, (_req, res, next) => {
     if (!existsSync(index)) {
-      next(new AppError(404, 'web_not_built', 'the web app is not built: run `npm run build:web`'));
+      next(
+        new HttpError(404, 'web_not_built', 'the web app is not built: run `npm run build:web`'),
+      );
       return;
     }
     res.set('Cache-Control', 'no-cache').sendFile(index);
   });
-}
-
-function errorHandler(log: (message: string) => void): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
-    const appError = toAppError(error);
-    if (appError.status >= 500) log(`error: ${(error as Error)?.stack ?? String(error)}`);
-    const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(appError.status).set(appError.headers).set('Cache-Control', 'no-store').json(body);
-  };
-}
-
-/** Maps what Express and its body parser throw onto the one error type. */
-function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  // Express's router refuses a path whose percent-escapes do not decode.
-  if (error instanceof URIError) {
-    return new AppError(400, 'invalid_path', 'the path is not valid percent-encoded UTF-8');
-  }
-  const type = (error as { type?: unknown })?.type;
-  switch (type) {
-    case 'entity.too.large':
-      return new AppError(413, 'body_too_large', 'the body is larger than 4 KB');
-    case 'entity.parse.failed':
-      return new AppError(400, 'invalid_json', 'the body is not valid JSON');
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new AppError(415, 'unsupported_media_type', 'send the body as UTF-8 JSON');
-    case 'request.aborted':
-      return new AppError(400, 'request_aborted', 'the request was aborted');
-  }
-  const status = (error as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AppError(status, 'bad_request', 'the request is not valid');
-  }
-  return new AppError(500, 'internal', 'something went wrong on the server');
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { AppError } from './errors.ts';
+import { HttpError, unauthorized } from './http/errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -21,7 +21,7 @@ export class AdminAuth {
     if (header === undefined) return false;
     const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
     if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), this.expected)) {
-      throw new AppError(403, 'forbidden', 'the admin token is not valid');
+      throw new HttpError(403, 'forbidden', 'the admin token is not valid');
     }
     return true;
   }
@@ -29,14 +29,7 @@ export class AdminAuth {
   /** Refuses the request unless it carries the admin token. */
   require(req: Request): void {
     if (!this.isAdmin(req)) {
-      throw new AppError(
-        401,
-        'unauthorized',
-        'this needs the admin token: Authorization: Bearer <ADMIN_TOKEN>',
-        {
-          'WWW-Authenticate': 'Bearer realm="leaderboard"',
-        },
-      );
+      throw unauthorized('this needs the admin token: Authorization: Bearer <ADMIN_TOKEN>');
     }
   }
 }

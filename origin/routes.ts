@@ -7,8 +7,9 @@ import type { AdminAuth } from './auth.ts';
 import type { Config } from './config.ts';
 import type { BoardChange, Database, NewId } from './domain/board.ts';
 import * as boards from './domain/board.ts';
-import { AppError, badRequest, notFound } from './errors.ts';
+import { boardNotFound, playerNotFound } from './domain/errors.ts';
 import { holdStream, isFromGripProxy } from './grip.ts';
+import { badRequest, HttpError, unauthorized } from './http/errors.ts';
 import type { LiveBoards } from './live.ts';
 import { clientKey, type RateLimiter } from './rate-limit.ts';
 import * as schemas from './schemas.ts';
@@ -35,7 +36,7 @@ export function boardRoutes(deps: RouteDeps): Router {
     apply: (db: Database) => { result: T; change?: BoardChange },
   ): Promise<T> {
     if (store.failed) {
-      throw new AppError(
+      throw new HttpError(
         503,
         'storage_failed',
         'the data file cannot be written; the origin is stopping',
@@ -52,7 +53,13 @@ export function boardRoutes(deps: RouteDeps): Router {
 
   for (const param of ['boardId', 'playerId']) {
     router.param(param, (_req, _res, next, value: string) => {
-      next(ID_PATTERN.test(value) ? undefined : notFound(param === 'boardId' ? 'board' : 'player'));
+      next(
+        ID_PATTERN.test(value)
+          ? undefined
+          : param === 'boardId'
+            ? boardNotFound()
+            : playerNotFound(),
+      );
     });
   }
 
@@ -93,7 +100,7 @@ export function boardRoutes(deps: RouteDeps): Router {
         return;
       }
       if (!(await isFromGripProxy(publisher, req))) {
-        throw new AppError(
+        throw new HttpError(
           406,
           'grip_proxy_required',
           'live streams are served through a GRIP proxy: open this board through Pushpin ' +
@@ -120,7 +127,7 @@ export function boardRoutes(deps: RouteDeps): Router {
     .route('/boards/:boardId/recover/')
     .get(async (req, res) => {
       if (!(await isFromGripProxy(publisher, req))) {
-        throw new AppError(403, 'grip_proxy_required', 'only the GRIP proxy may recover streams');
+        throw new HttpError(403, 'grip_proxy_required', 'only the GRIP proxy may recover streams');
       }
       const boardId = param(req, 'boardId');
       const last = gripLastId(req.get('grip-last'), boardChannel(boardId));
@@ -144,7 +151,7 @@ export function boardRoutes(deps: RouteDeps): Router {
   }
 
   function sendHeld(res: Response, board: boards.BoardRecord, body: string): void {
-    if (res.grip === undefined) throw new AppError(500, 'grip_unavailable', 'GRIP is not set up');
+    if (res.grip === undefined) throw new HttpError(500, 'grip_unavailable', 'GRIP is not set up');
     holdStream(res.grip, {
       channel: boardChannel(board.id),
       prevId: String(live.publishedVersion(board)),
@@ -205,14 +212,7 @@ export function boardRoutes(deps: RouteDeps): Router {
       const raw = bodyOf(req);
       const { amount } = parse(schemas.scoreAddBody, raw ?? {});
       if (amount !== 1 && !admin) {
-        throw new AppError(
-          401,
-          'unauthorized',
-          'only +1 is public; another amount needs the admin token',
-          {
-            'WWW-Authenticate': 'Bearer realm="leaderboard"',
-          },
-        );
+        throw unauthorized('only +1 is public; another amount needs the admin token');
       }
       const boardId = param(req, 'boardId');
       const playerId = param(req, 'playerId');
@@ -220,7 +220,7 @@ export function boardRoutes(deps: RouteDeps): Router {
       if (!admin) {
         const verdict = limiter.take(clientKey(req.ip));
         if (!verdict.allowed) {
-          throw new AppError(429, 'rate_limited', 'too many +1s from this address; slow down', {
+          throw new HttpError(429, 'rate_limited', 'too many +1s from this address; slow down', {
             'Retry-After': String(verdict.retryAfterSeconds),
           });
         }
@@ -300,7 +300,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, code = 'invalid_b
 function methodNotAllowed(allow: string) {
   return (req: Request, _res: Response, next: NextFunction) => {
     next(
-      new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${allow}`, {
+      new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${allow}`, {
         Allow: allow,
       }),
     );

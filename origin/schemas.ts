@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_SCORE } from './domain/board.ts';
+import { MAX_SCORE } from '../contract/board.ts';
 
 // Control characters, the line and paragraph separators (line breaks by another name), the
 // bidirectional overrides that let a name reorder text around it, and lone surrogates (not text:

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_SCORE } from './domain/board.ts';
+import { MAX_SCORE } from '../contract/board.ts';
 import { ADMIN_TOKEN, type Reply, startTestOrigin, type TestOrigin } from './test-origin.ts';
 
 // The bad-input suite: every endpoint, every kind of wrong input. Each case says what is sent and

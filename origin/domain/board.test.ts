@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../errors.ts';
+import { MAX_SCORE } from '../../contract/board.ts';
 import {
   addPlayer,
   addScore,
@@ -9,12 +9,12 @@ import {
   emptyDatabase,
   getBoard,
   listBoards,
-  MAX_SCORE,
   removePlayer,
   resetBoard,
   seedDatabase,
   updatePlayer,
 } from './board.ts';
+import { BoardError } from './errors.ts';
 
 const limits = { maxBoards: 3, maxPlayersPerBoard: 4 };
 const now = new Date('2026-01-01T00:00:00Z');
@@ -36,7 +36,7 @@ const code = (fn: () => unknown) => {
   try {
     fn();
   } catch (error) {
-    if (error instanceof AppError) return `${error.status} ${error.code}`;
+    if (error instanceof BoardError) return error.kind;
     throw error;
   }
   return 'no error';
@@ -90,24 +90,24 @@ describe('addScore', () => {
     const { db, ids } = boardWith('a');
     const before = JSON.stringify(db);
     expect(code(() => addScore(db, 'b1', ids[0] as string, MAX_SCORE + 1))).toBe(
-      '409 score_out_of_range',
+      'score_out_of_range',
     );
     expect(JSON.stringify(db)).toBe(before);
   });
 
-  it('answers 404 for unknown boards and players, including prototype names', () => {
+  it('refuses unknown boards and players, including prototype names', () => {
     const { db } = boardWith('a');
-    expect(code(() => addScore(db, 'nope', 'x', 1))).toBe('404 not_found');
-    expect(code(() => addScore(db, 'b1', 'nope', 1))).toBe('404 not_found');
-    expect(code(() => addScore(db, '__proto__', 'x', 1))).toBe('404 not_found');
-    expect(code(() => addScore(db, 'b1', 'constructor', 1))).toBe('404 not_found');
+    expect(code(() => addScore(db, 'nope', 'x', 1))).toBe('board_not_found');
+    expect(code(() => addScore(db, 'b1', 'nope', 1))).toBe('player_not_found');
+    expect(code(() => addScore(db, '__proto__', 'x', 1))).toBe('board_not_found');
+    expect(code(() => addScore(db, 'b1', 'constructor', 1))).toBe('player_not_found');
   });
 });
 
 describe('players', () => {
   it('refuses a second player with the same name, ignoring case', () => {
     const { db } = boardWith('Ada');
-    expect(code(() => addPlayer(db, 'b1', 'ada', limits, counter('q')))).toBe('409 name_taken');
+    expect(code(() => addPlayer(db, 'b1', 'ada', limits, counter('q')))).toBe('name_taken');
   });
 
   it('lets a player keep its own name on rename', () => {
@@ -117,7 +117,7 @@ describe('players', () => {
 
   it('stops at the player limit', () => {
     const { db } = boardWith('a', 'b', 'c', 'd');
-    expect(code(() => addPlayer(db, 'b1', 'e', limits, counter('q')))).toBe('409 limit_reached');
+    expect(code(() => addPlayer(db, 'b1', 'e', limits, counter('q')))).toBe('limit_reached');
   });
 
   it('setting a score marks when it was reached; renaming does not', () => {
@@ -136,7 +136,7 @@ describe('boards', () => {
     const ids = counter('b');
     for (let i = 0; i < 3; i++) createBoard(db, { name: `B${i}`, order: 'desc' }, limits, ids, now);
     expect(code(() => createBoard(db, { name: 'x', order: 'desc' }, limits, ids, now))).toBe(
-      '409 limit_reached',
+      'limit_reached',
     );
   });
 
@@ -166,7 +166,7 @@ describe('boards', () => {
     const { db, board } = boardWith('a');
     const change = deleteBoard(db, 'b1');
     expect(change).toMatchObject({ deleted: true, version: board.version + 1 });
-    expect(code(() => getBoard(db, 'b1'))).toBe('404 not_found');
+    expect(code(() => getBoard(db, 'b1'))).toBe('board_not_found');
   });
 });
 
@@ -180,6 +180,6 @@ describe('boardView', () => {
       boardView(board, { around: ids[2] as string, limit: 3 }).players.map((p) => p.name),
     ).toEqual(['b', 'c', 'd']);
     expect(boardView(board, { limit: 2 }).playerCount).toBe(4);
-    expect(code(() => boardView(board, { around: 'nobody' }))).toBe('404 not_found');
+    expect(code(() => boardView(board, { around: 'nobody' }))).toBe('player_not_found');
   });
 });

@@ -1,12 +1,13 @@
-import type {
-  BoardSummary,
-  BoardView,
-  Order,
-  PlayerState,
-  RankedPlayer,
+import {
+  type BoardSummary,
+  type BoardView,
+  MAX_SCORE,
+  type Order,
+  type PlayerState,
+  type RankedPlayer,
 } from '../../contract/board.ts';
 import { rankOf, rankPlayers, windowAround } from '../../contract/ranking.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
+import { BoardError, boardNotFound, playerNotFound } from './errors.ts';
 
 /**
  * A board as stored. Players are an array in the order they joined: a `+1` scans it to find its
@@ -41,9 +42,6 @@ export interface Limits {
   maxPlayersPerBoard: number;
 }
 
-/** Scores stay far inside the safe-integer range so no sum can lose precision. */
-export const MAX_SCORE = 1_000_000_000_000;
-
 export type NewId = () => string;
 
 export function emptyDatabase(): Database {
@@ -73,13 +71,13 @@ const unlimited: Limits = {
 
 export function getBoard(db: Database, boardId: string): BoardRecord {
   const board = Object.hasOwn(db.boards, boardId) ? db.boards[boardId] : undefined;
-  if (board === undefined) throw notFound('board');
+  if (board === undefined) throw boardNotFound();
   return board;
 }
 
 function indexOfPlayer(board: BoardRecord, playerId: string): number {
   const index = board.players.findIndex((p) => p.id === playerId);
-  if (index < 0) throw notFound('player');
+  if (index < 0) throw playerNotFound();
   return index;
 }
 
@@ -87,7 +85,7 @@ function getPlayer(board: BoardRecord, playerId: string): PlayerState {
   return board.players[indexOfPlayer(board, playerId)] as PlayerState;
 }
 
-/** Whether the player is on the board (404 otherwise), without ranking it. */
+/** Refuses unless the player is on the board, without ranking it. */
 export function assertPlayer(db: Database, boardId: string, playerId: string): void {
   indexOfPlayer(getBoard(db, boardId), playerId);
 }
@@ -109,7 +107,7 @@ export function createBoard(
   now: Date,
 ): BoardRecord {
   if (Object.keys(db.boards).length >= limits.maxBoards) {
-    throw conflict('limit_reached', `at most ${limits.maxBoards} boards; delete one first`);
+    throw new BoardError('limit_reached', `at most ${limits.maxBoards} boards; delete one first`);
   }
   const id = freshId(newId, (candidate) => Object.hasOwn(db.boards, candidate));
   const board: BoardRecord = {
@@ -140,7 +138,7 @@ export function addPlayer(
   const board = getBoard(db, boardId);
   const players = board.players;
   if (players.length >= limits.maxPlayersPerBoard) {
-    throw conflict('limit_reached', `at most ${limits.maxPlayersPerBoard} players per board`);
+    throw new BoardError('limit_reached', `at most ${limits.maxPlayersPerBoard} players per board`);
   }
   assertNameFree(players, name, undefined);
   const version = board.version + 1;
@@ -192,7 +190,7 @@ export function addScore(
   const player = board.players[index] as PlayerState;
   const score = player.score + amount;
   if (Math.abs(score) > MAX_SCORE) {
-    throw conflict('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
+    throw new BoardError('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
   }
   board.version += 1;
   const next: PlayerState = { ...player, score, scoredAt: board.version };
@@ -223,7 +221,7 @@ export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardV
   let players = all;
   if (options.around !== undefined) {
     const window = windowAround(all, options.around, options.limit ?? 10);
-    if (window === undefined) throw notFound('player');
+    if (window === undefined) throw playerNotFound();
     players = window;
   } else if (options.limit !== undefined) {
     players = all.slice(0, options.limit);
@@ -253,7 +251,7 @@ function changeOf(board: BoardRecord, changed: string[], removed: string[]): Boa
 function assertNameFree(players: PlayerState[], name: string, self: string | undefined): void {
   const wanted = name.toLocaleLowerCase();
   if (players.some((p) => p.id !== self && p.name.toLocaleLowerCase() === wanted)) {
-    throw conflict('name_taken', `a player named "${name}" is already on this board`);
+    throw new BoardError('name_taken', `a player named "${name}" is already on this board`);
   }
 }
 
@@ -262,5 +260,5 @@ function freshId(newId: NewId, taken: (id: string) => boolean): string {
     const id = newId();
     if (!taken(id)) return id;
   }
-  throw new AppError(500, 'id_exhausted', 'could not find a free id; try again');
+  throw new BoardError('id_exhausted', 'could not find a free id; try again');
 }

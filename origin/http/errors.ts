@@ -1,0 +1,88 @@
+import type { ErrorRequestHandler } from 'express';
+import type { ErrorBody } from '../../contract/board.ts';
+import { BoardError, type BoardErrorKind } from '../domain/errors.ts';
+
+/**
+ * The one error type of the HTTP layer. Whatever refuses a request throws an `HttpError` (or a
+ * domain error, mapped below); the central error handler turns it into
+ * `{"error": {"code", "message"}}` with its status.
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: string, message: string) => new HttpError(400, code, message);
+
+/** A request that needs the admin token and carries none; says which scheme to use. */
+export const unauthorized = (message: string) =>
+  new HttpError(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer realm="leaderboard"' });
+
+/** The status and wire code of every domain refusal: the one place they are decided. */
+const BOARD_ERRORS: Readonly<Record<BoardErrorKind, { status: number; code: string }>> = {
+  board_not_found: { status: 404, code: 'not_found' },
+  player_not_found: { status: 404, code: 'not_found' },
+  name_taken: { status: 409, code: 'name_taken' },
+  limit_reached: { status: 409, code: 'limit_reached' },
+  score_out_of_range: { status: 409, code: 'score_out_of_range' },
+  id_exhausted: { status: 500, code: 'id_exhausted' },
+};
+
+/** Maps what the domain, Express and its body parser throw onto the one error type. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof BoardError) {
+    const { status, code } = BOARD_ERRORS[error.kind];
+    return new HttpError(status, code, error.message);
+  }
+  // Express's router refuses a path whose percent-escapes do not decode.
+  if (error instanceof URIError) {
+    return new HttpError(400, 'invalid_path', 'the path is not valid percent-encoded UTF-8');
+  }
+  return (
+    fromBodyParser(error) ?? new HttpError(500, 'internal', 'something went wrong on the server')
+  );
+}
+
+function fromBodyParser(error: unknown): HttpError | undefined {
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  switch (type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'body_too_large', 'the body is larger than 4 KB');
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new HttpError(415, 'unsupported_media_type', 'send the body as UTF-8 JSON');
+    case 'request.aborted':
+      return new HttpError(400, 'request_aborted', 'the request was aborted');
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpError(status, 'bad_request', 'the request is not valid');
+  }
+  return undefined;
+}
+
+/** The central error handler: every refusal leaves here as the JSON error shape, never a stack. */
+export function errorHandler(log: (message: string) => void): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const httpError = toHttpError(error);
+    if (httpError.status >= 500) {
+      log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const body: ErrorBody = { error: { code: httpError.code, message: httpError.message } };
+    res.status(httpError.status).set(httpError.headers).set('Cache-Control', 'no-store').json(body);
+  };
+}
