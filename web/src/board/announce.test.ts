@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PlayerState } from '../../contract/board.ts';
-import { rankPlayers } from '../../contract/ranking.ts';
+import type { PlayerState } from '../../../contract/board.ts';
+import { rankPlayers } from '../../../contract/ranking.ts';
 import { describeRankChanges, ordinal } from './announce.ts';
 
 function board(scores: Record<string, number>) {

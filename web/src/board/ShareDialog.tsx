@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { Modal } from './Modal.tsx';
-import { QrCode } from './QrCode.tsx';
+import { Modal } from '../ui/Modal.tsx';
+import { QrCode } from '../ui/QrCode.tsx';
 
 interface ShareDialogProps {
   url: string;

@@ -1,12 +1,12 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
-import type { BoardSummary } from '../../contract/board.ts';
-import type { AdminApi, Api } from './api.ts';
-import { Link } from './Link.tsx';
+import type { BoardSummary } from '../../../contract/board.ts';
+import type { AdminApi, Api } from '../api/client.ts';
+import { routePaths } from '../app/router.ts';
+import { fold } from '../board/rows.ts';
+import { Link } from '../ui/Link.tsx';
+import { SearchField } from '../ui/SearchField.tsx';
+import { useTitle } from '../ui/useTitle.ts';
 import { NewBoardForm } from './NewBoardForm.tsx';
-import { routePaths } from './router.ts';
-import { fold } from './rows.ts';
-import { SearchField } from './SearchField.tsx';
-import { useTitle } from './useTitle.ts';
 
 type Loaded =
   | { status: 'loading' }

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { errorText } from './api.ts';
+import { errorText } from '../api/client.ts';
 
 /** The state of one control's request: whether it is under way, and why it last failed. */
 export interface Action {

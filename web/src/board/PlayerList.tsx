@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'react';
-import type { RankedPlayer } from '../../contract/board.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
 import { useFlip } from './flip.ts';
 import { PlayerRow } from './PlayerRow.tsx';
 import type { Row } from './rows.ts';

@@ -1,23 +1,23 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
-import type { RankedPlayer } from '../../contract/board.ts';
-import { type AdminApi, type Api, ApiError } from './api.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
+import { BoardAdmin } from '../admin/BoardAdmin.tsx';
+import { PlayerEditor } from '../admin/PlayerEditor.tsx';
+import { type AdminApi, type Api, ApiError } from '../api/client.ts';
+import { type BoardDisplay, navigate, routePaths } from '../app/router.ts';
+import { Link } from '../ui/Link.tsx';
+import { SearchField } from '../ui/SearchField.tsx';
+import { useTitle } from '../ui/useTitle.ts';
 import { BigScreen } from './BigScreen.tsx';
-import { BoardAdmin } from './BoardAdmin.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { EmbedBoard } from './EmbedBoard.tsx';
 import { enterFullscreen } from './fullscreen.ts';
-import { Link } from './Link.tsx';
 import { useLastVote } from './lastVote.ts';
-import { PlayerEditor } from './PlayerEditor.tsx';
 import { PlayerList } from './PlayerList.tsx';
 import { orderText, playersText } from './phrases.ts';
-import { type BoardDisplay, navigate, routePaths } from './router.ts';
 import { type Row, searchPlayers, visibleRows } from './rows.ts';
-import { SearchField } from './SearchField.tsx';
 import { ShareDialog } from './ShareDialog.tsx';
 import { type BoardFeed, useBoard } from './useBoard.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
-import { useTitle } from './useTitle.ts';
 
 // Boards may hold thousands of players; the page draws the top, and a window around your pick.
 const topRows = 100;

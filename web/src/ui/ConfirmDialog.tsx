@@ -1,5 +1,5 @@
 import { type ReactNode, useId, useState } from 'react';
-import { errorText } from './api.ts';
+import { errorText } from '../api/client.ts';
 import { Modal } from './Modal.tsx';
 
 interface ConfirmDialogProps {

@@ -1,11 +1,11 @@
+import { routePaths } from '../app/router.ts';
+import { useTitle } from '../ui/useTitle.ts';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { PlayerList } from './PlayerList.tsx';
 import { shortLink } from './phrases.ts';
-import { routePaths } from './router.ts';
 import type { BoardFeed } from './useBoard.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
-import { useTitle } from './useTitle.ts';
 
 /**
  * The board for an `<iframe>` (`?embed=1`): a stream overlay or a widget on another page. No

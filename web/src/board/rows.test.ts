@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PlayerState } from '../../contract/board.ts';
-import { rankPlayers } from '../../contract/ranking.ts';
+import type { PlayerState } from '../../../contract/board.ts';
+import { rankPlayers } from '../../../contract/ranking.ts';
 import { type Row, searchPlayers, visibleRows } from './rows.ts';
 
 const players = rankPlayers(

@@ -1,5 +1,5 @@
 import { type RefObject, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { RankedPlayer } from '../../contract/board.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
 import type { Row } from './rows.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from 'react';
-import type { BoardView } from '../../contract/board.ts';
-import type { AdminApi } from './api.ts';
-import { ConfirmDialog } from './ConfirmDialog.tsx';
-import { navigate, routePaths } from './router.ts';
-import { useAction } from './useAction.ts';
+import type { BoardView } from '../../../contract/board.ts';
+import type { AdminApi } from '../api/client.ts';
+import { navigate, routePaths } from '../app/router.ts';
+import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { useAction } from '../ui/useAction.ts';
 
 interface BoardAdminProps {
   board: BoardView;

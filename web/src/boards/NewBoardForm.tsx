@@ -1,8 +1,8 @@
 import { type FormEvent, useState } from 'react';
-import type { Order } from '../../contract/board.ts';
-import type { AdminApi } from './api.ts';
-import { navigate, routePaths } from './router.ts';
-import { useAction } from './useAction.ts';
+import type { Order } from '../../../contract/board.ts';
+import type { AdminApi } from '../api/client.ts';
+import { navigate, routePaths } from '../app/router.ts';
+import { useAction } from '../ui/useAction.ts';
 
 /** Creates a board (admin mode) and opens it, ready for its first players. */
 export function NewBoardForm({ admin }: { admin: AdminApi }) {

@@ -1,16 +1,16 @@
 import { useEffect } from 'react';
+import { navigate, routePaths } from '../app/router.ts';
+import { Link } from '../ui/Link.tsx';
+import { QrCode } from '../ui/QrCode.tsx';
+import { useTitle } from '../ui/useTitle.ts';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { exitFullscreen, toggleFullscreen } from './fullscreen.ts';
-import { Link } from './Link.tsx';
 import { PlayerList } from './PlayerList.tsx';
 import { orderText, playersText, shortLink } from './phrases.ts';
-import { QrCode } from './QrCode.tsx';
-import { navigate, routePaths } from './router.ts';
 import type { BoardFeed } from './useBoard.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useIdle } from './useIdle.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
-import { useTitle } from './useTitle.ts';
 
 /**
  * The board on a projector or a TV (`?view=tv`): large type, no buttons, as many of the top

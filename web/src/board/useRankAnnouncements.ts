@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { RankedPlayer } from '../../contract/board.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
 import { describeRankChanges } from './announce.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ComponentProps } from 'react';
-import { navigate } from './router.ts';
+import { navigate } from '../app/router.ts';
 
 /** A link to a page of the app, followed without reloading; new tabs and the like work as usual. */
 export function Link({ to, onClick, ...props }: ComponentProps<'a'> & { to: string }) {

@@ -1,5 +1,5 @@
 import { memo, useEffect, useRef } from 'react';
-import type { RankedPlayer } from '../../contract/board.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
 
 interface PlayerRowProps {
   player: RankedPlayer;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { type Api, ApiError, apiPaths } from './api.ts';
-import { applyEvent, type LiveState, loading, parseEvent } from './live.ts';
+import { type Api, ApiError, apiPaths } from '../api/client.ts';
+import { applyEvent, type LiveState, loading, parseEvent } from './boardState.ts';
 
 /** How the browser is hearing from the board: `live` while its event stream is open. */
 export type Connection = 'live' | 'reconnecting' | 'offline';

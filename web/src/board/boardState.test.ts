@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { BoardView, PlayerState } from '../../contract/board.ts';
-import { type BoardEvent, encodeSse, eventData } from '../../contract/events.ts';
-import { rankPlayers } from '../../contract/ranking.ts';
-import { type Applied, applyEvent, type LiveState, loading, parseEvent } from './live.ts';
+import type { BoardView, PlayerState } from '../../../contract/board.ts';
+import { type BoardEvent, encodeSse, eventData } from '../../../contract/events.ts';
+import { rankPlayers } from '../../../contract/ranking.ts';
+import { type Applied, applyEvent, type LiveState, loading, parseEvent } from './boardState.ts';
 
 function player(id: string, score: number, scoredAt = 0): PlayerState {
   return { id, name: id.toUpperCase(), score, scoredAt };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApi, errorText } from './api.ts';
+import { ApiError, createApi, errorText } from './client.ts';
 
 function answering(response: () => Response, seen: Request[] = []): typeof fetch {
   return async (input, init) => {

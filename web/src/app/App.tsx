@@ -1,12 +1,12 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { AdminSignIn } from './AdminSignIn.tsx';
-import { useAdminToken } from './adminToken.ts';
-import type { Api } from './api.ts';
-import { BoardList } from './BoardList.tsx';
-import { BoardView } from './BoardView.tsx';
-import { Link } from './Link.tsx';
+import { AdminSignIn } from '../admin/AdminSignIn.tsx';
+import { useAdminToken } from '../admin/adminToken.ts';
+import type { Api } from '../api/client.ts';
+import { BoardView } from '../board/BoardView.tsx';
+import { BoardList } from '../boards/BoardList.tsx';
+import { Link } from '../ui/Link.tsx';
+import { useTitle } from '../ui/useTitle.ts';
 import { matchRoute, routePaths, themeOf, useLocation } from './router.ts';
-import { useTitle } from './useTitle.ts';
 
 function NotFound() {
   useTitle('Page not found');

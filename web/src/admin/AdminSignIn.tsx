@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
-import { type Api, errorText } from './api.ts';
-import { Modal } from './Modal.tsx';
+import { type Api, errorText } from '../api/client.ts';
+import { Modal } from '../ui/Modal.tsx';
 
 interface AdminSignInProps {
   api: Api;

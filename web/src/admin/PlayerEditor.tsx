@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from 'react';
-import type { RankedPlayer } from '../../contract/board.ts';
-import type { AdminApi } from './api.ts';
-import { ConfirmDialog } from './ConfirmDialog.tsx';
-import { Modal } from './Modal.tsx';
-import { useAction } from './useAction.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
+import type { AdminApi } from '../api/client.ts';
+import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { Modal } from '../ui/Modal.tsx';
+import { useAction } from '../ui/useAction.ts';
 
 interface PlayerEditorProps {
   boardId: string;

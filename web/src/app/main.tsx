@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createApi } from '../api/client.ts';
 import { App } from './App.tsx';
-import { createApi } from './api.ts';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import { ID_PATTERN } from '../../contract/board.ts';
+import { ID_PATTERN } from '../../../contract/board.ts';
 
 /**
  * How a board is shown: the everyday `page`, `tv` for a projector or a big screen across a room,

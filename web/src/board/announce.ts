@@ -1,4 +1,4 @@
-import type { RankedPlayer } from '../../contract/board.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
 
 const ordinalRules = new Intl.PluralRules('en', { type: 'ordinal' });
 const ordinalSuffix: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };

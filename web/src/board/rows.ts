@@ -1,5 +1,5 @@
-import type { RankedPlayer } from '../../contract/board.ts';
-import { windowAround } from '../../contract/ranking.ts';
+import type { RankedPlayer } from '../../../contract/board.ts';
+import { windowAround } from '../../../contract/ranking.ts';
 
 /** One line of the rendered board: a player, or a marker for players left out between two. */
 export type Row =

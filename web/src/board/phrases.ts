@@ -1,4 +1,4 @@
-import type { Order } from '../../contract/board.ts';
+import type { Order } from '../../../contract/board.ts';
 
 /** "Highest score wins" or "Lowest score wins". */
 export function orderText(order: Order): string {

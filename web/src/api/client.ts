@@ -5,14 +5,14 @@ import type {
   Order,
   PlayerState,
   RankedPlayer,
-} from '../../contract/board.ts';
+} from '../../../contract/board.ts';
 import {
   boardListSchema,
   boardViewSchema,
   errorBodySchema,
   playerStateSchema,
   rankedPlayerSchema,
-} from './schema.ts';
+} from '../schema.ts';
 
 /** Every failure of a call to the API: an HTTP error, an unreadable answer, or no answer at all. */
 export class ApiError extends Error {
