@@ -5,7 +5,7 @@ import type { RankedPlayer } from '../contract/board.ts';
 import { type Client, createClient } from '../local/client.ts';
 import type { Service } from '../local/processes.ts';
 import type { PushpinService } from '../local/pushpin.ts';
-import { type Stack, startStack } from '../local/stack.ts';
+import { type Stack, type StackServiceName, startStack } from '../local/stack.ts';
 import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 
 /**
@@ -39,19 +39,19 @@ export interface BenchStackOptions {
    */
   pushpinLogLevel: number;
   /** Delivery rate and queue; undefined keeps local/pushpin.ts's defaults. */
-  messageRate?: number;
-  messageHwm?: number;
+  messageRate?: number | undefined;
+  messageHwm?: number | undefined;
   /** More origin environment. */
-  originEnv?: NodeJS.ProcessEnv;
+  originEnv?: NodeJS.ProcessEnv | undefined;
   /** Node flags for the origin that NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
-  originNodeFlags?: string[];
+  originNodeFlags?: readonly string[] | undefined;
   /** Every line the services write; `BENCH_LOGS=1` prints them to stderr. */
-  onLine?: (service: 'pushpin' | 'origin', line: string) => void;
+  onLine?: ((service: StackServiceName, line: string) => void) | undefined;
 }
 
 /**
- * Starts Pushpin and the origin with the test harness's `startStack` (the way `npm start` runs
- * them, on free ports, in a temporary directory); publishes go through the counting relay.
+ * Starts Pushpin and the origin with local/stack.ts's `startStack` (as `npm start` does, but on
+ * free ports, in a temporary directory); publishes go through the counting relay.
  */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const heapDir = await mkdtemp(join(tmpdir(), 'bench-heap-'));
@@ -64,30 +64,32 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   let stack: Stack;
   try {
     stack = await startStack({
-      pushpinLogLevel: options.pushpinLogLevel,
-      ...(options.messageRate === undefined ? {} : { messageRate: options.messageRate }),
-      ...(options.messageHwm === undefined ? {} : { messageHwm: options.messageHwm }),
-      ...(options.originNodeFlags === undefined
-        ? {}
-        : { originNodeFlags: options.originNodeFlags }),
-      ...(onLine === undefined ? {} : { onLine }),
-      originEnv: {
-        ...LIFTED_RATE_LIMIT,
-        PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
-        GRIP_URL: relay.url,
-        ...options.originEnv,
-        NODE_OPTIONS: [
-          `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}`,
-          options.originEnv?.NODE_OPTIONS ?? '',
-        ].join(' '),
+      pushpin: {
+        logLevel: options.pushpinLogLevel,
+        messageRate: options.messageRate,
+        messageHwm: options.messageHwm,
       },
+      origin: {
+        nodeFlags: options.originNodeFlags,
+        env: {
+          ...LIFTED_RATE_LIMIT,
+          PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
+          GRIP_URL: relay.url,
+          ...options.originEnv,
+          NODE_OPTIONS: [
+            `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}`,
+            options.originEnv?.NODE_OPTIONS ?? '',
+          ].join(' '),
+        },
+      },
+      onLine,
     });
   } catch (error) {
     await relay.close();
     await rm(heapDir, { recursive: true, force: true });
     throw error;
   }
-  relay.target = stack.publishUrl;
+  relay.target = stack.urls.publish;
   const origin = stack.origin();
   const pushpin = stack.pushpin();
   if (origin === undefined || pushpin === undefined) throw new Error('the stack did not start');
@@ -95,12 +97,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const setting = (name: string) =>
     Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(config)?.[1] ?? -1);
   return {
-    originUrl: stack.originUrl,
-    pushpinUrl: stack.pushpinUrl,
+    originUrl: stack.urls.origin,
+    pushpinUrl: stack.urls.pushpin,
     origin,
     pushpin,
     relay,
-    direct: createClient(stack.originUrl, stack.adminToken),
+    direct: createClient(stack.urls.origin, stack.adminToken),
     publishIntervalMs: options.publishIntervalMs,
     heapDir,
     pushpinSettings: {

@@ -1,45 +1,92 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin } from './origin.ts';
 import { freePort, type Service, ServiceError } from './processes.ts';
 import { type PushpinService, startPushpin } from './pushpin.ts';
+import { startViceroy, type ViceroyService } from './viceroy.ts';
 
-export interface StackOptions {
-  /** Extra environment for the origin (e.g. `PUBLISH_INTERVAL_MS`); wins over the stack's own. */
-  originEnv?: NodeJS.ProcessEnv;
-  /** Delivery limits of the stack's Pushpin (defaults: sized for 10,000 subscribers). */
-  messageRate?: number;
-  messageHwm?: number;
-  /** Print every line the services write, prefixed with their name. Also `STACK_LOGS=1`. */
-  echo?: boolean;
-  /** Every line the services write (instead of `echo`). */
-  onLine?: (service: 'origin' | 'pushpin', line: string) => void;
-  /** Pushpin's log level (local/pushpin.ts's default otherwise). */
-  pushpinLogLevel?: number;
-  /** Node flags for the origin that NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
-  originNodeFlags?: string[];
+/** The services of a stack, as named in `onLine`. */
+export type StackServiceName = 'pushpin' | 'origin' | 'viceroy';
+
+export interface StackPorts {
+  origin: number;
+  /** Pushpin's client port: what a browser uses when there is no edge. */
+  pushpin: number;
+  /** Pushpin's publish endpoint. */
+  publish: number;
+  /** Viceroy's port, when the stack runs the edge. */
+  edge: number | undefined;
 }
 
-/** An origin behind a Pushpin, on free ports, with a fresh data dir of its own. */
-export interface Stack {
+export interface StackOptions {
+  /** Ports to listen on (`npm start` has fixed ones); a free port for each one not given. */
+  ports?: Partial<StackPorts> | undefined;
+  /** The data file; by default a new one in the stack's temporary dir, gone after `stop()`. */
+  dataFile?: string | undefined;
+  /** The admin token (default: a random one). */
+  adminToken?: string | undefined;
+  /** The HS256 secret Pushpin signs `Grip-Sig` with and the origin verifies (default: random). */
+  gripKey?: string | undefined;
+  origin?:
+    | {
+        /** More environment (e.g. `PUBLISH_INTERVAL_MS`); wins over the stack's own. */
+        env?: NodeJS.ProcessEnv | undefined;
+        /** Node flags that NODE_OPTIONS refuses (e.g. `--cpu-prof`). */
+        nodeFlags?: readonly string[] | undefined;
+      }
+    | undefined;
+  /** Pushpin's delivery limits and log level (local/pushpin.ts's defaults otherwise). */
+  pushpin?:
+    | {
+        messageRate?: number | undefined;
+        messageHwm?: number | undefined;
+        logLevel?: number | undefined;
+      }
+    | undefined;
+  /** Runs the edge too: its wasm in Viceroy, handing streams to this stack's Pushpin. */
+  viceroy?:
+    | {
+        /** The edge's wasm (see `buildEdgeWasm`). */
+        wasm: string;
+        /** The `viceroy` binary (default: `findViceroy()`). */
+        bin?: string | undefined;
+        /** Where the edge's `origin` backend points (default: this stack's origin). */
+        backendUrl?: string | undefined;
+      }
+    | undefined;
+  /** Every line the services write. */
+  onLine?: ((service: StackServiceName, line: string) => void) | undefined;
+}
+
+export interface StackUrls {
   /** The origin itself, without Pushpin (no valid `Grip-Sig`: streams get 406). */
-  originUrl: string;
-  /** Through Pushpin: what a browser would use. */
-  pushpinUrl: string;
-  /** Pushpin's publish endpoint (`POST <publishUrl>publish/`). */
-  publishUrl: string;
-  pushpinPort: number;
+  origin: string;
+  /** Through Pushpin: what a browser uses when there is no edge. */
+  pushpin: string;
+  /** Pushpin's publish endpoint (`POST <publish>publish/`). */
+  publish: string;
+  /** Through the edge in Viceroy, when the stack runs it. */
+  edge: string | undefined;
+}
+
+/** An origin behind a Pushpin, and optionally the edge in front, on one machine. */
+export interface Stack {
+  urls: StackUrls;
+  ports: StackPorts;
   adminToken: string;
-  /** The HS256 secret Pushpin signs with and the origin verifies with. */
   gripKey: string;
   dataFile: string;
-  /** The temp dir holding the data file and Pushpin's files; removed by `stop()`. */
+  /** The temporary dir of Pushpin's and Viceroy's files (and the default data file). */
   dir: string;
   /** The current processes (they change when restarted). */
   origin(): Service | undefined;
   pushpin(): PushpinService | undefined;
+  viceroy(): ViceroyService | undefined;
+  /** Every service running now, in the order they started. */
+  services(): Service[];
   /** Graceful stop, then start again on the same port with the same data. */
   restartOrigin(): Promise<void>;
   /** `kill -9` of the origin: nothing flushed, nothing closed. */
@@ -48,59 +95,80 @@ export interface Stack {
   startOriginAgain(): Promise<void>;
   /** Stops Pushpin and starts a new one on the same ports: every held stream is cut. */
   restartPushpin(): Promise<void>;
-  /** Stops everything and removes the temp dir. */
+  /** Stops everything, the edge first and Pushpin last, and removes the temporary dir. */
   stop(): Promise<void>;
 }
 
-/** Starts origin + Pushpin for one test file; call `stop()` in `afterAll`. */
+/**
+ * Starts Pushpin, then the origin behind it, then (when asked) the edge in Viceroy. The one way
+ * the whole product is started on a machine: by `npm start`, the tests, the bench and the
+ * screenshots. Call `stop()` when done; the temporary dir also goes when this process exits.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'leaderboard-'));
-  const dataFile = join(dir, 'leaderboard.json');
-  const gripKey = randomBytes(32).toString('base64url');
-  const adminToken = randomBytes(32).toString('base64url');
-  const [originPort, pushpinPort, publishPort] = await distinctFreePorts();
-  const echo = options.echo ?? process.env.STACK_LOGS === '1';
-  const printer = (name: 'origin' | 'pushpin') => {
-    const { onLine } = options;
-    if (onLine !== undefined) return (line: string) => onLine(name, line);
-    return echo ? (line: string) => process.stdout.write(`[${name}] ${line}\n`) : undefined;
+  // Once started, services are stopped by local/processes.ts at exit; their files go here.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
+  const dataFile = options.dataFile ?? join(dir, 'leaderboard.json');
+  const gripKey = options.gripKey ?? randomBytes(32).toString('base64url');
+  const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
+  const ports = await choosePorts(options);
+  const urls: StackUrls = {
+    origin: `http://127.0.0.1:${ports.origin}/`,
+    pushpin: `http://127.0.0.1:${ports.pushpin}/`,
+    publish: `http://127.0.0.1:${ports.publish}/`,
+    edge: ports.edge === undefined ? undefined : `http://127.0.0.1:${ports.edge}/`,
   };
-
-  const originUrl = `http://127.0.0.1:${originPort}/`;
-  const pushpinUrl = `http://127.0.0.1:${pushpinPort}/`;
-  const publishUrl = `http://127.0.0.1:${publishPort}/`;
+  const printer = (name: StackServiceName) => {
+    const { onLine } = options;
+    return onLine === undefined ? undefined : (line: string) => onLine(name, line);
+  };
 
   let origin: Service | undefined;
   let pushpin: PushpinService | undefined;
+  let viceroy: ViceroyService | undefined;
 
   const launchOrigin = async () => {
     origin = await startOrigin({
-      port: originPort,
+      port: ports.origin,
       dataFile,
-      gripUrl: publishUrl,
+      gripUrl: urls.publish,
       gripVerifyKey: gripKey,
       adminToken,
-      env: options.originEnv,
+      env: options.origin?.env,
+      nodeFlags: options.origin?.nodeFlags,
       onLine: printer('origin'),
-      ...(options.originNodeFlags === undefined ? {} : { nodeFlags: options.originNodeFlags }),
     });
   };
   const launchPushpin = async () => {
     pushpin = await startPushpin({
       dir: join(dir, 'pushpin'),
-      httpPort: pushpinPort,
-      publishPort,
-      originPort,
+      httpPort: ports.pushpin,
+      publishPort: ports.publish,
+      originPort: ports.origin,
       sigKey: gripKey,
-      messageRate: options.messageRate,
-      messageHwm: options.messageHwm,
+      messageRate: options.pushpin?.messageRate,
+      messageHwm: options.pushpin?.messageHwm,
+      logLevel: options.pushpin?.logLevel,
       onLine: printer('pushpin'),
-      ...(options.pushpinLogLevel === undefined ? {} : { logLevel: options.pushpinLogLevel }),
+    });
+  };
+  const launchViceroy = async (edge: NonNullable<StackOptions['viceroy']>, port: number) => {
+    viceroy = await startViceroy({
+      port,
+      pushpinProxyPort: ports.pushpin,
+      originUrl: edge.backendUrl ?? urls.origin,
+      wasm: edge.wasm,
+      dir: join(dir, 'viceroy'),
+      bin: edge.bin,
+      onLine: printer('viceroy'),
     });
   };
 
   const stop = async () => {
-    await Promise.allSettled([origin?.stop(), pushpin?.stop()]);
+    // The origin publishes what waits as it stops: Pushpin goes after it.
+    for (const service of [viceroy, origin, pushpin]) await service?.stop().catch(() => {});
+    process.off('exit', removeDir);
     await rm(dir, { recursive: true, force: true });
   };
 
@@ -108,22 +176,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Pushpin first: the origin publishes to it as soon as something changes.
     await launchPushpin();
     await launchOrigin();
+    if (options.viceroy !== undefined && ports.edge !== undefined) {
+      await launchViceroy(options.viceroy, ports.edge);
+    }
   } catch (error) {
     await stop();
     throw error;
   }
 
   return {
-    originUrl,
-    pushpinUrl,
-    publishUrl,
-    pushpinPort,
+    urls,
+    ports,
     adminToken,
     gripKey,
     dataFile,
     dir,
     origin: () => origin,
     pushpin: () => pushpin,
+    viceroy: () => viceroy,
+    services: () =>
+      [pushpin, origin, viceroy].filter(
+        (service): service is Service => service !== undefined && service.exit() === undefined,
+      ),
     async restartOrigin() {
       await origin?.stop();
       await launchOrigin();
@@ -144,10 +218,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-// Ports the kernel hands out one after another can repeat once each is released.
-async function distinctFreePorts(): Promise<[number, number, number]> {
-  const ports = new Set<number>();
-  while (ports.size < 3) ports.add(await freePort());
-  const [a = 0, b = 0, c = 0] = ports;
-  return [a, b, c];
+// The ports given, and free ones for the rest. Ports the kernel hands out one after another can
+// repeat once each is released, so each new one is checked against those already chosen.
+async function choosePorts(options: StackOptions): Promise<StackPorts> {
+  const given = options.ports ?? {};
+  const taken = new Set(Object.values(given).filter((port): port is number => port !== undefined));
+  const pick = async (port: number | undefined): Promise<number> => {
+    if (port !== undefined) return port;
+    for (;;) {
+      const free = await freePort();
+      if (!taken.has(free)) {
+        taken.add(free);
+        return free;
+      }
+    }
+  };
+  return {
+    origin: await pick(given.origin),
+    pushpin: await pick(given.pushpin),
+    publish: await pick(given.publish),
+    edge: options.viceroy === undefined ? undefined : await pick(given.edge),
+  };
 }

@@ -85,10 +85,12 @@ async function main(): Promise<void> {
     res.end(overlayPage(embedUrl));
   });
   const overlayOrigin = await listen(overlay);
-  const stack = await startStack({ originEnv: { FRAME_ANCESTORS: `'self' ${overlayOrigin}` } });
+  const stack = await startStack({
+    origin: { env: { FRAME_ANCESTORS: `'self' ${overlayOrigin}` } },
+  });
   let browser: Browser | undefined;
   try {
-    const api = createClient(stack.pushpinUrl, stack.adminToken);
+    const api = createClient(stack.urls.pushpin, stack.adminToken);
     const board = await api.createBoard('Friday Quiz Night');
     const players = await Promise.all(TEAMS.map(([name]) => api.addPlayer(board.id, name)));
     await Promise.all(
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
       ),
     );
     const pick = players[3];
-    const boardUrl = new URL(`b/${board.id}`, stack.pushpinUrl).href;
+    const boardUrl = new URL(`b/${board.id}`, stack.urls.pushpin).href;
     browser = await launchChromium();
 
     await shoot(

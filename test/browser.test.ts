@@ -6,8 +6,8 @@ import type { RankedPlayer } from '../contract/board.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { type Stack, startStack } from '../local/stack.ts';
 import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
+import { type Stack, startTestStack } from './harness/stack.ts';
 
 // The built web app in real Chromium, served by the origin and live through a real Pushpin, with
 // the production CSP. Pages are separate browser contexts: separate browsers, as far as the
@@ -33,9 +33,11 @@ beforeAll(async () => {
     throw new Error('the web app is not built: run `npm run build:web` before this test');
   }
   // One client address (127.0.0.1) does all the voting: a small bucket makes 429 reachable.
-  stack = await startStack({ originEnv: { SCORE_RATE_PER_SECOND: '2', SCORE_BURST: '8' } });
+  stack = await startTestStack({
+    origin: { env: { SCORE_RATE_PER_SECOND: '2', SCORE_BURST: '8' } },
+  });
   browser = await launchChromium();
-  api = createClient(stack.pushpinUrl, stack.adminToken);
+  api = createClient(stack.urls.pushpin, stack.adminToken);
 });
 
 afterEach(async () => {
@@ -66,7 +68,7 @@ async function openPage(path: string, options: BrowserContextOptions = {}): Prom
   page.on('console', (message) => {
     if (message.text().startsWith('CSP violation')) watched.problems.push(message.text());
   });
-  await page.goto(new URL(path, stack.pushpinUrl).href);
+  await page.goto(new URL(path, stack.urls.pushpin).href);
   return watched;
 }
 

@@ -10,15 +10,9 @@ import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 import { freePort } from '../local/processes.ts';
-import { type Stack, startStack } from '../local/stack.ts';
-import {
-  buildEdgeWasm,
-  findViceroy,
-  startViceroy,
-  VICEROY_INSTALL_HINT,
-  type ViceroyService,
-} from '../local/viceroy.ts';
+import { buildEdgeWasm, findViceroy, VICEROY_INSTALL_HINT } from '../local/viceroy.ts';
 import { dataOf, openSse } from './harness/sse.ts';
+import { type Stack, startTestStack } from './harness/stack.ts';
 
 // Under CI a missing Viceroy fails the run; on a laptop it skips, and says how to install it.
 const viceroyBin = findViceroy();
@@ -39,15 +33,17 @@ interface SeenRequest {
  */
 interface OriginTap {
   url: string;
+  /** The origin it passes requests to (set once the stack has started). */
+  target: string;
   seen: SeenRequest[];
   close(): Promise<void>;
 }
 
-async function startOriginTap(originUrl: string): Promise<OriginTap> {
-  const origin = new URL(originUrl);
+async function startOriginTap(): Promise<OriginTap> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const origin = new URL(tap.target);
     const upstream = request(
       {
         host: origin.hostname,
@@ -67,8 +63,9 @@ async function startOriginTap(originUrl: string): Promise<OriginTap> {
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
+  const tap: OriginTap = {
     url: `http://127.0.0.1:${port}/`,
+    target: '',
     seen,
     close: () =>
       new Promise((resolve) => {
@@ -76,6 +73,7 @@ async function startOriginTap(originUrl: string): Promise<OriginTap> {
         server.close(() => resolve());
       }),
   };
+  return tap;
 }
 
 /** Builds the web app into `outDir`, so the origin serves the SPA as it is now. */
@@ -96,7 +94,6 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
   let dir: string | undefined;
   let stack: Stack | undefined;
   let tap: OriginTap | undefined;
-  let viceroy: ViceroyService | undefined;
   let edgeUrl: string;
   let api: Client;
 
@@ -113,24 +110,21 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
     const wasm = join(dir, 'main.wasm');
     const webDist = join(dir, 'web');
     await Promise.all([buildEdgeWasm(wasm), buildWeb(webDist)]);
-    stack = await startStack({ originEnv: { WEB_DIST: webDist } });
-    tap = await startOriginTap(stack.originUrl);
-    viceroy = await startViceroy({
-      port: await freePort(),
-      pushpinProxyPort: stack.pushpinPort,
-      originUrl: tap.url,
-      wasm,
-      dir: join(dir, 'viceroy'),
-      bin: viceroyBin,
+    // The tap listens first: the edge's origin backend points at it, and it at the origin.
+    tap = await startOriginTap();
+    stack = await startTestStack({
+      origin: { env: { WEB_DIST: webDist } },
+      viceroy: { wasm, bin: viceroyBin, backendUrl: tap.url },
     });
-    edgeUrl = viceroy.url;
+    tap.target = stack.urls.origin;
+    if (stack.urls.edge === undefined) throw new Error('the stack did not start the edge');
+    edgeUrl = stack.urls.edge;
     api = createClient(edgeUrl, stack.adminToken);
   }, 300_000);
 
   afterAll(async () => {
-    await viceroy?.stop();
-    await tap?.close();
     await stack?.stop();
+    await tap?.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 

@@ -8,8 +8,8 @@ import type { BoardView } from '../contract/board.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { freePort } from '../local/processes.ts';
 import { type PushpinService, startPushpin } from '../local/pushpin.ts';
-import { type Stack, startStack } from '../local/stack.ts';
 import { dataOf, openSse, type SseClient, type SseEvent } from './harness/sse.ts';
+import { type Stack, startTestStack } from './harness/stack.ts';
 
 // Verifies an HS256 JWT by hand and returns its claims; throws when the signature is wrong.
 function verifyHs256(token: string, key: string): Record<string, unknown> {
@@ -145,14 +145,14 @@ describe('the stack: origin behind Pushpin', () => {
   let api: Client;
   const streams: SseClient[] = [];
   const open = async () => {
-    const client = await openSse(new URL('boards/demo/', stack.pushpinUrl).href);
+    const client = await openSse(new URL('boards/demo/', stack.urls.pushpin).href);
     streams.push(client);
     return client;
   };
 
   beforeAll(async () => {
-    stack = await startStack();
-    api = createClient(stack.pushpinUrl, stack.adminToken);
+    stack = await startTestStack();
+    api = createClient(stack.urls.pushpin, stack.adminToken);
   });
 
   afterAll(async () => {
@@ -190,7 +190,7 @@ describe('the stack: origin behind Pushpin', () => {
   });
 
   it('refuses the stream on the origin itself (no Grip-Sig) with 406 JSON', async () => {
-    const response = await fetch(new URL('boards/demo/', stack.originUrl), {
+    const response = await fetch(new URL('boards/demo/', stack.urls.origin), {
       headers: { Accept: 'text/event-stream' },
     });
     expect(response.status).toBe(406);

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../contract/board.ts';
 import { createClient } from '../local/client.ts';
-import { type Stack, startStack } from '../local/stack.ts';
 import { BoardFollower } from './harness/follower.ts';
+import { type Stack, startTestStack } from './harness/stack.ts';
 
 // The five fault tests of "no lost updates, no lost scores", against a real Pushpin and a real
 // origin process. Every check is by version chain and by the data file, never by sleeping.
@@ -20,14 +20,14 @@ afterEach(async () => {
 });
 
 async function setUp(originEnv: NodeJS.ProcessEnv = {}) {
-  stack = await startStack({
+  stack = await startTestStack({
     // Racing clients all come from 127.0.0.1: lift the per-client +1 limit for these tests.
-    originEnv: { SCORE_RATE_PER_SECOND: '1000000', SCORE_BURST: '1000000', ...originEnv },
+    origin: { env: { SCORE_RATE_PER_SECOND: '1000000', SCORE_BURST: '1000000', ...originEnv } },
   });
-  const viaPushpin = createClient(stack.pushpinUrl, stack.adminToken);
-  const direct = createClient(stack.originUrl, stack.adminToken);
+  const viaPushpin = createClient(stack.urls.pushpin, stack.adminToken);
+  const direct = createClient(stack.urls.origin, stack.adminToken);
   const board = await viaPushpin.getBoard('demo');
-  return { stack, viaPushpin, direct, board, url: `${stack.pushpinUrl}boards/demo/` };
+  return { stack, viaPushpin, direct, board, url: `${stack.urls.pushpin}boards/demo/` };
 }
 
 async function follow(url: string, count: number): Promise<BoardFollower[]> {
@@ -134,9 +134,12 @@ describe('faults', () => {
           const id = ids[(w + i) % ids.length] as string;
           attempted[id] = (attempted[id] ?? 0) + 1;
           try {
-            const response = await fetch(`${stack.originUrl}boards/demo/players/${id}/score-add/`, {
-              method: 'POST',
-            });
+            const response = await fetch(
+              `${stack.urls.origin}boards/demo/players/${id}/score-add/`,
+              {
+                method: 'POST',
+              },
+            );
             if (response.status === 200) acknowledged[id] = (acknowledged[id] ?? 0) + 1;
             await response.arrayBuffer();
           } catch {
@@ -240,7 +243,7 @@ describe('GRIP reliable streaming', () => {
     const relay = await publishRelay();
     try {
       const { stack, viaPushpin, board, url } = await setUp({ GRIP_URL: relay.url });
-      relay.target = stack.publishUrl;
+      relay.target = stack.urls.publish;
       const [viewer] = (await follow(url, 1)) as [BoardFollower];
       await viewer.waitForVersion(board.version);
       const ids = board.players.map((p) => p.id);

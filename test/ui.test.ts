@@ -8,8 +8,8 @@ import type { BoardView, RankedPlayer } from '../contract/board.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { type Stack, startStack } from '../local/stack.ts';
 import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
+import { type Stack, startTestStack } from './harness/stack.ts';
 
 // The product's faces in real Chromium, against a real origin behind a real Pushpin: the big
 // screen, the embed (framed by a real page on another origin), admin mode through the admin API,
@@ -59,9 +59,11 @@ beforeAll(async () => {
   }
   allowed = await startEmbedder();
   refused = await startEmbedder();
-  stack = await startStack({ originEnv: { FRAME_ANCESTORS: `'self' ${allowed.origin}` } });
+  stack = await startTestStack({
+    origin: { env: { FRAME_ANCESTORS: `'self' ${allowed.origin}` } },
+  });
   browser = await launchChromium();
-  api = createClient(stack.pushpinUrl, stack.adminToken);
+  api = createClient(stack.urls.pushpin, stack.adminToken);
 });
 
 afterEach(async () => {
@@ -95,7 +97,7 @@ async function newPage(options: BrowserContextOptions = {}): Promise<Watched> {
 
 async function openPage(path: string, options: BrowserContextOptions = {}): Promise<Watched> {
   const watched = await newPage(options);
-  await watched.page.goto(new URL(path, stack.pushpinUrl).href);
+  await watched.page.goto(new URL(path, stack.urls.pushpin).href);
   return watched;
 }
 
@@ -195,7 +197,7 @@ describe('the big screen (?view=tv)', () => {
     const qr = page.getByRole('img', { name: /^QR code for http:\/\/127\.0\.0\.1:\d+\/b\// });
     expect(await qr.isVisible()).toBe(true);
     const join = await page.locator('.tv-join-link').textContent();
-    expect(join).toBe(`127.0.0.1:${stack.pushpinPort}/b/${board.id}`);
+    expect(join).toBe(`127.0.0.1:${stack.ports.pushpin}/b/${board.id}`);
 
     // The rows fill the height: all inside, and no room for one more.
     await expect
@@ -259,7 +261,7 @@ describe('the big screen (?view=tv)', () => {
       .toBe(true);
 
     // Opened directly (not full screen), Escape leaves it too.
-    await page.goto(new URL('b/demo?view=tv', stack.pushpinUrl).href);
+    await page.goto(new URL('b/demo?view=tv', stack.urls.pushpin).href);
     await page.locator('.tv').waitFor();
     await page.keyboard.press('Escape');
     await page.waitForURL((url) => url.pathname === '/b/demo' && url.search === '');
@@ -284,7 +286,7 @@ describe('the embed (?embed=1)', () => {
   });
 
   it('may be framed by an origin FRAME_ANCESTORS names, and is refused to any other', async () => {
-    const src = new URL('b/demo?embed=1', stack.pushpinUrl).href;
+    const src = new URL('b/demo?embed=1', stack.urls.pushpin).href;
     const framed = await newPage();
     await framed.page.goto(`${allowed.origin}/?src=${encodeURIComponent(src)}`);
     const frame = framed.page.frameLocator('iframe');
@@ -474,7 +476,7 @@ describe('a 10,000-player board', () => {
         }).observe({ type: 'longtask', buffered: true });
       })()`,
     });
-    await viewer.page.goto(new URL(`b/${board.id}`, stack.pushpinUrl).href);
+    await viewer.page.goto(new URL(`b/${board.id}`, stack.urls.pushpin).href);
     await whenLive(viewer.page);
     await expect.poll(() => viewer.page.evaluate('window.firstRowAt'), patient).toBeDefined();
     const firstRender = await viewer.page.evaluate<number>('window.firstRowAt');
@@ -584,7 +586,7 @@ describe('keyboard and assistive technology', () => {
       await check(at('share dialog'), boardPage.page);
 
       const adminPage = list.page;
-      await adminPage.goto(new URL(`b/${board.id}`, stack.pushpinUrl).href);
+      await adminPage.goto(new URL(`b/${board.id}`, stack.urls.pushpin).href);
       await whenLive(adminPage);
       await adminPage.getByLabel('Add a player').fill('Axe 01');
       await adminPage.getByRole('button', { name: 'Add player' }).click();
