@@ -4,12 +4,12 @@ import type { Publisher } from '@fanoutio/grip';
 import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express, { type Express } from 'express';
 import { AdminAuth } from './auth.ts';
+import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';
 import { gripPublish } from './grip.ts';
 import { cors, securityHeaders } from './headers.ts';
 import { errorHandler, HttpError } from './http/errors.ts';
-import { LiveBoards } from './live.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { boardRoutes } from './routes.ts';
 import type { Store } from './store/store.ts';
@@ -26,11 +26,11 @@ export interface AppDeps {
 }
 
 /** Builds the origin: the board API, the GRIP stream, and the built web app. */
-export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
+export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcaster } {
   const { config, store, publisher } = deps;
   const now = deps.clock?.now.bind(deps.clock) ?? Date.now;
   const log = deps.log ?? ((message: string) => console.error(message));
-  const live = new LiveBoards({
+  const broadcaster = new Broadcaster({
     data: () => store.data,
     commit: () => store.commit(),
     publish: gripPublish(publisher),
@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
     boardRoutes({
       config,
       store,
-      live,
+      live: broadcaster,
       publisher,
       auth: new AdminAuth(deps.adminToken),
       limiter: new RateLimiter(config.scoreRatePerSecond, config.scoreBurst, now),
@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): { app: Express; live: LiveBoards } {
     next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use(errorHandler(log));
-  return { app, live };
+  return { app, broadcaster };
 }
 
 // Methods whose requests carry nothing: a body on one would be silently ignored, so it is refused.

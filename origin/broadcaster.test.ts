@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Broadcaster } from './broadcaster.ts';
 import type { BoardChange, Database } from './domain/board.ts';
 import {
   addPlayer,
@@ -8,7 +9,6 @@ import {
   emptyDatabase,
   removePlayer,
 } from './domain/board.ts';
-import { LiveBoards } from './live.ts';
 
 interface Sent {
   channel: string;
@@ -23,7 +23,7 @@ interface Sent {
   prevId: string;
 }
 
-/** A board, a LiveBoards with a hand-driven clock and timer queue, and what it published. */
+/** A board, a Broadcaster with a hand-driven clock and timer queue, and what it published. */
 function setup(options: { intervalMs?: number; historySize?: number } = {}) {
   const db: Database = emptyDatabase();
   const limits = { maxBoards: 10, maxPlayersPerBoard: 100 };
@@ -36,7 +36,7 @@ function setup(options: { intervalMs?: number; historySize?: number } = {}) {
   const timers: { at: number; run: () => void }[] = [];
   const sent: Sent[] = [];
   let commits = 0;
-  const live = new LiveBoards({
+  const broadcaster = new Broadcaster({
     data: () => db,
     commit: async () => {
       commits++;
@@ -51,14 +51,14 @@ function setup(options: { intervalMs?: number; historySize?: number } = {}) {
     now: () => now,
     schedule: (run, ms) => timers.push({ at: now + ms, run }),
   });
-  const apply = (change: BoardChange) => live.record(change);
+  const apply = (change: BoardChange) => broadcaster.record(change);
   const advance = async (ms: number) => {
     now += ms;
     for (const timer of timers.splice(0).filter((t) => t.at <= now)) timer.run();
     await settle();
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-  return { db, ids, live, sent, apply, advance, settle, timers, commits: () => commits };
+  return { db, ids, broadcaster, sent, apply, advance, settle, timers, commits: () => commits };
 }
 
 describe('publishing', () => {
@@ -125,37 +125,37 @@ describe('publishing', () => {
 describe('catchUp', () => {
   it('is nothing for a client already at the current version', () => {
     const t = setup();
-    expect(t.live.catchUp(t.db.boards.b as never, 3)).toBeUndefined();
+    expect(t.broadcaster.catchUp(t.db.boards.b as never, 3)).toBeUndefined();
   });
 
   it('is a snapshot for a new client', () => {
     const t = setup();
-    expect(t.live.catchUp(t.db.boards.b as never, undefined)?.type).toBe('snapshot');
+    expect(t.broadcaster.catchUp(t.db.boards.b as never, undefined)?.type).toBe('snapshot');
   });
 
   it('is one merged update for a client that history reaches back to', () => {
     const t = setup();
     const [a, c] = t.ids as [string, string];
-    t.live.catchUp(t.db.boards.b as never, 3);
+    t.broadcaster.catchUp(t.db.boards.b as never, 3);
     t.apply(addScore(t.db, 'b', a, 1).change);
     t.apply(addScore(t.db, 'b', c, 2).change);
     t.apply(removePlayer(t.db, 'b', c));
-    const event = t.live.catchUp(t.db.boards.b as never, 3);
+    const event = t.broadcaster.catchUp(t.db.boards.b as never, 3);
     expect(event).toMatchObject({ type: 'update', since: 3, version: 6, removed: [c] });
     expect(event?.type === 'update' && event.players.map((p) => [p.id, p.score])).toEqual([[a, 1]]);
   });
 
   it('is a snapshot when the gap is older than the history', () => {
     const t = setup({ historySize: 2 });
-    t.live.catchUp(t.db.boards.b as never, 3);
+    t.broadcaster.catchUp(t.db.boards.b as never, 3);
     for (let i = 0; i < 5; i++) t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
-    expect(t.live.catchUp(t.db.boards.b as never, 5)?.type).toBe('snapshot');
-    expect(t.live.catchUp(t.db.boards.b as never, 6)?.type).toBe('update');
+    expect(t.broadcaster.catchUp(t.db.boards.b as never, 5)?.type).toBe('snapshot');
+    expect(t.broadcaster.catchUp(t.db.boards.b as never, 6)?.type).toBe('update');
   });
 
   it('is a snapshot for a version from the future (a client of a restored database)', () => {
     const t = setup();
-    expect(t.live.catchUp(t.db.boards.b as never, 99)?.type).toBe('snapshot');
+    expect(t.broadcaster.catchUp(t.db.boards.b as never, 99)?.type).toBe('snapshot');
   });
 });
 
@@ -166,7 +166,7 @@ describe('stopping', () => {
     t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
     await t.settle();
     expect(t.sent).toHaveLength(1);
-    await t.live.drain();
+    await t.broadcaster.drain();
     expect(t.sent).toHaveLength(2);
     expect(t.sent[1]?.data.version).toBe(t.db.boards.b?.version);
   });
@@ -181,7 +181,7 @@ describe('a publish that never answers', () => {
     const sent: string[] = [];
     const errors: string[] = [];
     let first = true;
-    const live = new LiveBoards({
+    const broadcaster = new Broadcaster({
       data: () => db,
       commit: async () => {},
       publish: (_channel, _content, version) => {
@@ -197,9 +197,9 @@ describe('a publish that never answers', () => {
       publishTimeoutMs: 30,
       onError: (error) => errors.push((error as Error).message),
     });
-    live.record(addScore(db, 'b', id, 1).change);
-    live.record(addScore(db, 'b', id, 1).change);
-    await live.drain();
+    broadcaster.record(addScore(db, 'b', id, 1).change);
+    broadcaster.record(addScore(db, 'b', id, 1).change);
+    await broadcaster.drain();
     expect(errors).toEqual(['no answer within 30 ms']);
     expect(sent).toEqual([String(db.boards.b?.version)]);
   });
@@ -213,7 +213,7 @@ describe('a failed publish', () => {
     const id = addPlayer(db, 'b', 'a', limits, () => 'p1').player.id;
     const attempts: string[] = [];
     const timers: (() => void)[] = [];
-    const live = new LiveBoards({
+    const broadcaster = new Broadcaster({
       data: () => db,
       commit: async () => {},
       publish: async (_channel, _content, version, prevId) => {
@@ -225,12 +225,12 @@ describe('a failed publish', () => {
       schedule: (run) => timers.push(run),
       onError: () => {},
     });
-    live.record(addScore(db, 'b', id, 1).change);
-    await live.drain();
+    broadcaster.record(addScore(db, 'b', id, 1).change);
+    await broadcaster.drain();
     expect(attempts).toEqual(['1->2']);
     expect(timers).toHaveLength(1);
     timers.shift()?.();
-    await live.drain();
+    await broadcaster.drain();
     expect(attempts).toEqual(['1->2', '1->2']);
     expect(timers).toHaveLength(0);
   });

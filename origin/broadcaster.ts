@@ -11,7 +11,7 @@ export type PublishFn = (
   prevId: string,
 ) => Promise<void>;
 
-export interface LiveOptions {
+export interface BroadcasterOptions {
   /** The current database (read when an event is built, so events carry current state). */
   data: () => Database;
   /** Resolves once everything changed so far is durable: nothing is published before that. */
@@ -37,7 +37,8 @@ interface Entry {
   removed: readonly string[];
 }
 
-interface BoardLive {
+/** What the broadcaster knows of one board's channel. */
+interface ChannelState {
   /** History covers every version in (floor, newest entry]. */
   floor: number;
   entries: Entry[];
@@ -48,13 +49,13 @@ interface BoardLive {
 }
 
 /**
- * The live side of the boards: remembers recent changes per board (to resume streams that missed
- * some) and publishes them, coalesced: at most one update per board per interval, an idle board
- * at once. Every update carries absolute player states and the version range it covers, so one
- * event can stand for any number of changes.
+ * Broadcasts board changes on their GRIP channels and remembers recent ones per board (to resume
+ * streams that missed some). Publishes are coalesced: at most one update per board per interval,
+ * an idle board at once. Every update carries absolute player states and the version range it
+ * covers, so one event can stand for any number of changes.
  */
-export class LiveBoards {
-  private readonly boards = new Map<string, BoardLive>();
+export class Broadcaster {
+  private readonly channels = new Map<string, ChannelState>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly publishTimeoutMs: number;
   private readonly retryDelayMs: number;
@@ -62,7 +63,7 @@ export class LiveBoards {
   private readonly schedule: (run: () => void, ms: number) => void;
   private readonly onError: (error: unknown) => void;
 
-  constructor(private readonly options: LiveOptions) {
+  constructor(private readonly options: BroadcasterOptions) {
     this.now = options.now ?? Date.now;
     this.schedule = options.schedule ?? ((run, ms) => void setTimeout(run, ms));
     this.onError = options.onError ?? ((error) => console.error('publish failed:', error));
@@ -75,31 +76,31 @@ export class LiveBoards {
    * gone out (or failed): for a clean stop, so viewers get the last changes.
    */
   async drain(): Promise<void> {
-    for (const [boardId, live] of this.boards) {
-      if (live.timer) this.flush(boardId);
+    for (const [boardId, state] of this.channels) {
+      if (state.timer) this.flush(boardId);
     }
     await Promise.all(this.inFlight);
   }
 
   /** The version last published on a board's channel: what a new stream subscribes after. */
   publishedVersion(board: BoardRecord): number {
-    return this.live(board).published;
+    return this.channel(board).published;
   }
 
   /** Notes a change; schedules its publication. Call right after the mutation. */
   record(change: BoardChange): void {
     const data = this.options.data();
     if (change.deleted) {
-      const live = this.boards.get(change.boardId);
-      const since = live?.published ?? change.version - 1;
-      this.boards.delete(change.boardId);
-      this.send(live, change.boardId, { type: 'deleted', version: change.version }, since);
+      const state = this.channels.get(change.boardId);
+      const since = state?.published ?? change.version - 1;
+      this.channels.delete(change.boardId);
+      this.send(state, change.boardId, { type: 'deleted', version: change.version }, since);
       return;
     }
     const board = data.boards[change.boardId];
     if (board === undefined) return;
-    const live = this.live(board, change.version - 1);
-    live.entries.push({
+    const state = this.channel(board, change.version - 1);
+    state.entries.push({
       version: change.version,
       changed: change.changed,
       removed: change.removed,
@@ -107,16 +108,16 @@ export class LiveBoards {
     // Trim in batches: the history may hold up to twice its size, so dropping the oldest costs
     // one splice per `historySize` changes instead of one per change.
     const keep = this.options.historySize;
-    if (live.entries.length > Math.max(1, 2 * keep)) {
-      const dropped = live.entries.splice(0, live.entries.length - keep);
-      live.floor = dropped[dropped.length - 1]?.version ?? live.floor;
+    if (state.entries.length > Math.max(1, 2 * keep)) {
+      const dropped = state.entries.splice(0, state.entries.length - keep);
+      state.floor = dropped[dropped.length - 1]?.version ?? state.floor;
     }
-    if (live.timer) return;
-    const wait = live.lastPublishAt + this.options.publishIntervalMs - this.now();
+    if (state.timer) return;
+    const wait = state.lastPublishAt + this.options.publishIntervalMs - this.now();
     if (wait <= 0) {
       this.flush(board.id);
     } else {
-      this.later(live, board.id, wait);
+      this.later(state, board.id, wait);
     }
   }
 
@@ -131,15 +132,9 @@ export class LiveBoards {
   }
 
   private updateSince(board: BoardRecord, since: number): UpdateEvent | undefined {
-    const live = this.live(board);
-    if (since < live.floor || since > board.version) return undefined;
-    const changed = new Set<string>();
-    const removed = new Set<string>();
-    for (const entry of live.entries) {
-      if (entry.version <= since) continue;
-      for (const id of entry.changed) changed.add(id);
-      for (const id of entry.removed) removed.add(id);
-    }
+    const state = this.channel(board);
+    if (since < state.floor || since > board.version) return undefined;
+    const { changed, removed } = changedAfter(state.entries, since);
     const players = [];
     if (changed.size > 0) {
       for (const player of board.players) {
@@ -153,27 +148,27 @@ export class LiveBoards {
 
   private flush(boardId: string): void {
     const board = this.options.data().boards[boardId];
-    const live = this.boards.get(boardId);
-    if (board === undefined || live === undefined || live.published >= board.version) return;
-    const since = live.published;
+    const state = this.channels.get(boardId);
+    if (board === undefined || state === undefined || state.published >= board.version) return;
+    const since = state.published;
     const event = this.updateSince(board, since) ?? {
       type: 'snapshot' as const,
       board: boardView(board),
     };
-    live.published = board.version;
-    live.lastPublishAt = this.now();
-    this.send(live, boardId, event, since);
+    state.published = board.version;
+    state.lastPublishAt = this.now();
+    this.send(state, boardId, event, since);
   }
 
   private send(
-    live: BoardLive | undefined,
+    state: ChannelState | undefined,
     boardId: string,
     event: BoardEvent,
     since: number,
   ): void {
     const version = event.type === 'snapshot' ? event.board.version : event.version;
     const content = encodeSse(event);
-    const previous = live?.chain ?? Promise.resolve();
+    const previous = state?.chain ?? Promise.resolve();
     const sent = previous
       .then(() => this.options.commit())
       .then(() =>
@@ -184,11 +179,11 @@ export class LiveBoards {
       )
       .catch((error: unknown) => {
         this.onError(error);
-        this.retry(live, boardId, event, since, version);
+        this.retry(state, boardId, event, since, version);
       });
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
-    if (live !== undefined) live.chain = sent;
+    if (state !== undefined) state.chain = sent;
   }
 
   /**
@@ -197,30 +192,30 @@ export class LiveBoards {
    * an idle board's viewers would otherwise wait for the proxy's idle recovery.
    */
   private retry(
-    live: BoardLive | undefined,
+    state: ChannelState | undefined,
     boardId: string,
     event: BoardEvent,
     since: number,
     version: number,
   ): void {
-    if (live === undefined || event.type === 'deleted') return;
-    if (this.boards.get(boardId) !== live || live.published !== version || live.timer) return;
-    live.published = since;
-    this.later(live, boardId, this.retryDelayMs);
+    if (state === undefined || event.type === 'deleted') return;
+    if (this.channels.get(boardId) !== state || state.published !== version || state.timer) return;
+    state.published = since;
+    this.later(state, boardId, this.retryDelayMs);
   }
 
-  private later(live: BoardLive, boardId: string, ms: number): void {
-    live.timer = true;
+  private later(state: ChannelState, boardId: string, ms: number): void {
+    state.timer = true;
     this.schedule(() => {
-      live.timer = false;
+      state.timer = false;
       this.flush(boardId);
     }, ms);
   }
 
-  private live(board: BoardRecord, floor = board.version): BoardLive {
-    let live = this.boards.get(board.id);
-    if (live === undefined) {
-      live = {
+  private channel(board: BoardRecord, floor = board.version): ChannelState {
+    let state = this.channels.get(board.id);
+    if (state === undefined) {
+      state = {
         floor,
         entries: [],
         published: floor,
@@ -228,10 +223,22 @@ export class LiveBoards {
         timer: false,
         chain: Promise.resolve(),
       };
-      this.boards.set(board.id, live);
+      this.channels.set(board.id, state);
     }
-    return live;
+    return state;
   }
+}
+
+/** Every player changed or removed by the history entries after version `since`. */
+function changedAfter(entries: readonly Entry[], since: number) {
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  for (const entry of entries) {
+    if (entry.version <= since) continue;
+    for (const id of entry.changed) changed.add(id);
+    for (const id of entry.removed) removed.add(id);
+  }
+  return { changed, removed };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -1,7 +1,7 @@
 import { Channel, type Publisher } from '@fanoutio/grip';
 import type { IResponseGrip } from '@fanoutio/serve-grip';
 import type { Request } from 'express';
-import type { PublishFn } from './live.ts';
+import type { PublishFn } from './broadcaster.ts';
 
 /**
  * Whether a request really came through our GRIP proxy: its `Grip-Sig` verifies against the

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(1), 100).unref();
     },
   );
-  const { app, live } = createApp({ config, store, publisher, adminToken, newId });
+  const { app, broadcaster } = createApp({ config, store, publisher, adminToken, newId });
 
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     setTimeout(() => server.closeAllConnections(), 5_000).unref();
     closed
       .then(() => store.commit())
-      .then(() => live.drain())
+      .then(() => broadcaster.drain())
       .then(
         () => process.exit(0),
         (error: unknown) => {
