@@ -1,18 +1,18 @@
 import type * as z from 'zod/mini';
-import type {
-  BoardSummary,
-  BoardView,
-  Order,
-  PlayerState,
-  RankedPlayer,
-} from '../../../contract/board.ts';
 import {
+  type BoardSummary,
+  type BoardView,
   boardListSchema,
   boardViewSchema,
   errorBodySchema,
+  type Order,
+  type PlayerState,
   playerStateSchema,
+  type RankedPlayer,
   rankedPlayerSchema,
-} from '../schema.ts';
+} from '../../../contract/board.ts';
+import { apiPaths } from '../../../contract/paths.ts';
+import type { UpdatePlayerBody } from '../../../contract/requests.ts';
 
 /** Every failure of a call to the API: an HTTP error, an unreadable answer, or no answer at all. */
 export class ApiError extends Error {
@@ -35,18 +35,14 @@ export class ApiError extends Error {
 export interface AdminApi {
   /**
    * Resolves when the server takes the token, fails with its 403 when it does not. Changes
-   * nothing: it asks for a board with an empty name, which is refused after the token is checked.
+   * nothing: `GET /admin/` only checks the token.
    */
   checkToken(): Promise<void>;
   createBoard(name: string, order: Order): Promise<BoardView>;
   deleteBoard(boardId: string): Promise<void>;
   resetBoard(boardId: string): Promise<BoardView>;
   addPlayer(boardId: string, name: string): Promise<RankedPlayer>;
-  updatePlayer(
-    boardId: string,
-    playerId: string,
-    patch: { name?: string; score?: number },
-  ): Promise<RankedPlayer>;
+  updatePlayer(boardId: string, playerId: string, patch: UpdatePlayerBody): Promise<RankedPlayer>;
   removePlayer(boardId: string, playerId: string): Promise<void>;
 }
 
@@ -59,19 +55,6 @@ export interface Api {
   /** The admin calls, made with `token`. */
   admin(token: string): AdminApi;
 }
-
-/** Paths of the API, shared by the fetch calls and the event stream. */
-export const apiPaths = {
-  admin: () => '/admin/',
-  boards: () => '/boards/',
-  board: (boardId: string) => `/boards/${encodeURIComponent(boardId)}/`,
-  reset: (boardId: string) => `/boards/${encodeURIComponent(boardId)}/reset/`,
-  players: (boardId: string) => `/boards/${encodeURIComponent(boardId)}/players/`,
-  player: (boardId: string, playerId: string) =>
-    `/boards/${encodeURIComponent(boardId)}/players/${encodeURIComponent(playerId)}/`,
-  scoreAdd: (boardId: string, playerId: string) =>
-    `/boards/${encodeURIComponent(boardId)}/players/${encodeURIComponent(playerId)}/score-add/`,
-};
 
 interface Answer {
   status: number;
@@ -96,8 +79,8 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
       response = await fetchImpl(path, {
         method: options.method ?? 'GET',
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: options.signal,
+        body: options.body === undefined ? null : JSON.stringify(options.body),
+        signal: options.signal ?? null,
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BoardView, PlayerState } from '../../../contract/board.ts';
-import { type BoardEvent, encodeSse, eventData } from '../../../contract/events.ts';
+import type { BoardEvent } from '../../../contract/events.ts';
 import { rankPlayers } from '../../../contract/ranking.ts';
-import { type Applied, applyEvent, type LiveState, loading, parseEvent } from './boardState.ts';
+import { type Applied, applyEvent, type BoardState, loading } from './boardState.ts';
 
 function player(id: string, score: number, scoredAt = 0): PlayerState {
   return { id, name: id.toUpperCase(), score, scoredAt };
@@ -19,7 +19,7 @@ function board(version: number, players: PlayerState[]): BoardView {
   };
 }
 
-function ready(version: number, players: PlayerState[]): LiveState {
+function ready(version: number, players: PlayerState[]): BoardState {
   return { phase: 'ready', board: board(version, players) };
 }
 
@@ -176,27 +176,5 @@ describe('applyEvent on a large board', () => {
     expect(after.players[0]).toBe(before.players[0]);
     expect(after.players[999]).toBe(before.players[999]);
     expect(after.players[500]).not.toBe(before.players[500]);
-  });
-});
-
-describe('parseEvent', () => {
-  const events: BoardEvent[] = [
-    { type: 'snapshot', board: board(3, [player('a', 2, 1)]) },
-    update(3, 4, [player('a', 3, 4)], ['b']),
-    { type: 'deleted', version: 5 },
-  ];
-
-  it.each(events)('reads back what the origin encodes ($type)', (event) => {
-    const frame = encodeSse(event);
-    const type = /^event: (.+)$/m.exec(frame)?.[1] ?? '';
-    const data = /^data: (.+)$/m.exec(frame)?.[1] ?? '';
-    expect(JSON.parse(data)).toEqual(eventData(event));
-    expect(parseEvent(type, data)).toEqual(event);
-  });
-
-  it('refuses what is not a board event', () => {
-    expect(parseEvent('update', 'not json')).toBeUndefined();
-    expect(parseEvent('update', '{"version":1}')).toBeUndefined();
-    expect(parseEvent('message', '{}')).toBeUndefined();
   });
 });

@@ -1,10 +1,9 @@
 import type { BoardView, PlayerState, RankedPlayer } from '../../../contract/board.ts';
-import type { BoardEvent } from '../../../contract/events.ts';
+import type { BoardEvent, UpdateEvent } from '../../../contract/events.ts';
 import { comparePlayers } from '../../../contract/ranking.ts';
-import { boardViewSchema, deletedDataSchema, updateDataSchema } from '../schema.ts';
 
 /** What a browser knows of one board, as built from its event stream. */
-export type LiveState =
+export type BoardState =
   | { phase: 'loading' }
   | { phase: 'ready'; board: BoardView }
   | { phase: 'deleted'; board: BoardView | undefined };
@@ -15,12 +14,12 @@ export type LiveState =
  * saw, so the caller must fetch the board again; the state is returned as it was).
  */
 export type Applied =
-  | { outcome: 'applied'; state: LiveState }
-  | { outcome: 'ignored'; state: LiveState }
-  | { outcome: 'resync'; state: LiveState };
+  | { outcome: 'applied'; state: BoardState }
+  | { outcome: 'ignored'; state: BoardState }
+  | { outcome: 'resync'; state: BoardState };
 
 /** The initial state, before any snapshot. */
-export const loading: LiveState = { phase: 'loading' };
+export const loading: BoardState = { phase: 'loading' };
 
 /**
  * Where an event came from. A snapshot the server puts on a stream is the board as the server has
@@ -32,7 +31,7 @@ export type EventOrigin = 'stream' | 'fetch';
 
 /** Applies one board event to a state by version. Pure: no clock, no I/O, inputs untouched. */
 export function applyEvent(
-  state: LiveState,
+  state: BoardState,
   event: BoardEvent,
   source: EventOrigin = 'stream',
 ): Applied {
@@ -67,31 +66,23 @@ export function applyEvent(
 // again, the changed players are taken out and put back where they now belong (binary search on
 // the shared display order), and ranks are recounted in one pass. Players whose rank did not
 // change keep their objects, so their rows are not drawn again.
-function applyUpdate(board: BoardView, update: Extract<BoardEvent, { type: 'update' }>): BoardView {
+function applyUpdate(board: BoardView, update: UpdateEvent): BoardView {
   const changed = new Map<string, PlayerState>(update.players.map((p) => [p.id, p]));
   const removed = new Set(update.removed);
-  let playerCount = board.playerCount;
   const sorted: PlayerState[] = [];
+  // The changed and removed players this board had: the others are new to it, or were not on it.
   const present = new Set<string>();
   for (const player of board.players) {
-    if (changed.has(player.id) || removed.has(player.id)) {
-      present.add(player.id);
-      continue;
-    }
-    sorted.push(player);
-  }
-  for (const id of removed) {
-    if (present.has(id) && !changed.has(id)) playerCount--;
+    if (changed.has(player.id) || removed.has(player.id)) present.add(player.id);
+    else sorted.push(player);
   }
   const compare = comparePlayers(board.order);
   for (const player of changed.values()) {
-    if (removed.has(player.id)) {
-      if (present.has(player.id)) playerCount--;
-      continue;
-    }
-    if (!present.has(player.id)) playerCount++;
-    sorted.splice(insertionPoint(sorted, player, compare), 0, player);
+    if (!removed.has(player.id)) sorted.splice(insertionPoint(sorted, player, compare), 0, player);
   }
+  let playerCount = board.playerCount;
+  for (const id of removed) if (present.has(id)) playerCount--;
+  for (const id of changed.keys()) if (!removed.has(id) && !present.has(id)) playerCount++;
   return {
     ...board,
     version: update.version,
@@ -131,33 +122,4 @@ function recount(sorted: readonly PlayerState[]): RankedPlayer[] {
     ranked.push(previous);
   });
   return ranked;
-}
-
-/**
- * Reads one SSE message (its event name and `data:`) as a board event; `undefined` when it is not
- * one of ours or does not parse, which callers treat as a reason to resync.
- */
-export function parseEvent(type: string, data: string): BoardEvent | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  switch (type) {
-    case 'snapshot': {
-      const parsed = boardViewSchema.safeParse(json);
-      return parsed.success ? { type: 'snapshot', board: parsed.data } : undefined;
-    }
-    case 'update': {
-      const parsed = updateDataSchema.safeParse(json);
-      return parsed.success ? { type: 'update', ...parsed.data } : undefined;
-    }
-    case 'deleted': {
-      const parsed = deletedDataSchema.safeParse(json);
-      return parsed.success ? { type: 'deleted', ...parsed.data } : undefined;
-    }
-    default:
-      return undefined;
-  }
 }

@@ -1,13 +1,15 @@
 import { useEffect, useState } from 'react';
-import { type Api, ApiError, apiPaths } from '../api/client.ts';
-import { applyEvent, type LiveState, loading, parseEvent } from './boardState.ts';
+import { decodeEvent } from '../../../contract/events.ts';
+import { apiPaths } from '../../../contract/paths.ts';
+import { type Api, ApiError } from '../api/client.ts';
+import { applyEvent, type BoardState, loading } from './boardState.ts';
 
 /** How the browser is hearing from the board: `live` while its event stream is open. */
 export type Connection = 'live' | 'reconnecting' | 'offline';
 
 /** A board as the page shows it, and how fresh it is. */
 export interface BoardFeed {
-  state: LiveState;
+  state: BoardState;
   connection: Connection;
   /** Whether a stream was ever live, to tell a first "connecting" from a "reconnecting". */
   everLive: boolean;
@@ -87,7 +89,7 @@ export function useBoard(boardId: string, api: Api): BoardFeed {
 
     const onEvent = (message: MessageEvent<string>) => {
       if (message.target !== source) return;
-      const event = parseEvent(message.type, message.data);
+      const event = decodeEvent(message.type, message.data);
       if (event === undefined) return resync();
       const applied = applyEvent(current.state, event);
       if (applied.outcome === 'resync') return resync();
