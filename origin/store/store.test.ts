@@ -15,7 +15,7 @@ import {
   updatePlayer,
 } from '../domain/board.ts';
 import { DataFileError } from './json-file.ts';
-import { fileStore, Store } from './store.ts';
+import { fileStore, parseDatabase, Store } from './store.ts';
 
 const seed = () => seedDatabase(() => Math.random().toString(36).slice(2, 10), new Date(0));
 const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'store-')), 'db.json');
@@ -126,6 +126,19 @@ describe('the data file', () => {
     const path = await tempFile();
     await writeFile(path, '{"boards": {"x": {"id": 1}}}');
     await expect(fileStore(path, seed)).rejects.toThrow(/not a valid leaderboard database/);
+  });
+
+  const board = { id: 'b', name: 'B', order: 'desc', version: 1, createdAt: '', players: [] };
+  const player = { id: 'p', name: 'P', score: 1, scoredAt: 1 };
+  it.each([
+    ['a board with a field it does not know', { ...board, extra: 1 }],
+    ['a player with a field it does not know', { ...board, players: [{ ...player, rank: 1 }] }],
+    ['a fractional score', { ...board, players: [{ ...player, score: 1.5 }] }],
+    ['an order it does not know', { ...board, order: 'up' }],
+    ['a negative version', { ...board, version: -1 }],
+  ])('is refused with %s', (_why, value) => {
+    expect(() => parseDatabase({ boards: { b: board } })).not.toThrow();
+    expect(() => parseDatabase({ boards: { b: value } })).toThrow(/boards\.b/);
   });
 });
 

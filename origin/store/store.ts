@@ -1,7 +1,7 @@
 import type { Adapter } from 'lowdb';
 import { Low, Memory } from 'lowdb';
 import { z } from 'zod';
-import type { PlayerState } from '../../contract/board.ts';
+import { orderSchema, type PlayerState, playerStateSchema } from '../../contract/board.ts';
 import type { Database } from '../domain/board.ts';
 import { Journal } from './journal.ts';
 import { DataFileError, DurableJsonFile } from './json-file.ts';
@@ -101,9 +101,9 @@ export class Store {
   /** Writes what changed since the last commit. Reads memory synchronously, before any await. */
   private persist(): Promise<void> {
     if (this.journal === undefined) return this.db.write();
-    const boards = this.changes();
-    if (boards.length === 0) return Promise.resolve();
-    return this.append(this.journal, JSON.stringify({ boards }));
+    const entry: JournalEntry = { boards: this.changes() };
+    if (entry.boards.length === 0) return Promise.resolve();
+    return this.append(this.journal, JSON.stringify(entry));
   }
 
   private async append(journal: Journal, line: string): Promise<void> {
@@ -120,9 +120,9 @@ export class Store {
   }
 
   /** What changed since the last commit, board by board, as entries `redo` can apply. */
-  private changes(): BoardChange[] {
+  private changes(): JournalBoard[] {
     const boards = this.db.data.boards;
-    const changes: BoardChange[] = [];
+    const changes: JournalBoard[] = [];
     for (const id of this.persisted.keys()) {
       if (!Object.hasOwn(boards, id)) {
         changes.push({ id, deleted: true });
@@ -168,35 +168,47 @@ interface Folding {
   journalMinBytes: number;
 }
 
-const playerSchema = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  score: z.number().int(),
-  scoredAt: z.number().int(),
+/** A player as the data file and the journal hold it: the wire's player state, in whole numbers. */
+const storedPlayer = z.strictObject({
+  ...playerStateSchema.shape,
+  score: z.int(),
+  scoredAt: z.int(),
 });
 
+/** A board as stored, without its players. */
 const boardFields = z.strictObject({
   id: z.string(),
   name: z.string(),
-  order: z.enum(['desc', 'asc']),
-  version: z.number().int().nonnegative(),
+  order: orderSchema,
+  version: z.int().nonnegative(),
   createdAt: z.string(),
 });
 
-const boardChange = z.union([
+const storedBoard = boardFields.extend({ players: z.array(storedPlayer) });
+
+const database = z.strictObject({ boards: z.record(z.string(), storedBoard) });
+
+/**
+ * What one journal entry says of one board: it was deleted, or here are its fields and the players
+ * that changed (all of them with `replace`) and the ids of those that left. States are absolute.
+ */
+const journalBoard = z.union([
   z.strictObject({ id: z.string(), deleted: z.literal(true) }),
   z.strictObject({
     id: z.string(),
     board: boardFields,
-    players: z.array(playerSchema),
+    players: z.array(storedPlayer),
     replace: z.literal(true).optional(),
     remove: z.array(z.string()).optional(),
   }),
 ]);
 
-type BoardChange = z.infer<typeof boardChange>;
+type JournalBoard = z.infer<typeof journalBoard>;
 
-const journalEntry = z.strictObject({ boards: z.array(boardChange) });
+/** One line of the journal: what one group commit wrote. */
+const journalEntry = z.strictObject({ boards: z.array(journalBoard) });
+
+type JournalEntry = z.infer<typeof journalEntry>;
 
 /**
  * Redoes one journal entry on a database. Entries carry absolute states, so redoing one that the
@@ -243,27 +255,6 @@ export function fileStore(
     journalMinBytes,
   });
 }
-
-const player = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  score: z.number().int(),
-  scoredAt: z.number().int(),
-});
-
-const database = z.strictObject({
-  boards: z.record(
-    z.string(),
-    z.strictObject({
-      id: z.string(),
-      name: z.string(),
-      order: z.enum(['desc', 'asc']),
-      version: z.number().int().nonnegative(),
-      createdAt: z.string(),
-      players: z.array(player),
-    }),
-  ),
-});
 
 /** Checks that a parsed data file has the database's shape. */
 export function parseDatabase(value: unknown): Database {
