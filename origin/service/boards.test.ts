@@ -1,0 +1,142 @@
+import type { Adapter } from 'lowdb';
+import { describe, expect, it } from 'vitest';
+import { Broadcaster } from '../broadcaster.ts';
+import { type Database, seedDatabase } from '../domain/board.ts';
+import { BoardError } from '../domain/errors.ts';
+import { memoryStore, Store } from '../store/store.ts';
+import { BoardService, StorageFailedError } from './boards.ts';
+
+interface Published {
+  channel: string;
+  event: string;
+  id: string;
+  prevId: string;
+}
+
+/** A service on a memory store (seeded demo board, players p1 to p5) and what it published. */
+async function setup(store?: Store) {
+  let next = 0;
+  const newId = () => `p${++next}`;
+  const seeded = store ?? (await memoryStore(() => seedDatabase(newId, new Date(0))));
+  const published: Published[] = [];
+  const broadcaster = new Broadcaster({
+    data: () => seeded.data,
+    commit: () => seeded.commit(),
+    publish: async (channel, content, id, prevId) => {
+      published.push({ channel, event: /^event: (\w+)$/m.exec(content)?.[1] ?? '', id, prevId });
+    },
+    publishIntervalMs: 0,
+    historySize: 100,
+    // A change whose commit failed is not published: nothing to report here.
+    onError: () => {},
+  });
+  const service = new BoardService({
+    store: seeded,
+    broadcaster,
+    limits: { maxBoards: 2, maxPlayersPerBoard: 6 },
+    newId: () => `n${++next}`,
+    now: () => new Date(0),
+  });
+  return { service, store: seeded, published, drain: () => broadcaster.drain() };
+}
+
+const refusal = async (work: Promise<unknown>) => {
+  const error = await work.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  return error instanceof BoardError ? error.kind : error;
+};
+
+describe('a change', () => {
+  it('answers once it is committed, and is published after', async () => {
+    const t = await setup();
+    const player = await t.service.addScore('demo', 'p2', 3);
+    expect(player).toMatchObject({ id: 'p2', score: 3, rank: 1 });
+    await t.drain();
+    expect(t.published).toEqual([{ channel: 'board-demo', event: 'update', id: '6', prevId: '5' }]);
+    expect(t.service.viewPlayer('demo', 'p2').score).toBe(3);
+  });
+
+  it('the domain refuses passes through as a BoardError, and changes and publishes nothing', async () => {
+    const t = await setup();
+    const before = JSON.stringify(t.store.data);
+    expect(await refusal(t.service.addScore('demo', 'nope', 1))).toBe('player_not_found');
+    expect(await refusal(t.service.addPlayer('demo', 'ada'))).toBe('name_taken');
+    expect(await refusal(t.service.updatePlayer('nope', 'p1', { score: 1 }))).toBe(
+      'board_not_found',
+    );
+    await t.drain();
+    expect(JSON.stringify(t.store.data)).toBe(before);
+    expect(t.published).toEqual([]);
+  });
+
+  it('covers the board and player life cycle', async () => {
+    const t = await setup();
+    const board = await t.service.createBoard({ name: 'Second', order: 'asc' });
+    expect(board).toMatchObject({ name: 'Second', order: 'asc', version: 0, players: [] });
+    const zed = await t.service.addPlayer(board.id, 'Zed');
+    await t.service.updatePlayer(board.id, zed.id, { name: 'Zoe', score: 4 });
+    expect(t.service.viewPlayer(board.id, zed.id)).toMatchObject({ name: 'Zoe', score: 4 });
+    expect((await t.service.resetBoard(board.id)).players.map((p) => p.score)).toEqual([0]);
+    await t.service.removePlayer(board.id, zed.id);
+    expect(t.service.viewBoard(board.id).playerCount).toBe(0);
+    expect(t.service.listBoards().map((b) => b.name)).toEqual(['Demo board', 'Second']);
+    expect(await refusal(t.service.createBoard({ name: 'Third', order: 'desc' }))).toBe(
+      'limit_reached',
+    );
+    await t.service.deleteBoard(board.id);
+    expect(t.service.streamStart(board.id, undefined)).toBeUndefined();
+    await t.drain();
+    expect(t.published.map((p) => p.event)).toEqual([
+      'update',
+      'update',
+      'update',
+      'update',
+      'deleted',
+    ]);
+  });
+});
+
+describe('streamStart', () => {
+  it('gives a new client a snapshot, a current one nothing, a behind one the update', async () => {
+    const t = await setup();
+    expect(t.service.streamStart('demo', undefined)).toMatchObject({
+      boardId: 'demo',
+      publishedVersion: 5,
+      catchUp: { type: 'snapshot' },
+    });
+    expect(t.service.streamStart('demo', 5)?.catchUp).toBeUndefined();
+    await t.service.addScore('demo', 'p1', 1);
+    expect(t.service.streamStart('demo', 5)?.catchUp).toMatchObject({
+      type: 'update',
+      since: 5,
+      version: 6,
+    });
+  });
+
+  it('is undefined for a board that does not exist, prototype names included', async () => {
+    const t = await setup();
+    expect(t.service.streamStart('__proto__', undefined)).toBeUndefined();
+  });
+});
+
+describe('after a failed write', () => {
+  it('refuses every change before applying it, and says so', async () => {
+    let fail = false;
+    let n = 0;
+    const adapter: Adapter<Database> = {
+      read: async () => seedDatabase(() => `p${++n}`, new Date(0)),
+      write: async () => {
+        if (fail) throw new Error('disk full');
+      },
+    };
+    const t = await setup(await Store.open(adapter, () => ({ boards: {} })));
+    fail = true;
+    await expect(t.service.resetBoard('demo')).rejects.toThrow('disk full');
+    const before = JSON.stringify(t.store.data);
+    await expect(t.service.addScore('demo', 'p1', 1)).rejects.toBeInstanceOf(StorageFailedError);
+    expect(() => t.service.assertAvailable()).toThrow(StorageFailedError);
+    expect(JSON.stringify(t.store.data)).toBe(before);
+  });
+});
