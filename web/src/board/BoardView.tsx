@@ -10,13 +10,14 @@ import { useTitle } from '../ui/useTitle.ts';
 import { BigScreen } from './BigScreen.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { EmbedBoard } from './EmbedBoard.tsx';
+import type { BoardFeed } from './follow.ts';
 import { enterFullscreen } from './fullscreen.ts';
 import { useLastVote } from './lastVote.ts';
 import { PlayerList } from './PlayerList.tsx';
 import { orderText, playersText } from './phrases.ts';
 import { type Row, searchPlayers, visibleRows } from './rows.ts';
 import { ShareDialog } from './ShareDialog.tsx';
-import { type BoardFeed, useBoard } from './useBoard.ts';
+import { useBoard } from './useBoard.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 
 // Boards may hold thousands of players; the page draws the top, and a window around your pick.

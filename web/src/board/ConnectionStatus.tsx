@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Connection } from './useBoard.ts';
+import type { Connection } from './follow.ts';
 
 interface ConnectionStatusProps {
   connection: Connection;

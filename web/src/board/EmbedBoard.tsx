@@ -1,9 +1,9 @@
 import { routePaths } from '../app/router.ts';
 import { useTitle } from '../ui/useTitle.ts';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
+import type { BoardFeed } from './follow.ts';
 import { PlayerList } from './PlayerList.tsx';
 import { shortLink } from './phrases.ts';
-import type { BoardFeed } from './useBoard.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 
