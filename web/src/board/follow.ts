@@ -36,6 +36,8 @@ export interface EventSourceLike {
   close(): void;
 }
 
+export type EventSourceClass = new (url: string) => EventSourceLike;
+
 /** Whether the device has a network, and word when that changes (`navigator.onLine` and events). */
 export interface Network {
   isOnline(): boolean;
@@ -100,124 +102,143 @@ function resyncBudget(): () => boolean {
  * `onChange` is not called after it.
  */
 export function followBoard(boardId: string, options: FollowOptions): () => void {
-  const Source = options.EventSource ?? EventSource;
-  const network = options.network ?? browserNetwork;
-  const disposed = new AbortController();
-  const mayResyncNow = resyncBudget();
-  let feed = initialFeed;
-  let source: EventSourceLike | undefined;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let failures = 0;
-  // The stream is over for good: the board is gone, or there never was one.
-  let ended = false;
+  const follower = new Follower(boardId, options);
+  return () => follower.dispose();
+}
 
-  const change = (patch: Partial<BoardFeed>) => {
-    if (disposed.signal.aborted) return;
-    feed = { ...feed, ...patch };
-    options.onChange(feed);
-  };
-  const struggling = (): Connection =>
-    network.isOnline() && failures < offlineAfter ? 'reconnecting' : 'offline';
-  const closeStream = () => {
-    source?.close();
-    source = undefined;
-  };
-  const openLater = (delayMs: number) => {
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(open, delayMs);
-  };
-  const end = (patch: Partial<BoardFeed>) => {
-    ended = true;
-    closeStream();
-    clearTimeout(retryTimer);
-    change(patch);
-  };
+class Follower {
+  private readonly Source: EventSourceClass;
+  private readonly network: Network;
+  private readonly disposed = new AbortController();
+  private readonly stopWatching: () => void;
+  private readonly mayResyncNow = resyncBudget();
+  private feed = initialFeed;
+  private source: EventSourceLike | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
+  // The stream is over for good: the board is gone, there never was one, or we were stopped.
+  private ended = false;
 
-  // Applies an event; false when it cannot be applied to what we have and we must start over.
-  const apply = (event: BoardEvent, origin: EventOrigin): boolean => {
-    const applied = applyEvent(feed.state, event, origin);
-    if (applied.outcome === 'resync') return false;
-    if (applied.outcome === 'applied') change({ state: applied.state, updatedAt: Date.now() });
-    return true;
-  };
+  constructor(
+    private readonly boardId: string,
+    private readonly options: FollowOptions,
+  ) {
+    this.Source = options.EventSource ?? EventSource;
+    this.network = options.network ?? browserNetwork;
+    this.stopWatching = this.network.watch(
+      () => this.onOnline(),
+      () => this.change({ connection: 'offline' }),
+    );
+    this.open();
+  }
 
-  const resync = () => {
-    closeStream();
-    if (mayResyncNow()) open();
-    else openLater(1000 + Math.random() * 2000);
-  };
+  dispose(): void {
+    this.disposed.abort();
+    this.end();
+    this.stopWatching();
+  }
 
-  const onMessage = (message: MessageEvent<string>) => {
+  private change(patch: Partial<BoardFeed>): void {
+    if (this.disposed.signal.aborted) return;
+    this.feed = { ...this.feed, ...patch };
+    this.options.onChange(this.feed);
+  }
+
+  private struggling(): Connection {
+    return this.network.isOnline() && this.failures < offlineAfter ? 'reconnecting' : 'offline';
+  }
+
+  private open(): void {
+    if (this.ended) return;
+    this.source?.close();
+    const stream = new this.Source(apiPaths.board(this.boardId));
+    this.source = stream;
+    // Only the stream in use is heard: a replaced one may still deliver what it had queued.
+    const listen = (type: string, handle: (message: MessageEvent<string>) => void) =>
+      stream.addEventListener(type, (message) => {
+        if (stream === this.source) handle(message);
+      });
+    for (const type of EVENT_TYPES) listen(type, (message) => this.onMessage(message));
+    listen('open', () => this.onOpen());
+    listen('error', () => this.onError(stream));
+  }
+
+  private openLater(delayMs: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.open(), delayMs);
+  }
+
+  private closeStream(): void {
+    this.source?.close();
+    this.source = undefined;
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.closeStream();
+    clearTimeout(this.retryTimer);
+  }
+
+  // A stream that resumes (the browser sends Last-Event-ID) may open with nothing to catch up on:
+  // being open is what makes it live.
+  private onOpen(): void {
+    this.failures = 0;
+    this.change({ connection: 'live', everLive: true });
+  }
+
+  private onMessage(message: MessageEvent<string>): void {
     const event = decodeEvent(message.type, message.data);
-    if (event === undefined || !apply(event, 'stream')) return resync();
-    if (event.type === 'deleted') end({ connection: 'offline' });
-  };
+    if (event === undefined || !this.apply(event, 'stream')) this.resync();
+    else if (event.type === 'deleted') {
+      this.end();
+      this.change({ connection: 'offline' });
+    }
+  }
+
+  private onError(stream: EventSourceLike): void {
+    this.failures++;
+    if (stream.readyState === CLOSED) {
+      this.source = undefined;
+      void this.recover();
+    } else {
+      // The browser retries a dropped stream by itself.
+      this.change({ connection: this.struggling() });
+    }
+  }
+
+  private onOnline(): void {
+    if (this.ended || this.feed.connection === 'live') return;
+    clearTimeout(this.retryTimer);
+    this.open();
+  }
+
+  // Applies an event; false when it cannot apply to what we have and we must start over.
+  private apply(event: BoardEvent, origin: EventOrigin): boolean {
+    const applied = applyEvent(this.feed.state, event, origin);
+    if (applied.outcome === 'resync') return false;
+    if (applied.outcome === 'applied') this.change({ state: applied.state, updatedAt: Date.now() });
+    return true;
+  }
+
+  private resync(): void {
+    this.closeStream();
+    if (this.mayResyncNow()) this.open();
+    else this.openLater(1000 + Math.random() * 2000);
+  }
 
   // The stream was refused or cut for good (an HTTP error, or an answer that is not a stream):
   // ask the JSON API what is going on, show what it has, and try the stream again later.
-  const recover = async () => {
-    change({ connection: struggling() });
+  private async recover(): Promise<void> {
+    this.change({ connection: this.struggling() });
     try {
-      apply({ type: 'snapshot', board: await options.getBoard(boardId, disposed.signal) }, 'fetch');
+      const board = await this.options.getBoard(this.boardId, this.disposed.signal);
+      this.apply({ type: 'snapshot', board }, 'fetch');
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) end({ notFound: true });
+      if (error instanceof ApiError && error.status === 404) {
+        this.end();
+        this.change({ notFound: true });
+      }
     }
-    if (!ended && !disposed.signal.aborted) openLater(backoffMs(failures));
-  };
-
-  const onError = (stream: EventSourceLike) => {
-    failures++;
-    if (stream.readyState === CLOSED) {
-      source = undefined;
-      void recover();
-    } else {
-      // The browser retries a dropped stream by itself.
-      change({ connection: struggling() });
-    }
-  };
-
-  function open() {
-    if (ended) return;
-    source?.close();
-    const stream = new Source(apiPaths.board(boardId));
-    source = stream;
-    // Only the stream in use is heard: a replaced one may still deliver what it had queued.
-    const mine =
-      <T>(handle: (value: T) => void) =>
-      (value: T) => {
-        if (stream === source) handle(value);
-      };
-    for (const type of EVENT_TYPES) stream.addEventListener(type, mine(onMessage));
-    // A stream that resumes (the browser sends Last-Event-ID) may open with nothing to catch up
-    // on: being open is what makes it live.
-    stream.addEventListener(
-      'open',
-      mine(() => {
-        failures = 0;
-        change({ connection: 'live', everLive: true });
-      }),
-    );
-    stream.addEventListener(
-      'error',
-      mine(() => onError(stream)),
-    );
+    if (!this.ended) this.openLater(backoffMs(this.failures));
   }
-
-  const stopWatching = network.watch(
-    () => {
-      if (ended || feed.connection === 'live') return;
-      clearTimeout(retryTimer);
-      open();
-    },
-    () => change({ connection: 'offline' }),
-  );
-  open();
-
-  return () => {
-    disposed.abort();
-    ended = true;
-    closeStream();
-    clearTimeout(retryTimer);
-    stopWatching();
-  };
 }
