@@ -1,5 +1,6 @@
 import { boardChannel } from '../contract/events.ts';
-import { type BenchStack, createBoardWithPlayers, scoreAddPath } from './fixture.ts';
+import { apiPaths } from '../contract/paths.ts';
+import { type BenchStack, createBoardWithPlayers } from './fixture.ts';
 import { liveHeapBytes } from './heap.ts';
 import { benchParts, processMemory, sessionMemory, totalRss, watchCpu } from './proc.ts';
 import { preciseNow } from './publish-relay.ts';
@@ -40,7 +41,7 @@ export async function measureFanout(
 ): Promise<{ fanout: FanoutRun[]; held: HeldFigure }> {
   const { relay, direct } = bench;
   const { boardId, playerIds } = await createBoardWithPlayers(direct, 'Fan-out', 10);
-  const url = `${bench.pushpinUrl}boards/${boardId}/`;
+  const url = new URL(apiPaths.board(boardId), bench.pushpinUrl).href;
   const channel = boardChannel(boardId);
   const pushpinPid = bench.pushpin.pid;
   const originPid = bench.origin.pid;
@@ -105,7 +106,7 @@ export async function measureFanout(
     for (let i = 0; i < options.updates; i++) {
       const sentAt = preciseNow();
       const player = playerIds[i % playerIds.length] as string;
-      const answer = await fetch(new URL(scoreAddPath(boardId, player), bench.originUrl), {
+      const answer = await fetch(new URL(apiPaths.scoreAdd(boardId, player), bench.originUrl), {
         method: 'POST',
       });
       const body = (await answer.json()) as { scoredAt?: number };

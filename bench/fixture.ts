@@ -143,8 +143,3 @@ export async function createBoardWithPlayers(
   await Promise.all(Array.from({ length: Math.min(concurrency, players) }, lane));
   return { boardId: board.id, playerIds: created.map((p) => p.id) };
 }
-
-/** The `+1` path of one player, relative to the origin or Pushpin root. */
-export function scoreAddPath(boardId: string, playerId: string): string {
-  return `/boards/${encodeURIComponent(boardId)}/players/${encodeURIComponent(playerId)}/score-add/`;
-}

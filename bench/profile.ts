@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createBoardWithPlayers, scoreAddPath, startBenchStack } from './fixture.ts';
+import { apiPaths } from '../contract/paths.ts';
+import { createBoardWithPlayers, startBenchStack } from './fixture.ts';
 import { runLoad } from './load.ts';
 import type { BenchPlan } from './plan.ts';
 import { benchParts, watchCpu } from './proc.ts';
@@ -74,7 +75,7 @@ export async function profileOrigin(plan: BenchPlan, outDir: string): Promise<Pr
     let window: [number, number];
     try {
       const { boardId, playerIds } = await createBoardWithPlayers(bench.direct, 'Profile', players);
-      const paths = playerIds.map((id) => scoreAddPath(boardId, id));
+      const paths = playerIds.map((id) => apiPaths.scoreAdd(boardId, id));
       const load = (seconds: number) =>
         runLoad({
           url: bench.originUrl,

@@ -1,5 +1,6 @@
 import { boardChannel } from '../contract/events.ts';
-import { type BenchStack, createBoardWithPlayers, scoreAddPath } from './fixture.ts';
+import { apiPaths } from '../contract/paths.ts';
+import { type BenchStack, createBoardWithPlayers } from './fixture.ts';
 import { runLoad } from './load.ts';
 import { benchParts, watchCpu } from './proc.ts';
 import { countPublishes, preciseNow } from './publish-relay.ts';
@@ -36,8 +37,8 @@ export async function measureScoreAdd(
     );
     const setupSeconds = (preciseNow() - started) / 1000;
     console.error(`  board of ${players} players created in ${setupSeconds.toFixed(1)} s`);
-    const paths = playerIds.map((id) => scoreAddPath(boardId, id));
-    await pool.open(`${bench.pushpinUrl}boards/${boardId}/`, 1);
+    const paths = playerIds.map((id) => apiPaths.scoreAdd(boardId, id));
+    await pool.open(new URL(apiPaths.board(boardId), bench.pushpinUrl).href, 1);
     await pool.waitForVersion((await direct.getBoard(boardId, { limit: 1 })).version, 30_000);
     for (const via of ['origin', 'pushpin'] as const) {
       const load = async (seconds: number) =>

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { apiPaths } from '../contract/paths.ts';
 import { type Service, spawnService, waitForHttp } from './processes.ts';
 
 /** The repository root: the origin runs from here so `--import tsx` and relative paths resolve. */
@@ -23,7 +24,7 @@ export interface OriginOptions {
 
 /**
  * Starts `node --import tsx origin/main.ts` (one process, so `kill9()` is a real crash) and
- * resolves once `/healthz` answers.
+ * resolves once its health path answers.
  */
 export async function startOrigin(options: OriginOptions): Promise<Service> {
   const host = options.host ?? '127.0.0.1';
@@ -48,7 +49,7 @@ export async function startOrigin(options: OriginOptions): Promise<Service> {
     onLine: options.onLine,
   });
   try {
-    await waitForHttp(new URL('healthz', url).href, {
+    await waitForHttp(new URL(apiPaths.health(), url).href, {
       service,
       timeoutMs: options.timeoutMs ?? 30_000,
     });
