@@ -150,28 +150,39 @@ function report(sent: readonly VersionTimes[]): SubscriberReply {
     if (subscriber.markedVersion < 0) continue;
     measured++;
     if (subscriber.ended) dropped++;
-    let previous = subscriber.markedVersion;
-    let ordered = true;
-    const events = subscriber.events;
-    updates += events.length / 3;
-    for (let i = 0; i < events.length; i += 3) {
-      const version = events[i] as number;
-      const since = events[i + 1] as number;
-      if (version <= previous || since > previous) ordered = false;
-      previous = Math.max(previous, version);
-    }
-    if (ordered && previous >= last && !subscriber.ended) complete++;
+    updates += subscriber.events.length / 3;
+    const { ordered, reached } = chainOf(subscriber.events, subscriber.markedVersion);
+    if (ordered && reached >= last && !subscriber.ended) complete++;
     for (const version of sent) {
-      for (let i = 0; i < events.length; i += 3) {
-        if ((events[i] as number) < version.version) continue;
-        const at = events[i + 2] as number;
-        publishToReceive.push(round(at - version.publishedAt));
-        sentToReceive.push(round(at - version.sentAt));
-        break;
-      }
+      const at = deliveredAt(subscriber.events, version.version);
+      if (at === undefined) continue;
+      publishToReceive.push(round(at - version.publishedAt));
+      sentToReceive.push(round(at - version.sentAt));
     }
   }
   return { type: 'report', measured, complete, dropped, updates, publishToReceive, sentToReceive };
+}
+
+// Whether the events (version, since, time triples) follow each other from `from` without a gap
+// or a step back, and the version they reach.
+function chainOf(events: readonly number[], from: number): { ordered: boolean; reached: number } {
+  let reached = from;
+  let ordered = true;
+  for (let i = 0; i < events.length; i += 3) {
+    const version = events[i] as number;
+    const since = events[i + 1] as number;
+    if (version <= reached || since > reached) ordered = false;
+    reached = Math.max(reached, version);
+  }
+  return { ordered, reached };
+}
+
+// When the first event at or past `version` arrived, if one did.
+function deliveredAt(events: readonly number[], version: number): number | undefined {
+  for (let i = 0; i < events.length; i += 3) {
+    if ((events[i] as number) >= version) return events[i + 2] as number;
+  }
+  return undefined;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -59,9 +59,25 @@ const CPU_HEAD = [
 
 /** Every figure of one run, section by section. */
 export function formatResult(result: BenchResult): string {
-  const { machine, load, settings, ceiling } = result;
+  return [
+    ...runLines(result),
+    '',
+    ...ceilingAndDisk(result),
+    '',
+    ...durableScoreAdd(result),
+    '',
+    ...fanout(result),
+    '',
+    ...held(result),
+    '',
+    ...amplificationAndGoals(result),
+  ].join('\n');
+}
+
+function runLines(result: BenchResult): string[] {
+  const { machine, load, settings } = result;
   const loadavg = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
-  const lines = [
+  return [
     `- Run ${result.date} (${result.mode}, ${result.seconds.toFixed(0)} s): ${machine.cores} x ${machine.cpuModel}, ` +
       `${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GB, ${machine.os}, Node ${machine.node}, Pushpin ${machine.pushpin}.`,
     `- Load averages (1, 5, 15 min): ${loadavg(load.before)} before, ${loadavg(load.after)} after.`,
@@ -71,7 +87,12 @@ export function formatResult(result: BenchResult): string {
     `- autocannon, ${settings.connections} connections, ${settings.loadSeconds} s per run; +1 rate limit ${settings.scoreRateLimit}; ` +
       `PUBLISH_INTERVAL_MS=${settings.publishIntervalMs}; Pushpin log_level=${settings.pushpinLogLevel}, message_rate=${int(settings.pushpinMessageRate)}, ` +
       `message_hwm=${int(settings.pushpinMessageHwm)}; ${settings.subscriberProcesses} subscriber processes.`,
-    '',
+  ];
+}
+
+function ceilingAndDisk(result: BenchResult): string[] {
+  const { ceiling } = result;
+  return [
     '**Ceiling** (minimal servers, same load generator, POST with no body)',
     '',
     table(
@@ -105,7 +126,11 @@ export function formatResult(result: BenchResult): string {
     ),
     '',
     `JSON.stringify of the ${kb(result.disk.large.bytes)} KB database: ${ms(result.disk.stringifyLargeMs)} ms.`,
-    '',
+  ];
+}
+
+function durableScoreAdd(result: BenchResult): string[] {
+  return [
     '**Durable +1** (acknowledged after fsync; CPU in % of one core while measured)',
     '',
     `Boards set up through the admin API, 32 requests at a time: ${result.scoreAdd
@@ -145,7 +170,11 @@ export function formatResult(result: BenchResult): string {
         ...cpu(run.cpu),
       ]),
     ),
-    '',
+  ];
+}
+
+function fanout(result: BenchResult): string[] {
+  return [
     `**Fan-out** through Pushpin (${result.fanout[0]?.updates} updates per N; latency from the publish reaching Pushpin, and from the +1 being sent)`,
     '',
     table(
@@ -174,7 +203,11 @@ export function formatResult(result: BenchResult): string {
         cpuPerUpdate(run),
       ]),
     ),
-    '',
+  ];
+}
+
+function held(result: BenchResult): string[] {
+  return [
     `**Held subscribers**: ${int(result.held.subscribers)} idle SSE connections through Pushpin (opened in ${result.held.connectSeconds.toFixed(1)} s, 64 at a time per subscriber process; ${int(result.held.connectRefused)} attempts refused and retried, ${int(result.held.connectFailed)} never opened)`,
     '',
     table(
@@ -197,7 +230,11 @@ export function formatResult(result: BenchResult): string {
       `(${mb(result.held.originAfterUpdatesBytes)} MB after the last step's updates); ` +
       `live heap after a full GC ${mb(result.held.originLiveHeapHeldBytes)} MB with them held, ${mb(result.held.originLiveHeapClosedBytes)} MB once all had closed. ` +
       `Pushpin RSS by N: ${result.held.pushpinRssBySubscribers.map((r) => `${int(r.subscribers)}: ${mb(r.rssBytes)} MB`).join(', ')}.`,
-    '',
+  ];
+}
+
+function amplificationAndGoals(result: BenchResult): string[] {
+  return [
     `**Publish amplification**: at ${int(result.amplification.atScoreAddsPerSecond)} +1/s on one board, ` +
       `${result.amplification.publishesPerSecond.toFixed(1)} publishes/s (busiest second: ${result.amplification.maxPublishesInOneSecond}; ` +
       `bound ${result.amplification.boundPerSecond} with PUBLISH_INTERVAL_MS=${result.amplification.publishIntervalMs}).`,
@@ -209,5 +246,4 @@ export function formatResult(result: BenchResult): string {
       result.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO']),
     ),
   ];
-  return lines.join('\n');
 }
