@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView } from '../contract/board.ts';
+import { apiPaths } from '../contract/paths.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { freePort } from '../local/processes.ts';
 import { type PushpinService, startPushpin } from '../local/pushpin.ts';
@@ -145,7 +146,7 @@ describe('the stack: origin behind Pushpin', () => {
   let api: Client;
   const streams: SseClient[] = [];
   const open = async () => {
-    const client = await openSse(new URL('boards/demo/', stack.urls.pushpin).href);
+    const client = await openSse(new URL(apiPaths.board('demo'), stack.urls.pushpin).href);
     streams.push(client);
     return client;
   };
@@ -190,7 +191,7 @@ describe('the stack: origin behind Pushpin', () => {
   });
 
   it('refuses the stream on the origin itself (no Grip-Sig) with 406 JSON', async () => {
-    const response = await fetch(new URL('boards/demo/', stack.urls.origin), {
+    const response = await fetch(new URL(apiPaths.board('demo'), stack.urls.origin), {
       headers: { Accept: 'text/event-stream' },
     });
     expect(response.status).toBe(406);

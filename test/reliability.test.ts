@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardView } from '../contract/board.ts';
+import { apiPaths } from '../contract/paths.ts';
 import { createClient } from '../local/client.ts';
 import { BoardFollower } from './harness/follower.ts';
 import { type Stack, startTestStack } from './harness/stack.ts';
@@ -27,7 +28,8 @@ async function setUp(originEnv: NodeJS.ProcessEnv = {}) {
   const viaPushpin = createClient(stack.urls.pushpin, stack.adminToken);
   const direct = createClient(stack.urls.origin, stack.adminToken);
   const board = await viaPushpin.getBoard('demo');
-  return { stack, viaPushpin, direct, board, url: `${stack.urls.pushpin}boards/demo/` };
+  const url = new URL(apiPaths.board('demo'), stack.urls.pushpin).href;
+  return { stack, viaPushpin, direct, board, url };
 }
 
 async function follow(url: string, count: number): Promise<BoardFollower[]> {
@@ -129,24 +131,12 @@ describe('faults', () => {
 
     for (let round = 0; round < kills; round++) {
       let running = true;
-      const writers = Array.from({ length: 4 }, async (_, w) => {
-        for (let i = 0; running; i++) {
-          const id = ids[(w + i) % ids.length] as string;
-          attempted[id] = (attempted[id] ?? 0) + 1;
-          try {
-            const response = await fetch(
-              `${stack.urls.origin}boards/demo/players/${id}/score-add/`,
-              {
-                method: 'POST',
-              },
-            );
-            if (response.status === 200) acknowledged[id] = (acknowledged[id] ?? 0) + 1;
-            await response.arrayBuffer();
-          } catch {
-            return; // the origin died under this request: it was never acknowledged
-          }
-        }
-      });
+      const writers = Array.from({ length: 4 }, (_, w) =>
+        keepScoring(stack, ids.slice(w).concat(ids.slice(0, w)), () => running, {
+          attempted,
+          acknowledged,
+        }),
+      );
       // Kill once this round has some acknowledged writes (however loaded the machine is), at a
       // moment that differs from round to round.
       const roundStart = Object.values(acknowledged).reduce((a, b) => a + b, 0);
@@ -203,6 +193,33 @@ describe('faults', () => {
   });
 });
 
+/**
+ * `+1`s straight to the origin, to each of `ids` in turn, until `running()` turns false or the
+ * origin dies under a request (which was then never acknowledged). A 200 is acknowledged: the
+ * origin answers it once the change is on disk.
+ */
+async function keepScoring(
+  stack: Stack,
+  ids: readonly string[],
+  running: () => boolean,
+  counts: { attempted: Record<string, number>; acknowledged: Record<string, number> },
+): Promise<void> {
+  for (let i = 0; running(); i++) {
+    const id = ids[i % ids.length] as string;
+    counts.attempted[id] = (counts.attempted[id] ?? 0) + 1;
+    let response: Response;
+    try {
+      response = await fetch(new URL(apiPaths.scoreAdd('demo', id), stack.urls.origin), {
+        method: 'POST',
+      });
+    } catch {
+      return;
+    }
+    if (response.status === 200) counts.acknowledged[id] = (counts.acknowledged[id] ?? 0) + 1;
+    await response.arrayBuffer().catch(() => undefined);
+  }
+}
+
 /** A follower that already knew `board` when its stream dropped, coming back. */
 async function resumeFrom(url: string, board: BoardView): Promise<BoardFollower> {
   const follower = await BoardFollower.resume(url, board);
@@ -226,7 +243,7 @@ async function publishRelay() {
     }
     relay.forwarded++;
     const upstream = await fetch(new URL(req.url ?? '/', relay.target), {
-      method: req.method,
+      method: req.method ?? 'POST',
       headers: { 'Content-Type': req.headers['content-type'] ?? 'application/json' },
       body: Buffer.concat(chunks),
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView, RankedPlayer } from '../contract/board.ts';
+import { apiPaths } from '../contract/paths.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
@@ -390,7 +391,7 @@ describe('admin mode', () => {
     await expect
       .poll(() => page.evaluate(`document.activeElement?.getAttribute('aria-label')`), patient)
       .toBe('Edit Grace');
-    expect((await api.request('GET', `boards/${boardId}/players/${ada.id}/`)).status).toBe(404);
+    expect((await api.request('GET', apiPaths.player(boardId, ada.id))).status).toBe(404);
 
     // Reset: Escape cancels (focus starts on Cancel); the confirmed reset zeroes every score.
     const grace = (await api.getBoard(boardId)).players[0];
@@ -418,7 +419,7 @@ describe('admin mode', () => {
     await page.waitForURL((url) => url.pathname === '/');
     await page.getByTestId('board-link').first().waitFor();
     expect(await page.getByRole('link', { name: /Sales floor, March/ }).count()).toBe(0);
-    expect((await api.request('GET', `boards/${boardId}/`)).status).toBe(404);
+    expect((await api.request('GET', apiPaths.board(boardId))).status).toBe(404);
     expect(problems).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import type { BoardView } from '../../contract/board.ts';
 import { applyEvent, type LiveState, loading, parseEvent } from '../../web/src/live.ts';
-import { openSse, type SseClient } from './sse.ts';
+import { openSse, type SseClient, type SseEvent } from './sse.ts';
 
 /**
  * Follows one board the way the web app does: applies each event by version with the web app's
@@ -86,6 +86,18 @@ export class BoardFollower {
     this.client?.close();
   }
 
+  // One received event, through the web app's own parser and reducer.
+  private apply(raw: SseEvent): void {
+    const event = parseEvent(raw.event, raw.data);
+    if (event === undefined) return;
+    const result = applyEvent(this.state, event);
+    if (result.outcome === 'resync') this.gaps.push(event.type === 'update' ? event.version : -1);
+    if (result.outcome !== 'applied') return;
+    this.state = result.state;
+    if (event.type === 'snapshot') this.applied.push([-1, event.board.version]);
+    if (event.type === 'update') this.applied.push([event.since, event.version]);
+  }
+
   private async connect(lastEventId: string | undefined): Promise<void> {
     const client = await openSse(this.url, lastEventId === undefined ? {} : { lastEventId });
     this.client = client;
@@ -93,16 +105,7 @@ export class BoardFollower {
     const drain = () => {
       for (; seen < client.events.length; seen++) {
         const raw = client.events[seen];
-        if (raw === undefined) continue;
-        const event = parseEvent(raw.event, raw.data);
-        if (event === undefined) continue;
-        const result = applyEvent(this.state, event);
-        if (result.outcome === 'resync')
-          this.gaps.push(event.type === 'update' ? event.version : -1);
-        if (result.outcome !== 'applied') continue;
-        this.state = result.state;
-        if (event.type === 'snapshot') this.applied.push([-1, event.board.version]);
-        if (event.type === 'update') this.applied.push([event.since, event.version]);
+        if (raw !== undefined) this.apply(raw);
       }
       for (const waiter of [...this.waiters]) waiter();
     };
