@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { type Api, errorText } from '../api/client.ts';
+import { FormField } from '../ui/FormField.tsx';
 import { Modal } from '../ui/Modal.tsx';
 
 interface AdminSignInProps {
@@ -50,29 +51,23 @@ export function AdminSignIn({ api, open, onClose, onSignedIn }: AdminSignInProps
         Admins create boards, manage players and set scores. The token stays in this tab only.
       </p>
       <form className="field" onSubmit={(event) => void submit(event)} noValidate>
-        <label htmlFor="admin-token">Admin token</label>
-        <div className="field-row">
-          <input
-            id="admin-token"
-            type="password"
-            autoComplete="current-password"
-            spellCheck={false}
-            value={token}
-            onChange={(event) => setToken(event.target.value)}
-            aria-invalid={error !== undefined || undefined}
-            aria-describedby={error === undefined ? undefined : 'admin-token-error'}
-            // biome-ignore lint/a11y/noAutofocus: the only field of the dialog
-            autoFocus
-          />
-          <button type="submit" className="button" disabled={pending}>
-            {pending ? 'Checking…' : 'Enter'}
-          </button>
-        </div>
-        {error !== undefined && (
-          <p className="field-error" id="admin-token-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormField
+          id="admin-token"
+          label="Admin token"
+          error={error}
+          type="password"
+          autoComplete="current-password"
+          spellCheck={false}
+          value={token}
+          onChange={(event) => setToken(event.target.value)}
+          // The only field of the dialog takes focus when it opens.
+          autoFocus
+          action={
+            <button type="submit" className="button" disabled={pending}>
+              {pending ? 'Checking…' : 'Enter'}
+            </button>
+          }
+        />
       </form>
       <div className="modal-actions">
         <button type="button" className="button quiet" onClick={close}>

@@ -3,6 +3,7 @@ import type { BoardView } from '../../../contract/board.ts';
 import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { FormField } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
 
 interface BoardAdminProps {
@@ -38,31 +39,26 @@ export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
     <section className="admin-panel" aria-labelledby="board-admin-title">
       <h2 id="board-admin-title">Manage this board</h2>
       <form className="field" onSubmit={(event) => void add(event)} noValidate>
-        <label htmlFor="new-player-name">Add a player</label>
-        <div className="field-row">
-          <input
-            id="new-player-name"
-            type="text"
-            autoComplete="off"
-            maxLength={64}
-            placeholder="Name"
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-              adding.reset();
-            }}
-            aria-invalid={adding.error !== undefined || undefined}
-            aria-describedby={adding.error === undefined ? undefined : 'new-player-error'}
-          />
-          <button type="submit" className="button" disabled={adding.pending}>
-            Add player
-          </button>
-        </div>
-        {adding.error !== undefined && (
-          <p className="field-error" id="new-player-error" role="alert">
-            {adding.error}
-          </p>
-        )}
+        <FormField
+          id="new-player-name"
+          errorId="new-player-error"
+          label="Add a player"
+          error={adding.error}
+          type="text"
+          autoComplete="off"
+          maxLength={64}
+          placeholder="Name"
+          value={name}
+          onChange={(event) => {
+            setName(event.target.value);
+            adding.reset();
+          }}
+          action={
+            <button type="submit" className="button" disabled={adding.pending}>
+              Add player
+            </button>
+          }
+        />
       </form>
       <div className="admin-danger">
         <button type="button" className="button quiet" onClick={() => setConfirming('reset')}>

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import type { RankedPlayer } from '../../../contract/board.ts';
 import type { AdminApi } from '../api/client.ts';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { FormField } from '../ui/FormField.tsx';
 import { Modal } from '../ui/Modal.tsx';
 import { useAction } from '../ui/useAction.ts';
 
@@ -37,107 +38,19 @@ export function PlayerEditor({ boardId, player, admin, onClose, onDone }: Player
   );
 }
 
-function EditorBody({
-  boardId,
-  player,
-  admin,
-  onClose,
-  onDone,
-}: PlayerEditorProps & { player: RankedPlayer }) {
-  const [name, setName] = useState(player.name);
-  const [score, setScore] = useState(String(player.score));
-  const renaming = useAction();
-  const scoring = useAction();
+type EditorBodyProps = PlayerEditorProps & { player: RankedPlayer };
+type PlayerFormProps = Omit<EditorBodyProps, 'onClose'>;
+
+function EditorBody({ boardId, player, admin, onClose, onDone }: EditorBodyProps) {
   const [removing, setRemoving] = useState(false);
-
-  const rename = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const value = name.trim();
-    if (value === '') return renaming.fail('Enter a name.');
-    if (value === player.name) return renaming.fail('That is already the name.');
-    if (
-      await renaming.run(
-        async () => void (await admin.updatePlayer(boardId, player.id, { name: value })),
-      )
-    ) {
-      onDone(`${player.name} is now ${value}.`);
-    }
-  };
-
-  const setTo = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const text = score.trim();
-    const value = Number(text);
-    if (text === '' || !Number.isInteger(value)) return scoring.fail('Enter a whole number.');
-    if (
-      await scoring.run(
-        async () => void (await admin.updatePlayer(boardId, player.id, { score: value })),
-      )
-    ) {
-      onDone(`${player.name} has ${value.toLocaleString()} points.`);
-    }
-  };
-
   return (
     <>
       <h2 id="player-editor-title">Edit {player.name}</h2>
       <p className="muted">
         Rank {player.rank} · {player.score.toLocaleString()} points
       </p>
-      <form className="field" onSubmit={(event) => void rename(event)} noValidate>
-        <label htmlFor="edit-player-name">Name</label>
-        <div className="field-row">
-          <input
-            id="edit-player-name"
-            type="text"
-            autoComplete="off"
-            maxLength={64}
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-              renaming.reset();
-            }}
-            aria-invalid={renaming.error !== undefined || undefined}
-            aria-describedby={renaming.error === undefined ? undefined : 'edit-name-error'}
-            // biome-ignore lint/a11y/noAutofocus: the first field of the dialog
-            autoFocus
-          />
-          <button type="submit" className="button" disabled={renaming.pending}>
-            Rename
-          </button>
-        </div>
-        {renaming.error !== undefined && (
-          <p className="field-error" id="edit-name-error" role="alert">
-            {renaming.error}
-          </p>
-        )}
-      </form>
-      <form className="field" onSubmit={(event) => void setTo(event)} noValidate>
-        <label htmlFor="edit-player-score">Score</label>
-        <div className="field-row">
-          <input
-            id="edit-player-score"
-            type="number"
-            inputMode="numeric"
-            step={1}
-            value={score}
-            onChange={(event) => {
-              setScore(event.target.value);
-              scoring.reset();
-            }}
-            aria-invalid={scoring.error !== undefined || undefined}
-            aria-describedby={scoring.error === undefined ? undefined : 'edit-score-error'}
-          />
-          <button type="submit" className="button" disabled={scoring.pending}>
-            Set score
-          </button>
-        </div>
-        {scoring.error !== undefined && (
-          <p className="field-error" id="edit-score-error" role="alert">
-            {scoring.error}
-          </p>
-        )}
-      </form>
+      <RenameForm boardId={boardId} player={player} admin={admin} onDone={onDone} />
+      <ScoreForm boardId={boardId} player={player} admin={admin} onDone={onDone} />
       <div className="modal-actions spread">
         <button
           type="button"
@@ -167,5 +80,87 @@ function EditorBody({
         </p>
       </ConfirmDialog>
     </>
+  );
+}
+
+function RenameForm({ boardId, player, admin, onDone }: PlayerFormProps) {
+  const [name, setName] = useState(player.name);
+  const renaming = useAction();
+
+  const rename = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const value = name.trim();
+    if (value === '') return renaming.fail('Enter a name.');
+    if (value === player.name) return renaming.fail('That is already the name.');
+    const done = await renaming.run(async () => {
+      await admin.updatePlayer(boardId, player.id, { name: value });
+    });
+    if (done) onDone(`${player.name} is now ${value}.`);
+  };
+
+  return (
+    <form className="field" onSubmit={(event) => void rename(event)} noValidate>
+      <FormField
+        id="edit-player-name"
+        errorId="edit-name-error"
+        label="Name"
+        error={renaming.error}
+        type="text"
+        autoComplete="off"
+        maxLength={64}
+        value={name}
+        onChange={(event) => {
+          setName(event.target.value);
+          renaming.reset();
+        }}
+        // The first field of the dialog takes focus when it opens.
+        autoFocus
+        action={
+          <button type="submit" className="button" disabled={renaming.pending}>
+            Rename
+          </button>
+        }
+      />
+    </form>
+  );
+}
+
+function ScoreForm({ boardId, player, admin, onDone }: PlayerFormProps) {
+  const [score, setScore] = useState(String(player.score));
+  const scoring = useAction();
+
+  const setTo = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const text = score.trim();
+    const value = Number(text);
+    if (text === '' || !Number.isInteger(value)) return scoring.fail('Enter a whole number.');
+    const done = await scoring.run(async () => {
+      await admin.updatePlayer(boardId, player.id, { score: value });
+    });
+    if (done) onDone(`${player.name} has ${value.toLocaleString()} points.`);
+  };
+
+  return (
+    <form className="field" onSubmit={(event) => void setTo(event)} noValidate>
+      <FormField
+        id="edit-player-score"
+        errorId="edit-score-error"
+        label="Score"
+        error={scoring.error}
+        type="number"
+        inputMode="numeric"
+        step={1}
+        value={score}
+        onChange={(event) => {
+          setScore(event.target.value);
+          scoring.reset();
+        }}
+        action={
+          <button type="submit" className="button" disabled={scoring.pending}>
+            Set score
+          </button>
+        }
+      />
+    </form>
   );
 }

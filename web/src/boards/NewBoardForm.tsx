@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import type { Order } from '../../../contract/board.ts';
 import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
+import { FormField } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
 
 /** Creates a board (admin mode) and opens it, ready for its first players. */
@@ -34,9 +35,11 @@ export function NewBoardForm({ admin }: { admin: AdminApi }) {
       <h2 id="new-board-title">New board</h2>
       <div className="field-row wrap">
         <div className="field grow">
-          <label htmlFor="new-board-name">Name</label>
-          <input
+          <FormField
             id="new-board-name"
+            errorId="new-board-error"
+            label="Name"
+            error={creating.error}
             type="text"
             autoComplete="off"
             maxLength={64}
@@ -46,8 +49,6 @@ export function NewBoardForm({ admin }: { admin: AdminApi }) {
               setName(event.target.value);
               creating.reset();
             }}
-            aria-invalid={creating.error !== undefined || undefined}
-            aria-describedby={creating.error === undefined ? undefined : 'new-board-error'}
           />
         </div>
         <div className="field">
@@ -65,11 +66,6 @@ export function NewBoardForm({ admin }: { admin: AdminApi }) {
           Create board
         </button>
       </div>
-      {creating.error !== undefined && (
-        <p className="field-error" id="new-board-error" role="alert">
-          {creating.error}
-        </p>
-      )}
     </form>
   );
 }

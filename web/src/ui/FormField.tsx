@@ -1,0 +1,58 @@
+import type { ComponentProps, ReactNode } from 'react';
+
+type InputProps = Omit<
+  ComponentProps<'input'>,
+  'id' | 'children' | 'aria-invalid' | 'aria-describedby'
+>;
+
+interface FormFieldProps extends InputProps {
+  id: string;
+  label: string;
+  /** What is wrong with the value, shown under the field; undefined while nothing is. */
+  error: string | undefined;
+  /** The id of the error's paragraph: `<id>-error` unless given. */
+  errorId?: string;
+  /** What stands beside the input, on its row: the button that submits it. */
+  action?: ReactNode;
+}
+
+/**
+ * A labelled input and, under it, why its value was refused: while there is an error the input is
+ * marked invalid and described by it, and the error is an alert, so a screen reader says it at
+ * once. The parts are laid out by the element around them (class `field`).
+ */
+export function FormField({
+  id,
+  label,
+  error,
+  errorId = `${id}-error`,
+  action,
+  ...input
+}: FormFieldProps) {
+  const control = (
+    <input
+      {...input}
+      id={id}
+      aria-invalid={error !== undefined || undefined}
+      aria-describedby={error === undefined ? undefined : errorId}
+    />
+  );
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      {action === undefined ? (
+        control
+      ) : (
+        <div className="field-row">
+          {control}
+          {action}
+        </div>
+      )}
+      {error !== undefined && (
+        <p className="field-error" id={errorId} role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
