@@ -4,6 +4,7 @@ import { Publisher } from '@fanoutio/grip';
 import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gripLastId } from './grip.ts';
 import { HS256_KEY, signJwt, startTestOrigin, type TestOrigin } from './test-origin.ts';
 
 // Stream requests straight to the origin, with every kind of Grip-Sig. Only a signature made with
@@ -146,6 +147,15 @@ describe.each(SETUPS)('Grip-Sig verified with $name', (setup) => {
     expect(reply.text).toMatch(/^retry: 2000\n\nevent: snapshot\nid: \d+\ndata: \{"id":"demo"/);
   });
 
+  it('a GET that refuses the event stream (q=0) is served as JSON, also from the proxy', async () => {
+    const reply = await origin.send('/boards/demo/', {
+      headers: { accept: 'text/event-stream;q=0, application/json', 'grip-sig': right() },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['grip-hold']).toBeUndefined();
+    expect(JSON.parse(reply.text).id).toBe('demo');
+  });
+
   it('the recovery link with the right signature is held again', async () => {
     const reply = await origin.send('/boards/demo/recover/', {
       headers: { 'grip-sig': right(), 'grip-last': 'board-demo; last-id=0' },
@@ -180,5 +190,20 @@ describe('why the origin checks Grip-Sig itself', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('gripLastId', () => {
+  it.each([
+    ['board-b; last-id=7', 7],
+    ['board-a; last-id=3, board-b; last-id=9', 9],
+    ['board-b;last-id=4', 4],
+    ['board-bb; last-id=1', undefined],
+    ['board-b; last-id=-1', undefined],
+    ['board-b; last-id=abc', undefined],
+    ['board-b', undefined],
+    [undefined, undefined],
+  ])('%j -> %s for board-b', (header, id) => {
+    expect(gripLastId(header, 'board-b')).toBe(id);
   });
 });

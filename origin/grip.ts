@@ -57,3 +57,16 @@ export function gripPublish(publisher: Publisher): PublishFn {
   return (channel, content, id, prevId) =>
     publisher.publishHttpStream(channel, content, id, prevId);
 }
+
+/** The last id the proxy saw on one channel, from `Grip-Last: <channel>; last-id=<id>[, ...]`. */
+export function gripLastId(header: string | undefined, channel: string): number | undefined {
+  for (const part of (header ?? '').split(',')) {
+    const [name, ...params] = part.split(';').map((s) => s.trim());
+    if (name !== channel) continue;
+    for (const p of params) {
+      const match = /^last-id=(\d{1,15})$/.exec(p);
+      if (match?.[1] !== undefined) return Number(match[1]);
+    }
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { HttpError, unauthorized } from './http/errors.ts';
+import { HttpError, unauthorized } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

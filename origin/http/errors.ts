@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ErrorBody } from '../../contract/board.ts';
 import { BoardError, type BoardErrorKind } from '../domain/errors.ts';
+import { StorageFailedError } from '../service/boards.ts';
 
 /**
  * The one error type of the HTTP layer. Whatever refuses a request throws an `HttpError` (or a
@@ -36,12 +37,15 @@ const BOARD_ERRORS: Readonly<Record<BoardErrorKind, { status: number; code: stri
   id_exhausted: { status: 500, code: 'id_exhausted' },
 };
 
-/** Maps what the domain, Express and its body parser throw onto the one error type. */
+/** Maps what the domain, the service, Express and its body parser throw onto the one error type. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof BoardError) {
     const { status, code } = BOARD_ERRORS[error.kind];
     return new HttpError(status, code, error.message);
+  }
+  if (error instanceof StorageFailedError) {
+    return new HttpError(503, 'storage_failed', error.message);
   }
   // Express's router refuses a path whose percent-escapes do not decode.
   if (error instanceof URIError) {

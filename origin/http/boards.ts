@@ -1,0 +1,63 @@
+import type { Router } from 'express';
+import type { BoardList } from '../../contract/board.ts';
+import { routePatterns } from '../../contract/paths.ts';
+import { boardQuery, createBoardBody, emptyBody } from '../../contract/requests.ts';
+import {
+  type ApiDeps,
+  apiRouter,
+  methodNotAllowed,
+  param,
+  parseBody,
+  parseQuery,
+} from './routing.ts';
+import { boardStream } from './streams.ts';
+
+/** The boards: list, create, read (as JSON or as a live stream), delete, reset. */
+export function boardRoutes(
+  deps: Pick<ApiDeps, 'service' | 'auth' | 'publisher' | 'keepAliveSeconds'>,
+): Router {
+  const { service, auth } = deps;
+  const router = apiRouter();
+
+  router
+    .route(routePatterns.boards)
+    .get((_req, res) => {
+      const list: BoardList = { boards: service.listBoards() };
+      res.set('Cache-Control', 'no-cache').json(list);
+    })
+    .post(async (req, res) => {
+      auth.require(req);
+      const input = parseBody(req, createBoardBody);
+      res.status(201).json(await service.createBoard(input));
+    })
+    .all(methodNotAllowed('GET, POST'));
+
+  router
+    .route(routePatterns.board)
+    // The stream is this route's first handler rather than a router of its own: a second router
+    // on this path would answer OPTIONS itself (Express's automatic Allow) instead of the 405.
+    .get(boardStream(deps), (req, res) => {
+      const { limit, around } = parseQuery(req, boardQuery);
+      const boardId = param(req, 'boardId');
+      service.requireBoard(boardId);
+      res.vary('Accept');
+      res.set('Cache-Control', 'no-cache').json(service.viewBoard(boardId, { limit, around }));
+    })
+    .delete(async (req, res) => {
+      auth.require(req);
+      await service.deleteBoard(param(req, 'boardId'));
+      res.status(204).end();
+    })
+    .all(methodNotAllowed('GET, DELETE'));
+
+  router
+    .route(routePatterns.reset)
+    .post(async (req, res) => {
+      auth.require(req);
+      parseBody(req, emptyBody, {});
+      res.json(await service.resetBoard(param(req, 'boardId')));
+    })
+    .all(methodNotAllowed('POST'));
+
+  return router;
+}

@@ -1,0 +1,41 @@
+import express, { type RequestHandler } from 'express';
+import { HttpError } from './errors.ts';
+
+// Methods whose requests carry nothing: a body on one would be silently ignored, so it is refused.
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
+
+/**
+ * Reads request bodies: UTF-8 JSON (RFC 8259) of at most 4 KB, or nothing. Anything else is
+ * refused before it is read. Leaves `req.body` undefined when there is no body.
+ */
+export function jsonBody(): RequestHandler[] {
+  return [
+    requireJsonWhenBody,
+    express.json({ limit: '4kb', strict: true, type: 'application/json' }),
+  ];
+}
+
+const requireJsonWhenBody: RequestHandler = (req, _res, next) => {
+  const hasBody =
+    req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+  if (!hasBody) {
+    next();
+  } else if (BODILESS.has(req.method)) {
+    next(new HttpError(400, 'unexpected_body', `a ${req.method} request takes no body`));
+  } else if (!req.is('application/json') || !isUtf8(req.get('content-type'))) {
+    next(
+      new HttpError(
+        415,
+        'unsupported_media_type',
+        'send the body as Content-Type: application/json (UTF-8)',
+      ),
+    );
+  } else {
+    next();
+  }
+};
+
+function isUtf8(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  return charset === undefined || charset.toLowerCase() === 'utf-8';
+}

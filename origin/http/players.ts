@@ -1,0 +1,71 @@
+import type { Request, Router } from 'express';
+import { routePatterns } from '../../contract/paths.ts';
+import { createPlayerBody, scoreAddBody, updatePlayerBody } from '../../contract/requests.ts';
+import { clientKey, type RateLimiter } from '../rate-limit.ts';
+import { HttpError, unauthorized } from './errors.ts';
+import { type ApiDeps, apiRouter, methodNotAllowed, param, parseBody } from './routing.ts';
+
+/** The players of a board: add, read, change, remove, and the score-add (`+1` is public). */
+export function playerRoutes({
+  service,
+  auth,
+  limiter,
+}: Pick<ApiDeps, 'service' | 'auth' | 'limiter'>): Router {
+  const router = apiRouter();
+
+  router
+    .route(routePatterns.players)
+    .post(async (req, res) => {
+      auth.require(req);
+      const { name } = parseBody(req, createPlayerBody);
+      res.status(201).json(await service.addPlayer(param(req, 'boardId'), name));
+    })
+    .all(methodNotAllowed('POST'));
+
+  router
+    .route(routePatterns.player)
+    .get((req, res) => {
+      const player = service.viewPlayer(param(req, 'boardId'), param(req, 'playerId'));
+      res.set('Cache-Control', 'no-cache').json(player);
+    })
+    .patch(async (req, res) => {
+      auth.require(req);
+      const patch = parseBody(req, updatePlayerBody);
+      res.json(await service.updatePlayer(param(req, 'boardId'), param(req, 'playerId'), patch));
+    })
+    .delete(async (req, res) => {
+      auth.require(req);
+      await service.removePlayer(param(req, 'boardId'), param(req, 'playerId'));
+      res.status(204).end();
+    })
+    .all(methodNotAllowed('GET, PATCH, DELETE'));
+
+  router
+    .route(routePatterns.scoreAdd)
+    .post(async (req, res) => {
+      const admin = auth.isAdmin(req);
+      const { amount } = parseBody(req, scoreAddBody, {});
+      if (amount !== 1 && !admin) {
+        throw unauthorized('only +1 is public; another amount needs the admin token');
+      }
+      const boardId = param(req, 'boardId');
+      const playerId = param(req, 'playerId');
+      // A +1 for nobody is refused before it costs the client a token.
+      service.requirePlayer(boardId, playerId);
+      if (!admin) takeToken(limiter, req);
+      res.json(await service.addScore(boardId, playerId, amount));
+    })
+    .all(methodNotAllowed('POST'));
+
+  return router;
+}
+
+/** Takes one of the client's public `+1` tokens, or refuses with 429 and when to try again. */
+function takeToken(limiter: RateLimiter, req: Request): void {
+  const verdict = limiter.take(clientKey(req.ip));
+  if (!verdict.allowed) {
+    throw new HttpError(429, 'rate_limited', 'too many +1s from this address; slow down', {
+      'Retry-After': String(verdict.retryAfterSeconds),
+    });
+  }
+}
