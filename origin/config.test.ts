@@ -158,6 +158,7 @@ describe('TRUST_PROXY', () => {
     '10.0.0.0/255.0.0.0',
     '2001:db8::/32',
     '::1',
+    'loopback, linklocal, uniquelocal, 198.51.100.0/24, 2001:db8::1',
   ])('%j is accepted, and Express accepts it too', (value) => {
     const config = loadConfig({ TRUST_PROXY: value });
     expect(() => express().set('trust proxy', config.trustProxy)).not.toThrow();
@@ -169,6 +170,28 @@ describe('TRUST_PROXY', () => {
       expect(refused({ TRUST_PROXY: value })).toMatch(/TRUST_PROXY: /);
     },
   );
+
+  it.each([
+    ['true', /invalid IP address: true/],
+    ['1', /"1" is a hop count, not an address/],
+    ['loopback, 10.0.0.0/33', /invalid range on address: 10\.0\.0\.0\/33/],
+  ])('%j is refused saying which entry is wrong', (value, message) => {
+    expect(refused({ TRUST_PROXY: value })).toMatch(message);
+  });
+
+  it.each([
+    ['loopback', '127.0.0.1', true],
+    ['loopback', '::1', true],
+    ['loopback', '10.0.0.1', false],
+    ['10.0.0.0/8, uniquelocal', '10.200.0.1', true],
+    ['10.0.0.0/8, uniquelocal', 'fd00::1', true],
+    ['10.0.0.0/8, uniquelocal', '11.0.0.1', false],
+    ['203.0.113.0/255.255.255.0', '203.0.113.9', true],
+  ])('%j trusts %s: %s', (value, address, trusted) => {
+    const app = express().set('trust proxy', loadConfig({ TRUST_PROXY: value }).trustProxy);
+    const trust: (address: string, hop: number) => boolean = app.get('trust proxy fn');
+    expect(trust(address, 0)).toBe(trusted);
+  });
 });
 
 describe('CORS_ORIGINS', () => {

@@ -1,4 +1,4 @@
-import { isIP, isIPv4 } from 'node:net';
+import { compile as compileTrust } from 'proxy-addr';
 import { z } from 'zod';
 
 /**
@@ -79,10 +79,17 @@ const schema = z.object({
   SCORE_BURST: integer(1, 1_000_000).default(30),
   TRUST_PROXY: z
     .string()
-    .refine(
-      isTrustList,
-      'must be a comma-separated list of addresses, CIDR ranges or loopback/linklocal/uniquelocal',
-    )
+    .check((ctx) => {
+      const problem = trustListProblem(ctx.value);
+      if (problem === undefined) return;
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message:
+          'must be a comma-separated list of proxy addresses, CIDR ranges or loopback/linklocal/' +
+          `uniquelocal; ${problem}`,
+      });
+    })
     .default('loopback'),
   CORS_ORIGINS: z
     .string()
@@ -120,19 +127,25 @@ function isOrigin(value: string): boolean {
   }
 }
 
-// The syntax Express's `trust proxy` takes. Express itself would throw a bare TypeError from
-// inside createApp ("invalid IP address: true"); here the message names the variable.
-function isTrustList(value: string): boolean {
-  return value.split(',').every((part) => {
-    const entry = part.trim();
-    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
-    const [address = '', range, ...rest] = entry.split('/');
-    const version = isIP(address);
-    if (version === 0 || rest.length > 0) return false;
-    if (range === undefined) return true;
-    if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
-    return version === 4 && isIPv4(range);
-  });
+/**
+ * What is wrong with a `trust proxy` list, or undefined when Express will take it. proxy-addr
+ * (Express's own parser) decides; Express would otherwise throw a bare TypeError from inside
+ * createApp ("invalid IP address: true") where this message names the variable.
+ */
+function trustListProblem(value: string): string | undefined {
+  const entries = value.split(',').map((entry) => entry.trim());
+  // proxy-addr reads a bare number as an IPv4 address (`1` is 0.0.0.1), but whoever writes one
+  // means a hop count, which Express takes only as a number: refused rather than misread.
+  const count = entries.find((entry) => /^\d+$/.test(entry));
+  if (count !== undefined) {
+    return `"${count}" is a hop count, not an address`;
+  }
+  try {
+    compileTrust(entries);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** Thrown at start-up when the environment is not a usable configuration. */

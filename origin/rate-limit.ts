@@ -1,4 +1,5 @@
-import { isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * A token bucket per client: `burst` actions at once, refilled at `perSecond`. Buckets that have
@@ -49,23 +50,30 @@ export class RateLimiter {
  * The bucket a client address counts against. IPv4 is the address itself, also when written as
  * IPv4-mapped IPv6 (`::ffff:a.b.c.d`, which a dual-stack socket reports). IPv6 is its /64: that is
  * what one subscriber usually gets, so hopping between addresses inside it does not buy a fresh
- * bucket.
+ * bucket. Anything that is not an address is its own bucket.
  */
 export function clientKey(ip: string | undefined): string {
   if (ip === undefined) return 'unknown';
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped?.[1] !== undefined) return mapped[1];
-  const address = ip.replace(/%.*$/, ''); // without a zone (fe80::1%eth0)
-  if (!isIPv6(address)) return ip;
-  const [head = '', tail] = address.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  // A trailing dotted quad stands for two groups.
-  const width = (groups: string[]) => groups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array<string>(8 - width(left) - width(right)).fill('0'), ...right];
-  const prefix = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
+  const address = parseAddress(ip);
+  if (address === undefined) return ip;
+  if (address instanceof ipaddr.IPv4) return address.toString();
+  const prefix = address.parts.slice(0, 4).map((part) => part.toString(16));
   return `${prefix.join(':')}::/64`;
+}
+
+function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const address = ip.replace(/%.*$/, ''); // without a zone (fe80::1%eth0)
+  // Node decides what an address is: ipaddr.js also reads `1` as 0.0.0.1 and `0x7f.1` as IPv4.
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  try {
+    // ipaddr.js 1.x cannot read a dotted quad right after `::` (64:ff9b::192.0.2.1); the URL
+    // parser writes every IPv6 address in hex groups.
+    return ipaddr.process(
+      version === 6 ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address,
+    );
+  } catch {
+    // Whatever Node and these parsers disagree on is its own bucket, never a failed request.
+    return undefined;
+  }
 }
