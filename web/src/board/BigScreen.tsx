@@ -12,6 +12,38 @@ import { useFittedTop } from './useFittedCount.ts';
 import { useIdle } from './useIdle.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 
+// F toggles full screen. Browsers usually keep Escape for leaving full screen; when it reaches the
+// page, it steps out one level: out of full screen, or else out of the big screen.
+function useBigScreenKeys(pagePath: string): void {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === 'f' || event.key === 'F') toggleFullscreen();
+      if (event.key !== 'Escape') return;
+      if (document.fullscreenElement !== null) exitFullscreen();
+      else navigate(pagePath);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [pagePath]);
+}
+
+/** A QR code and a short link, so the room can join from their phones. */
+function JoinCard({ url }: { url: string }) {
+  return (
+    <aside className="tv-join" aria-labelledby="tv-join-title">
+      <QrCode text={url} label={`QR code for ${url}`} />
+      <div className="tv-join-text">
+        <p className="tv-join-title" id="tv-join-title">
+          Scan to vote
+        </p>
+        <p className="tv-join-how">and tap +1 for your favourite</p>
+        <p className="tv-join-link">{shortLink(url)}</p>
+      </div>
+    </aside>
+  );
+}
+
 /**
  * The board on a projector or a TV (`?view=tv`): large type, no buttons, as many of the top
  * players as the screen is tall, and a QR code with a short link so the room can join from their
@@ -27,20 +59,7 @@ export function BigScreen({ boardId, feed }: { boardId: string; feed: BoardFeed 
   useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
 
   const pagePath = routePaths.board(boardId);
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.key === 'f' || event.key === 'F') toggleFullscreen();
-      // Browsers usually keep Escape for leaving full screen; when it reaches the page, it steps
-      // out one level: out of full screen, or else out of the big screen.
-      if (event.key === 'Escape') {
-        if (document.fullscreenElement !== null) exitFullscreen();
-        else navigate(pagePath);
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [pagePath]);
+  useBigScreenKeys(pagePath);
 
   const url = `${window.location.origin}${pagePath}`;
   const count = board?.playerCount ?? 0;
@@ -99,18 +118,7 @@ export function BigScreen({ boardId, feed }: { boardId: string; feed: BoardFeed 
             />
           )}
         </div>
-        {!feed.notFound && (
-          <aside className="tv-join" aria-labelledby="tv-join-title">
-            <QrCode text={url} label={`QR code for ${url}`} />
-            <div className="tv-join-text">
-              <p className="tv-join-title" id="tv-join-title">
-                Scan to vote
-              </p>
-              <p className="tv-join-how">and tap +1 for your favourite</p>
-              <p className="tv-join-link">{shortLink(url)}</p>
-            </div>
-          </aside>
-        )}
+        {!feed.notFound && <JoinCard url={url} />}
       </div>
       <div className="visually-hidden" role="status" aria-live="polite">
         {announcement}

@@ -7,7 +7,7 @@ import type { Row } from './rows.ts';
 interface PlayerListProps {
   rows: Row[];
   label: string;
-  className?: string;
+  className?: string | undefined;
   pickId?: string | undefined;
   paused?: boolean;
   /** Without it, no +1 buttons (big screen, embed). */

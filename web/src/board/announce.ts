@@ -30,26 +30,46 @@ export function describeRankChanges(
   const rankBefore = new Map(before.map((p) => [p.id, p.rank]));
   const phrases: string[] = [];
   const leader = after[0];
-  if (leader !== undefined && before[0] !== undefined && before[0].id !== leader.id) {
-    phrases.push(`${leader.name} takes the lead`);
+  const newLeader = leader !== undefined && before[0] !== undefined && before[0].id !== leader.id;
+  if (newLeader) phrases.push(`${leader.name} takes the lead`);
+  for (const player of watched(after, options)) {
+    // A new leader was told once, not also as a climb.
+    if (newLeader && player === leader) continue;
+    const phrase = movePhrase(player, rankBefore.get(player.id), {
+      isFocus: player.id === options.focusId,
+      boardWasEmpty: before.length === 0,
+    });
+    if (phrase !== undefined) phrases.push(phrase);
   }
-  const watched = after.slice(0, options.watch);
+  return sentence(phrases, options.maxSpoken);
+}
+
+/** The players whose moves are told: the top `watch`, and the focused player wherever it is. */
+function watched(after: readonly RankedPlayer[], options: AnnounceOptions): RankedPlayer[] {
+  const players = after.slice(0, options.watch);
   const focus = after.find((p) => p.id === options.focusId);
-  if (focus !== undefined && !watched.includes(focus)) watched.push(focus);
-  for (const player of watched) {
-    if (player === leader && phrases.length > 0) continue;
-    const was = rankBefore.get(player.id);
-    const isFocus = player.id === options.focusId;
-    if (was === undefined) {
-      if (before.length > 0) phrases.push(`${player.name} enters at ${ordinal(player.rank)}`);
-    } else if (player.rank < was) {
-      phrases.push(`${player.name} moves up to ${ordinal(player.rank)}`);
-    } else if (player.rank > was && isFocus) {
-      phrases.push(`${player.name} drops to ${ordinal(player.rank)}`);
-    }
-  }
+  if (focus !== undefined && !players.includes(focus)) players.push(focus);
+  return players;
+}
+
+/** What to say of one player that was at rank `was` (undefined: not on the board). */
+function movePhrase(
+  player: RankedPlayer,
+  was: number | undefined,
+  { isFocus, boardWasEmpty }: { isFocus: boolean; boardWasEmpty: boolean },
+): string | undefined {
+  const at = ordinal(player.rank);
+  // The first players of an empty board are not news, only the board filling up.
+  if (was === undefined) return boardWasEmpty ? undefined : `${player.name} enters at ${at}`;
+  if (player.rank < was) return `${player.name} moves up to ${at}`;
+  if (player.rank > was && isFocus) return `${player.name} drops to ${at}`;
+  return undefined;
+}
+
+/** The phrases as one sentence, the first `maxSpoken` spelled out and the rest counted. */
+function sentence(phrases: readonly string[], maxSpoken: number): string | undefined {
   if (phrases.length === 0) return undefined;
-  const spoken = phrases.slice(0, options.maxSpoken);
+  const spoken = phrases.slice(0, maxSpoken);
   const more = phrases.length - spoken.length;
   const tail = more > 0 ? ` and ${more} more ${more === 1 ? 'change' : 'changes'}` : '';
   return `${spoken.join(', ')}${tail}.`;
