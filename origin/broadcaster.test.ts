@@ -7,6 +7,7 @@ import {
   createBoard,
   deleteBoard,
   emptyDatabase,
+  getBoard,
   removePlayer,
 } from './domain/board.ts';
 
@@ -125,37 +126,37 @@ describe('publishing', () => {
 describe('catchUp', () => {
   it('is nothing for a client already at the current version', () => {
     const t = setup();
-    expect(t.broadcaster.catchUp(t.db.boards.b as never, 3)).toBeUndefined();
+    expect(t.broadcaster.catchUp(getBoard(t.db, 'b'), 3)).toBeUndefined();
   });
 
   it('is a snapshot for a new client', () => {
     const t = setup();
-    expect(t.broadcaster.catchUp(t.db.boards.b as never, undefined)?.type).toBe('snapshot');
+    expect(t.broadcaster.catchUp(getBoard(t.db, 'b'), undefined)?.type).toBe('snapshot');
   });
 
   it('is one merged update for a client that history reaches back to', () => {
     const t = setup();
     const [a, c] = t.ids as [string, string];
-    t.broadcaster.catchUp(t.db.boards.b as never, 3);
+    t.broadcaster.catchUp(getBoard(t.db, 'b'), 3);
     t.apply(addScore(t.db, 'b', a, 1).change);
     t.apply(addScore(t.db, 'b', c, 2).change);
     t.apply(removePlayer(t.db, 'b', c));
-    const event = t.broadcaster.catchUp(t.db.boards.b as never, 3);
+    const event = t.broadcaster.catchUp(getBoard(t.db, 'b'), 3);
     expect(event).toMatchObject({ type: 'update', since: 3, version: 6, removed: [c] });
     expect(event?.type === 'update' && event.players.map((p) => [p.id, p.score])).toEqual([[a, 1]]);
   });
 
   it('is a snapshot when the gap is older than the history', () => {
     const t = setup({ historySize: 2 });
-    t.broadcaster.catchUp(t.db.boards.b as never, 3);
+    t.broadcaster.catchUp(getBoard(t.db, 'b'), 3);
     for (let i = 0; i < 5; i++) t.apply(addScore(t.db, 'b', t.ids[0] as string, 1).change);
-    expect(t.broadcaster.catchUp(t.db.boards.b as never, 5)?.type).toBe('snapshot');
-    expect(t.broadcaster.catchUp(t.db.boards.b as never, 6)?.type).toBe('update');
+    expect(t.broadcaster.catchUp(getBoard(t.db, 'b'), 5)?.type).toBe('snapshot');
+    expect(t.broadcaster.catchUp(getBoard(t.db, 'b'), 6)?.type).toBe('update');
   });
 
   it('is a snapshot for a version from the future (a client of a restored database)', () => {
     const t = setup();
-    expect(t.broadcaster.catchUp(t.db.boards.b as never, 99)?.type).toBe('snapshot');
+    expect(t.broadcaster.catchUp(getBoard(t.db, 'b'), 99)?.type).toBe('snapshot');
   });
 });
 

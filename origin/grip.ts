@@ -39,7 +39,7 @@ export interface HoldOptions {
   prevId: string;
   keepAliveSeconds: number;
   /** Where the proxy asks for what a stream missed (GRIP reliable streaming). */
-  nextLink?: string | undefined;
+  nextLink?: string;
 }
 
 /** Turns the response into a held GRIP stream on one channel. */

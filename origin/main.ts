@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          console.error(`origin: stopping: ${(error as Error).message}`);
+          console.error(`origin: stopping: ${error instanceof Error ? error.message : error}`);
           process.exit(1);
         },
       );

@@ -26,9 +26,9 @@ export interface TestOriginOptions {
 }
 
 export interface SendInit {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
+  method?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  body?: string | Buffer | undefined;
 }
 
 export interface Reply {
@@ -114,7 +114,7 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
     adminToken: ADMIN_TOKEN,
     newId,
     log: (line) => logs.push(line),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    clock: options.clock,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {

@@ -75,19 +75,16 @@ export function getBoard(db: Database, boardId: string): BoardRecord {
   return board;
 }
 
-function indexOfPlayer(board: BoardRecord, playerId: string): number {
+function findPlayer(board: BoardRecord, playerId: string): { index: number; player: PlayerState } {
   const index = board.players.findIndex((p) => p.id === playerId);
-  if (index < 0) throw playerNotFound();
-  return index;
-}
-
-function getPlayer(board: BoardRecord, playerId: string): PlayerState {
-  return board.players[indexOfPlayer(board, playerId)] as PlayerState;
+  const player = board.players[index];
+  if (player === undefined) throw playerNotFound();
+  return { index, player };
 }
 
 /** Refuses unless the player is on the board, without ranking it. */
 export function assertPlayer(db: Database, boardId: string, playerId: string): void {
-  indexOfPlayer(getBoard(db, boardId), playerId);
+  findPlayer(getBoard(db, boardId), playerId);
 }
 
 export function listBoards(db: Database): BoardSummary[] {
@@ -156,8 +153,7 @@ export function updatePlayer(
   patch: { name?: string | undefined; score?: number | undefined },
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const index = indexOfPlayer(board, playerId);
-  const player = board.players[index] as PlayerState;
+  const { index, player } = findPlayer(board, playerId);
   if (patch.name !== undefined && patch.name !== player.name) {
     assertNameFree(board.players, patch.name, playerId);
   }
@@ -174,7 +170,7 @@ export function updatePlayer(
 
 export function removePlayer(db: Database, boardId: string, playerId: string): BoardChange {
   const board = getBoard(db, boardId);
-  board.players.splice(indexOfPlayer(board, playerId), 1);
+  board.players.splice(findPlayer(board, playerId).index, 1);
   board.version += 1;
   return changeOf(board, [], [playerId]);
 }
@@ -186,8 +182,7 @@ export function addScore(
   amount: number,
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const index = indexOfPlayer(board, playerId);
-  const player = board.players[index] as PlayerState;
+  const { index, player } = findPlayer(board, playerId);
   const score = player.score + amount;
   if (Math.abs(score) > MAX_SCORE) {
     throw new BoardError('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
@@ -237,7 +232,7 @@ export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardV
 }
 
 export function playerView(board: BoardRecord, playerId: string): RankedPlayer {
-  return ranked(board, getPlayer(board, playerId));
+  return ranked(board, findPlayer(board, playerId).player);
 }
 
 function ranked(board: BoardRecord, player: PlayerState): RankedPlayer {
