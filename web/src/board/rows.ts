@@ -1,5 +1,6 @@
 import type { RankedPlayer } from '../../../contract/board.ts';
 import { windowAround } from '../../../contract/ranking.ts';
+import { fold } from '../ui/fold.ts';
 
 /** One line of the rendered board: a player, or a marker for players left out between two. */
 export type Row =
@@ -56,12 +57,4 @@ export function searchPlayers(
     if (matches.length < limit) matches.push(player);
   }
   return { matches, total };
-}
-
-/** Text folded for matching: any case, any accents ("Élodie" finds "elo"). */
-export function fold(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{Diacritic}/gu, '')
-    .toLocaleLowerCase();
 }

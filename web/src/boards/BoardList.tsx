@@ -2,7 +2,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'rea
 import type { BoardSummary } from '../../../contract/board.ts';
 import type { AdminApi, Api } from '../api/client.ts';
 import { routePaths } from '../app/router.ts';
-import { fold } from '../board/rows.ts';
+import { fold } from '../ui/fold.ts';
 import { Link } from '../ui/Link.tsx';
 import { SearchField } from '../ui/SearchField.tsx';
 import { useTitle } from '../ui/useTitle.ts';
@@ -16,24 +16,17 @@ type Loaded =
 // Past this many boards, a search field helps find one.
 const searchFrom = 9;
 
-/** The home page (`/`): every board, with how many play on it; admins create boards here. */
-export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefined }) {
+/** Every board, loaded again when the page comes back from a background tab; and a retry. */
+function useBoardList(api: Api): [Loaded, () => void] {
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
-  const [query, setQuery] = useState('');
-  const deferredQuery = useDeferredValue(query);
-  useTitle(undefined);
-
   const load = useCallback(
     async (signal?: AbortSignal) => {
       try {
-        const boards = await api.listBoards(signal);
-        setLoaded({ status: 'ready', boards });
+        setLoaded({ status: 'ready', boards: await api.listBoards(signal) });
       } catch (error) {
         if (signal?.aborted) return;
-        setLoaded({
-          status: 'failed',
-          message: error instanceof Error ? error.message : String(error),
-        });
+        const message = error instanceof Error ? error.message : String(error);
+        setLoaded({ status: 'failed', message });
       }
     },
     [api],
@@ -53,6 +46,16 @@ export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefine
     };
   }, [load]);
 
+  return [loaded, useCallback(() => void load(), [load])];
+}
+
+/** The home page (`/`): every board, with how many play on it; admins create boards here. */
+export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefined }) {
+  const [loaded, retry] = useBoardList(api);
+  const [query, setQuery] = useState('');
+  const deferredQuery = useDeferredValue(query);
+  useTitle(undefined);
+
   const all = loaded.status === 'ready' ? loaded.boards : [];
   const searchable = all.length >= searchFrom;
   const shown = useMemo(() => {
@@ -70,7 +73,7 @@ export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefine
       {loaded.status === 'failed' && (
         <div className="banner" role="alert">
           <p>Could not load the boards: {loaded.message}</p>
-          <button type="button" className="button" onClick={() => void load()}>
+          <button type="button" className="button" onClick={retry}>
             Try again
           </button>
         </div>
@@ -96,36 +99,39 @@ export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefine
           label="Find a board"
           value={query}
           onChange={setQuery}
-          status={
-            deferredQuery.trim() === ''
-              ? `${all.length} boards.`
-              : shown.length === 0
-                ? 'No board has that name.'
-                : `${shown.length} of ${all.length} boards.`
-          }
+          status={searchStatus(deferredQuery, shown.length, all.length)}
         />
       )}
-      {shown.length > 0 && (
-        <ul className="board-cards">
-          {shown.map((board) => (
-            <li key={board.id}>
-              <Link className="board-card" to={routePaths.board(board.id)} data-testid="board-link">
-                <span className="board-card-name">{board.name}</span>
-                <span className="board-card-meta">
-                  <span data-testid="player-count">
-                    <strong>{board.playerCount.toLocaleString()}</strong>{' '}
-                    {board.playerCount === 1 ? 'player' : 'players'}
-                  </span>
-                  <span>{board.order === 'desc' ? 'Highest wins' : 'Lowest wins'}</span>
-                </span>
-                <span className="board-card-go" aria-hidden="true">
-                  →
-                </span>
-              </Link>
-            </li>
-          ))}
-        </ul>
-      )}
+      {shown.length > 0 && <BoardCards boards={shown} />}
     </section>
+  );
+}
+
+function searchStatus(query: string, shown: number, all: number): string {
+  if (query.trim() === '') return `${all} boards.`;
+  return shown === 0 ? 'No board has that name.' : `${shown} of ${all} boards.`;
+}
+
+function BoardCards({ boards }: { boards: readonly BoardSummary[] }) {
+  return (
+    <ul className="board-cards">
+      {boards.map((board) => (
+        <li key={board.id}>
+          <Link className="board-card" to={routePaths.board(board.id)} data-testid="board-link">
+            <span className="board-card-name">{board.name}</span>
+            <span className="board-card-meta">
+              <span data-testid="player-count">
+                <strong>{board.playerCount.toLocaleString()}</strong>{' '}
+                {board.playerCount === 1 ? 'player' : 'players'}
+              </span>
+              <span>{board.order === 'desc' ? 'Highest wins' : 'Lowest wins'}</span>
+            </span>
+            <span className="board-card-go" aria-hidden="true">
+              →
+            </span>
+          </Link>
+        </li>
+      ))}
+    </ul>
   );
 }
