@@ -6,6 +6,7 @@ import { BoardView } from '../board/BoardView.tsx';
 import { BoardList } from '../boards/BoardList.tsx';
 import { Link } from '../ui/Link.tsx';
 import { useTitle } from '../ui/useTitle.ts';
+import { AppHeader } from './AppHeader.tsx';
 import { matchRoute, routePaths, themeOf, useLocation } from './router.ts';
 
 function NotFound() {
@@ -18,16 +19,6 @@ function NotFound() {
         See all boards
       </Link>
     </section>
-  );
-}
-
-function Logo() {
-  return (
-    <svg className="logo" viewBox="0 0 32 32" aria-hidden="true">
-      <rect x="3" y="16" width="7" height="13" rx="2" />
-      <rect x="12.5" y="6" width="7" height="23" rx="2" />
-      <rect x="22" y="12" width="7" height="17" rx="2" />
-    </svg>
   );
 }
 
@@ -75,32 +66,11 @@ export function App({ api }: { api: Api }) {
         </a>
       )}
       {chrome && (
-        <header className="app-header">
-          <Link className="brand" to={routePaths.boards()}>
-            <Logo />
-            <span>Leaderboards</span>
-          </Link>
-          <div className="admin-status">
-            {admin === undefined ? (
-              <button
-                type="button"
-                className="button quiet small"
-                onClick={() => setSigningIn(true)}
-              >
-                Admin
-              </button>
-            ) : (
-              <>
-                <span className="admin-badge" data-testid="admin-badge">
-                  Admin
-                </span>
-                <button type="button" className="button quiet small" onClick={leaveAdmin}>
-                  Leave admin
-                </button>
-              </>
-            )}
-          </div>
-        </header>
+        <AppHeader
+          admin={admin !== undefined}
+          onEnterAdmin={() => setSigningIn(true)}
+          onLeaveAdmin={leaveAdmin}
+        />
       )}
       <main id="main" ref={main} className={chrome ? undefined : 'chromeless'}>
         {route.page === 'boards' && <BoardList api={api} admin={admin} />}
