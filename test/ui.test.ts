@@ -167,13 +167,16 @@ async function axe(page: Page): Promise<{ serious: string[]; other: string[] }> 
   };
 }
 
-/** The promise, or a failure that says what never happened. */
-function within<T>(promise: Promise<T>, what: string, ms = 60_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** The rows of a board page, top to bottom, as "<player id> <score>". */
+function rowsWithScores(page: Page): Promise<string[]> {
+  return page
+    .getByTestId('player-row')
+    .evaluateAll((rows) =>
+      rows.map(
+        (row) =>
+          `${row.getAttribute('data-player-id')} ${row.querySelector('[data-testid="score"]')?.textContent}`,
+      ),
+    );
 }
 
 async function signIn(page: Page, token: string): Promise<void> {
@@ -455,81 +458,63 @@ describe('admin mode', () => {
 });
 
 describe('a 10,000-player board', () => {
-  it('opens and takes a +1 without freezing (times printed, not asserted)', async () => {
-    const started = Date.now();
-    const { board } = await boardWith('Ten thousand', 10_000);
-    const creation = Date.now() - started;
+  // Speed is measured by the bench, not here: this checks that the pages keep working under a
+  // stream of changes to a big board, which a page that froze or dropped updates would not.
+  it('shows its top 100 and stays usable while changes stream in: a +1 given mid-stream lands, and both pages end on the server’s top 100', async () => {
+    const { board, players } = await boardWith('Ten thousand', 10_000);
     expect((await api.getBoard(board.id, { limit: 1 })).playerCount).toBe(10_000);
+    // A player from the middle of the board, lifted to the top so that the stream stays below it.
+    const target = players[5_000]?.id;
+    if (target === undefined) throw new Error('the board has fewer players than it should');
+    await api.updatePlayer(board.id, target, { score: 500 });
 
-    const viewer = await newPage();
-    // When the first row is on screen: the frame after it enters the DOM, from navigation start.
-    await viewer.page.addInitScript({
-      content: `(() => {
-        const observer = new MutationObserver(() => {
-          if (document.querySelector('[data-testid="player-row"]') === null) return;
-          observer.disconnect();
-          requestAnimationFrame(() => { window.firstRowAt = performance.now(); });
-        });
-        observer.observe(document, { childList: true, subtree: true });
-        window.longTasks = [];
-        new PerformanceObserver((list) => {
-          for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
-        }).observe({ type: 'longtask', buffered: true });
-      })()`,
-    });
-    await viewer.page.goto(new URL(`b/${board.id}`, stack.urls.pushpin).href);
-    await whenLive(viewer.page);
-    await expect.poll(() => viewer.page.evaluate('window.firstRowAt'), patient).toBeDefined();
-    const firstRender = await viewer.page.evaluate<number>('window.firstRowAt');
-    expect(await rowIds(viewer.page)).toHaveLength(100);
-
+    const viewer = await openPage(`b/${board.id}`);
     const voter = await openPage(`b/${board.id}`);
+    await whenLive(viewer.page);
     await whenLive(voter.page);
-    // The 100th player: one vote takes it from the bottom of the top 100 to first place.
-    const target = (await rowIds(voter.page))[99];
-    if (target === undefined) throw new Error('the voter sees fewer than 100 rows');
-    const seenAt = (page: Page) =>
-      // Inside a function that returns nothing: evaluate waits for a promise it is given back.
-      page.evaluate(`(() => { window.seenAt = new Promise((resolve) => {
-        const shown = () =>
-          document.querySelector('[data-testid="player-row"]')?.dataset.playerId === ${JSON.stringify(target)};
-        if (shown()) return resolve(performance.timeOrigin + performance.now());
-        const observer = new MutationObserver(() => {
-          if (!shown()) return;
-          observer.disconnect();
-          requestAnimationFrame(() => resolve(performance.timeOrigin + performance.now()));
-        });
-        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-      }) })()`);
-    await seenAt(viewer.page);
-    await seenAt(voter.page);
-    const longTasksBefore = await viewer.page.evaluate<number>('window.longTasks.length');
-    const button = voter.page.locator(`[data-player-id="${target}"] [data-testid="plus-one"]`);
-    await button.focus();
-    const clickedAt = Date.now();
-    await voter.page.keyboard.press('Enter');
-    const viewerAt = await within(
-      viewer.page.evaluate<number>('window.seenAt'),
-      'the other browser',
-    );
-    const voterAt = await within(voter.page.evaluate<number>('window.seenAt'), 'the voter');
-    const longTasks = await viewer.page.evaluate<number[]>(
-      `window.longTasks.slice(${longTasksBefore})`,
-    );
-    expect(await scoreOf(viewer.page, target)).toBe('1');
+    expect(await rowIds(viewer.page)).toHaveLength(100);
+    expect((await rowIds(voter.page))[0]).toBe(target);
 
-    console.log(
-      [
-        '10,000-player board:',
-        `  created through the admin API in ${(creation / 1000).toFixed(1)} s (10,000 POSTs, 50 at a time)`,
-        `  first render (navigation start to first row on screen): ${Math.round(firstRender)} ms`,
-        `  +1 to render, in the voter's page: ${Math.round(voterAt - clickedAt)} ms`,
-        `  +1 to render, in another browser: ${Math.round(viewerAt - clickedAt)} ms`,
-        `  long tasks in the other browser during the update: ${
-          longTasks.length === 0 ? 'none' : longTasks.map((ms) => `${Math.round(ms)} ms`).join(', ')
-        }`,
-      ].join('\n'),
+    // The stream: +2 for the 90 players at the bottom of the board, one after another and round
+    // again, until the test has seen what it needs. Each first +2 brings a player into the top 100
+    // (below the target) and pushes a row out; later ones reorder the rows.
+    const bottom = players.slice(-90).reverse();
+    const streamed: string[] = [];
+    let streaming = true;
+    const stream = (async () => {
+      for (let i = 0; streaming && i < 2_000; i++) {
+        const player = bottom[i % bottom.length];
+        if (player === undefined) break;
+        await api.scoreAdd(board.id, player.id, 2);
+        streamed.push(player.id);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+
+    try {
+      await expect
+        .poll(async () => (await rowIds(voter.page)).includes(streamed[0] ?? ''), patient)
+        .toBe(true);
+      // Enter on the focused button, not a pointer click: rows slide as players enter below it.
+      await voter.page.locator(`[data-player-id="${target}"] [data-testid="plus-one"]`).focus();
+      await voter.page.keyboard.press('Enter');
+      const sentBefore = streamed.length;
+      await expect.poll(() => scoreOf(voter.page, target), patient).toBe('501');
+      await expect.poll(() => scoreOf(viewer.page, target), patient).toBe('501');
+      // The stream goes on after the vote; what it sends from now on is checked at the end.
+      await expect.poll(() => streamed.length, patient).toBeGreaterThan(sentBefore + 2);
+    } finally {
+      streaming = false;
+      await stream;
+    }
+
+    expect((await api.getPlayer(board.id, target)).score).toBe(501);
+    const top = (await api.getBoard(board.id, { limit: 100 })).players.map(
+      (p) => `${p.id} ${p.score}`,
     );
+    expect(top.filter((row) => !row.endsWith(' 0'))).toHaveLength(new Set(streamed).size + 1);
+    await expect.poll(() => rowsWithScores(voter.page), patient).toEqual(top);
+    await expect.poll(() => rowsWithScores(viewer.page), patient).toEqual(top);
     expect([...viewer.problems, ...voter.problems]).toEqual([]);
   }, 900_000);
 });
