@@ -5,6 +5,7 @@ import { navigate, routePaths } from '../app/router.ts';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { FormField } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
+import './admin.css';
 
 interface BoardAdminProps {
   board: BoardView;

@@ -1,5 +1,6 @@
 import { Link } from '../ui/Link.tsx';
 import { routePaths } from './router.ts';
+import './AppHeader.css';
 
 function Logo() {
   return (

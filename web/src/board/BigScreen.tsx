@@ -11,6 +11,7 @@ import { orderText, playersText, shortLink } from './phrases.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useIdle } from './useIdle.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
+import './BigScreen.css';
 
 // F toggles full screen. Browsers usually keep Escape for leaving full screen; when it reaches the
 // page, it steps out one level: out of full screen, or else out of the big screen.

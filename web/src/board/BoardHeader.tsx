@@ -7,6 +7,7 @@ import type { BoardFeed } from './follow.ts';
 import { enterFullscreen } from './fullscreen.ts';
 import { orderText, playersText } from './phrases.ts';
 import { ShareDialog } from './ShareDialog.tsx';
+import './BoardHeader.css';
 
 interface BoardHeaderProps {
   boardId: string;

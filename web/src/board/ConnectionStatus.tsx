@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Connection } from './follow.ts';
+import './ConnectionStatus.css';
 
 interface ConnectionStatusProps {
   connection: Connection;

@@ -6,6 +6,7 @@ import { PlayerList } from './PlayerList.tsx';
 import { shortLink } from './phrases.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
+import './EmbedBoard.css';
 
 /**
  * The board for an `<iframe>` (`?embed=1`): a stream overlay or a widget on another page. No

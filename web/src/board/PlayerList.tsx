@@ -3,6 +3,7 @@ import type { RankedPlayer } from '../../../contract/board.ts';
 import { useFlip } from './flip.ts';
 import { PlayerRow } from './PlayerRow.tsx';
 import type { Row } from './rows.ts';
+import './PlayerList.css';
 
 interface PlayerListProps {
   rows: Row[];

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Modal } from '../ui/Modal.tsx';
 import { QrCode } from '../ui/QrCode.tsx';
+import './ShareDialog.css';
 
 interface ShareDialogProps {
   url: string;

@@ -7,6 +7,7 @@ import { Link } from '../ui/Link.tsx';
 import { SearchField } from '../ui/SearchField.tsx';
 import { useTitle } from '../ui/useTitle.ts';
 import { NewBoardForm } from './NewBoardForm.tsx';
+import './BoardList.css';
 
 type Loaded =
   | { status: 'loading' }

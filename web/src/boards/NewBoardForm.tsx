@@ -4,6 +4,8 @@ import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
 import { FormField } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
+import '../admin/admin.css';
+import './NewBoardForm.css';
 
 /** Creates a board (admin mode) and opens it, ready for its first players. */
 export function NewBoardForm({ admin }: { admin: AdminApi }) {

@@ -1,6 +1,7 @@
 import { type ReactNode, useId, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { Modal } from './Modal.tsx';
+import './ConfirmDialog.css';
 
 interface ConfirmDialogProps {
   open: boolean;

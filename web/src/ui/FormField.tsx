@@ -1,4 +1,5 @@
 import type { ComponentProps, ReactNode } from 'react';
+import './FormField.css';
 
 type InputProps = Omit<
   ComponentProps<'input'>,

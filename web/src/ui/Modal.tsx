@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect, useRef } from 'react';
+import './Modal.css';
 
 interface ModalProps {
   open: boolean;

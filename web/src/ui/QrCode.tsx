@@ -1,5 +1,6 @@
 import { create } from 'qrcode';
 import { useMemo } from 'react';
+import './QrCode.css';
 
 // The quiet zone the QR standard asks for around the symbol, in modules.
 const margin = 4;

@@ -1,3 +1,5 @@
+import './SearchField.css';
+
 /**
  * A labelled search box for names, with a polite status line under it (what matched) when there
  * is one to say.

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import './Toast.css';
 
 /** A short message for the page; its id tells two equal messages apart. */
 export interface Notice {
