@@ -533,6 +533,25 @@ describe('query parameters', () => {
   it.each(cases)(title, expectRefused);
 });
 
+describe('a refusal says what is wrong', () => {
+  it.each([
+    ['POST', '/boards/', { name: 1 }, /^name: Invalid input: expected string, received number$/],
+    ['POST', '/boards/', { name: 'B', id: 'x' }, /^Unrecognized key: "id"$/],
+    ['POST', '/boards/demo/players/', { name: ' ' }, /^name: must not be empty$/],
+    ['PATCH', '/boards/demo/players/p1/', {}, /^give name, score, or both$/],
+    ['PATCH', '/boards/demo/players/p1/', { score: 1.5 }, /^score: must be a whole number$/],
+  ])('%s %s %j', async (method, path, body, message) => {
+    const reply = await origin.send(path, { method, ...adminJson(body) });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.text).error.message).toMatch(message);
+  });
+
+  it('in the query too', async () => {
+    const reply = await origin.send('/boards/demo/?limit=abc');
+    expect(JSON.parse(reply.text).error.message).toBe('limit: must be a whole number from 1');
+  });
+});
+
 describe('limits and conflicts are 409', () => {
   const cases: (BadCase & { why: string })[] = [
     {
