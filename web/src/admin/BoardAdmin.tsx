@@ -31,7 +31,8 @@ export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
       await admin.addPlayer(board.id, value);
     });
     if (done) {
-      setName('');
+      // Typing may have gone on while the request was under way: keep a name not yet added.
+      setName((current) => (current.trim() === value ? '' : current));
       onDone(`Added ${value}.`);
     }
   };
