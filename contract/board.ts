@@ -20,12 +20,12 @@ export type Order = z.infer<typeof orderSchema>;
 export const playerStateSchema = z.object({
   id: z.string(),
   name: z.string(),
-  score: z.number(),
+  score: z.int(),
   /**
    * The board version at which the player reached its current score. Among equal scores the
    * player who got there first ranks first, so clients need this to re-rank on their own.
    */
-  scoredAt: z.number(),
+  scoredAt: count,
 });
 export type PlayerState = z.infer<typeof playerStateSchema>;
 

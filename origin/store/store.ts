@@ -168,12 +168,8 @@ interface Folding {
   journalMinBytes: number;
 }
 
-/** A player as the data file and the journal hold it: the wire's player state, in whole numbers. */
-const storedPlayer = z.strictObject({
-  ...playerStateSchema.shape,
-  score: z.int(),
-  scoredAt: z.int(),
-});
+/** A player as the data file and the journal hold it: the wire's player state. */
+const storedPlayer = z.strictObject(playerStateSchema.shape);
 
 /** A board as stored, without its players. */
 const boardFields = z.strictObject({
