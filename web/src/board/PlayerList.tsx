@@ -66,8 +66,12 @@ export function PlayerList({
           id === undefined || className === undefined ? undefined : { id, className, index };
       }}
       onBlur={(event) => {
-        // A button taken out of the page by a move blurs too: only a real blur forgets it.
-        if (event.target.isConnected) focused.current = undefined;
+        // A button taken out of the page by a move blurs too, and one that opened a dialog lends
+        // focus to it, to have it back when the dialog closes (its row may be gone by then):
+        // only a real blur forgets it.
+        const to = event.relatedTarget;
+        const toDialog = to instanceof Element && to.closest('dialog') !== null;
+        if (event.target.isConnected && !toDialog) focused.current = undefined;
       }}
     >
       {rows.map((row) =>
