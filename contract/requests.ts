@@ -27,9 +27,13 @@ export const nameSchema = z.string().check(
   z.refine((s) => !FORBIDDEN_IN_NAME.test(s), 'must not contain control characters'),
 );
 
-const scoreSchema = z
-  .int({ error: 'must be a whole number' })
-  .check(z.minimum(-MAX_SCORE), z.maximum(MAX_SCORE));
+/** Says "whole number" for a value of the wrong type; other refusals keep their own words. */
+const wholeNumber = {
+  error: (issue: { code?: string | undefined }) =>
+    issue.code === 'invalid_type' ? 'must be a whole number' : undefined,
+};
+
+const scoreSchema = z.int(wholeNumber).check(z.minimum(-MAX_SCORE), z.maximum(MAX_SCORE));
 
 /** Largest amount one score-add may carry. */
 export const MAX_SCORE_STEP = 1_000_000_000;
