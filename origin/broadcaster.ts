@@ -241,10 +241,15 @@ function changedAfter(entries: readonly Entry[], since: number) {
   return { changed, removed };
 }
 
+/** A publish that had no answer in time. */
+export class PublishTimeoutError extends Error {
+  override name = 'PublishTimeoutError';
+}
+
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new PublishTimeoutError(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

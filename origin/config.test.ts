@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, logSettingsOf } from './config.ts';
 
 const PRODUCTION = {
   NODE_ENV: 'production',
+  GRIP_URL: 'https://api.fastly.com/service/SU1Z0isxPaozGVKXdv0eY',
+  GRIP_KEY: 'fastly-api-token-0123456789',
   GRIP_VERIFY_KEY:
     '{"kty":"EC","crv":"P-256","x":"CKo5A1ebyFcnmVV8SE5On-8G81JyBjSvcrx4VLetWCg","y":"7gwJqaU6N8TP88--twjkwoB36f-pT3QsmI46nPhjO7M"}',
   GRIP_VERIFY_ISS: 'fastly:SU1Z0isxPaozGVKXdv0eY',
@@ -45,14 +47,18 @@ describe('outside production', () => {
 });
 
 describe('in production (NODE_ENV=production)', () => {
-  it('starts with the verify key, its issuer and an admin token', () => {
+  it('starts with a Fastly GRIP_URL, its token, the verify key, its issuer and an admin token', () => {
     expect(loadConfig(PRODUCTION)).toMatchObject({
       production: true,
+      gripUrl: 'https://api.fastly.com/service/SU1Z0isxPaozGVKXdv0eY',
+      gripKey: PRODUCTION.GRIP_KEY,
       gripVerifyIss: PRODUCTION.GRIP_VERIFY_ISS,
     });
   });
 
   it.each([
+    ['GRIP_URL', /GRIP_URL is required when NODE_ENV=production.*api\.fastly\.com\/service/s],
+    ['GRIP_KEY', /GRIP_KEY is required.*Fastly API token/s],
     ['GRIP_VERIFY_KEY', /GRIP_VERIFY_KEY is required.*Fastly's public key.*GRIP_VERIFY_ISS/s],
     ['GRIP_VERIFY_ISS', /GRIP_VERIFY_ISS is required.*fastly:<service-id>/s],
     ['ADMIN_TOKEN', /ADMIN_TOKEN is required.*generate one with/s],
@@ -64,11 +70,23 @@ describe('in production (NODE_ENV=production)', () => {
 
   it("refuses the Fastly CLI's published local signing key", () => {
     expect(
-      refused({ ...PRODUCTION, GRIP_VERIFY_KEY: 'viceroy_dev_signing_key_dont_use_in_production' }),
-    ).toMatch(/GRIP_VERIFY_KEY/);
+      refused({
+        ...PRODUCTION,
+        GRIP_URL: 'https://pushpin.internal.example/',
+        GRIP_VERIFY_ISS: 'pushpin',
+        GRIP_VERIFY_KEY: 'viceroy_dev_signing_key_dont_use_in_production',
+      }),
+    ).toMatch(/GRIP_VERIFY_KEY is the Fastly CLI's published local signing key/);
   });
 
-  it('refuses to start as a process: exit code 1 and the message on stderr', async () => {
+  it('lists every problem at once, one a line', () => {
+    const message = refused({ NODE_ENV: 'production' });
+    for (const name of ['GRIP_URL', 'GRIP_VERIFY_KEY', 'GRIP_VERIFY_ISS', 'ADMIN_TOKEN']) {
+      expect(message).toMatch(new RegExp(`\\n  ${name} is required`));
+    }
+  });
+
+  it('refuses to start as a process: exit code 1 and the reasons on stderr', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'origin-config-'));
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
@@ -90,7 +108,9 @@ describe('in production (NODE_ENV=production)', () => {
       });
       const code = await new Promise((resolve) => child.on('exit', resolve));
       expect(code).toBe(1);
-      expect(stderr).toMatch(/^origin: GRIP_VERIFY_KEY is required when NODE_ENV=production/);
+      expect(stderr).toMatch(
+        /^origin: invalid configuration:\n.*GRIP_VERIFY_KEY is required when NODE_ENV=production/s,
+      );
       expect(stdout).not.toMatch(/listening/);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -231,5 +251,49 @@ describe('FRAME_ANCESTORS', () => {
 describe('GRIP_URL', () => {
   it.each(['ftp://127.0.0.1:5561/', 'not a url'])('%j is refused', (value) => {
     expect(refused({ GRIP_URL: value })).toMatch(/GRIP_URL: /);
+  });
+});
+
+describe('logging, metrics and restore', () => {
+  it('log JSON at info, serve no metrics, and read restores of up to 64 MB by default', () => {
+    expect(loadConfig({})).toMatchObject({
+      logLevel: 'info',
+      logFormat: 'json',
+      metrics: undefined,
+      restoreMaxBytes: 64 * 1024 * 1024,
+    });
+  });
+
+  it('serve metrics on loopback unless told otherwise', () => {
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({
+      port: 9464,
+      host: '0.0.0.0',
+    });
+  });
+
+  it.each([
+    ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'xml'],
+    ['METRICS_PORT', '0'],
+    ['METRICS_PORT', 'x'],
+    ['RESTORE_MAX_MB', '0'],
+  ])('%s=%s is refused, naming the variable', (name, value) => {
+    expect(refused({ [name]: value })).toMatch(new RegExp(`${name}: `));
+  });
+
+  it('refuses metrics on the port the API is served on', () => {
+    expect(refused({ PORT: '3000', METRICS_PORT: '3000' })).toMatch(/METRICS_PORT and PORT/);
+  });
+
+  it('reads the log settings leniently, so the refusal of a bad one can itself be logged', () => {
+    expect(logSettingsOf({ LOG_LEVEL: 'debug', LOG_FORMAT: 'pretty' })).toEqual({
+      level: 'debug',
+      format: 'pretty',
+    });
+    expect(logSettingsOf({ LOG_LEVEL: 'loud', LOG_FORMAT: 'xml' })).toEqual({
+      level: 'info',
+      format: 'json',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { compile as compileTrust } from 'proxy-addr';
 import { z } from 'zod';
+import { type GripSettings, resolveGrip } from './grip-config.ts';
 
 /**
  * The origin's whole configuration, read once from the environment by `main.ts`. Defaults live
@@ -9,14 +10,24 @@ export interface Config {
   production: boolean;
   host: string;
   port: number;
-  /** Where to publish: Pushpin's publish endpoint locally, Fastly's publish API in production. */
+  /**
+   * Where to publish (Pushpin's publish endpoint locally, Fastly's publish API in production),
+   * without credentials: the URL as js-grip's Publisher takes it (`publish/` is appended).
+   */
   gripUrl: string;
-  /** Credential for publishing (Fastly API token); Pushpin's local endpoint needs none. */
+  /** Credential for publishing (Fastly API token), sent as a bearer token; Pushpin needs none. */
   gripKey: string | undefined;
   /** Verifies `Grip-Sig`. Undefined here means "use the key file beside the data file". */
   gripVerifyKey: string | undefined;
   /** Expected `iss` of `Grip-Sig`. */
   gripVerifyIss: string;
+  /** JSON lines (`json`) or, for people at a terminal, `pretty` (pino-pretty, a dev dependency). */
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  /** Where GET /metrics is served; undefined: nowhere. */
+  metrics: { port: number; host: string } | undefined;
+  /** Largest body `POST /admin/restore` reads. */
+  restoreMaxBytes: number;
   dataFile: string;
   /** Undefined here means "use the token file beside the data file". */
   adminToken: string | undefined;
@@ -40,6 +51,11 @@ export interface Config {
   frameAncestors: string;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 const integer = (min: number, max: number) =>
   z
     .string()
@@ -51,7 +67,8 @@ const schema = z.object({
   NODE_ENV: z.string().optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(3000),
-  GRIP_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:5561/'),
+  // Split and checked with the other GRIP variables in grip-config.ts.
+  GRIP_URL: z.string().optional(),
   GRIP_KEY: z.string().min(1).optional(),
   // An HS256 secret that short is guessable, and Pushpin's stock `changeme` is public; Fastly's
   // ES256 public key (PEM or JWK) is far longer.
@@ -70,6 +87,11 @@ const schema = z.object({
     .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
     .optional(),
   WEB_DIST: z.string().min(1).default('dist/web'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).default('json'),
+  METRICS_PORT: integer(1, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  RESTORE_MAX_MB: integer(1, 1024).default(64),
   PUBLISH_INTERVAL_MS: integer(0, 60_000).default(50),
   HISTORY_SIZE: integer(0, 1_000_000).default(1000),
   KEEP_ALIVE_SECONDS: integer(1, 3600).default(20),
@@ -107,9 +129,6 @@ const schema = z.object({
     )
     .default("'self'"),
 });
-
-// What `fastly compute serve` signs Grip-Sig with locally: public, so never trusted in production.
-const VICEROY_DEV_KEY = 'viceroy_dev_signing_key_dont_use_in_production';
 
 const listOf = (value: string) =>
   value
@@ -155,48 +174,54 @@ export class ConfigError extends Error {
 
 /** Reads and checks the configuration; every problem names the variable and how to fix it. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = schema.safeParse(present);
+  const parsed = schema.safeParse(presentOf(env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  if (production && e.GRIP_VERIFY_KEY === undefined) {
+  const grip = resolveGrip(e, production);
+  const problems = [...grip.problems, ...otherProblems(e, production)];
+  if (grip.settings === undefined || problems.length > 0) {
     throw new ConfigError(
-      'GRIP_VERIFY_KEY is required when NODE_ENV=production: without it the origin cannot tell ' +
-        "the GRIP proxy from a client. Behind Fastly Fanout, set it to Fastly's public key " +
-        '(see README, Deploy) and GRIP_VERIFY_ISS to fastly:<service-id>.',
+      problems.length === 1
+        ? String(problems[0])
+        : `invalid configuration:\n  ${problems.join('\n  ')}`,
     );
   }
-  if (production && e.GRIP_VERIFY_KEY === VICEROY_DEV_KEY) {
-    throw new ConfigError(
-      "GRIP_VERIFY_KEY is the Fastly CLI's published local signing key, which anyone can sign " +
-        "with: in production use Fastly's public key (see README, Deploy).",
-    );
-  }
-  if (production && e.GRIP_VERIFY_ISS === undefined) {
-    throw new ConfigError(
-      'GRIP_VERIFY_ISS is required when NODE_ENV=production (fastly:<service-id> behind Fanout).',
-    );
-  }
+  return configOf(e, production, grip.settings);
+}
+
+type Env = z.infer<typeof schema>;
+
+/** The variables that are set: an empty one counts as unset. */
+const presentOf = (env: Readonly<Record<string, string | undefined>>) =>
+  Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+
+function otherProblems(e: Env, production: boolean): string[] {
+  const problems: string[] = [];
   if (production && e.ADMIN_TOKEN === undefined) {
-    throw new ConfigError(
+    problems.push(
       'ADMIN_TOKEN is required when NODE_ENV=production: generate one with ' +
         '`node -e "console.log(crypto.randomBytes(32).toString(\'base64url\'))"`.',
     );
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT and PORT are the same: give metrics a port of their own.');
+  }
+  return problems;
+}
+
+function configOf(e: Env, production: boolean, grip: GripSettings): Config {
   return {
     production,
     host: e.HOST,
     port: e.PORT,
-    gripUrl: e.GRIP_URL,
-    gripKey: e.GRIP_KEY,
-    gripVerifyKey: e.GRIP_VERIFY_KEY,
-    gripVerifyIss: e.GRIP_VERIFY_ISS ?? 'pushpin',
+    gripUrl: grip.url,
+    gripKey: grip.key,
+    gripVerifyKey: grip.verifyKey,
+    gripVerifyIss: grip.verifyIss ?? 'pushpin',
     dataFile: e.DATA_FILE,
     adminToken: e.ADMIN_TOKEN,
     webDist: e.WEB_DIST,
@@ -210,5 +235,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: e.TRUST_PROXY,
     corsOrigins: listOf(e.CORS_ORIGINS),
     frameAncestors: e.FRAME_ANCESTORS,
+    logFormat: e.LOG_FORMAT,
+    logLevel: e.LOG_LEVEL,
+    metrics:
+      e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    restoreMaxBytes: e.RESTORE_MAX_MB * 1024 * 1024,
   };
+}
+
+/**
+ * How to log, read leniently: a value that is not valid falls back to the default, so that the
+ * start-up error `loadConfig` then throws (which names it) can itself be logged.
+ */
+export function logSettingsOf(env: Readonly<Record<string, string | undefined>>): {
+  level: LogLevel;
+  format: LogFormat;
+} {
+  const level = LOG_LEVELS.find((l) => l === env.LOG_LEVEL) ?? 'info';
+  const format = LOG_FORMATS.find((f) => f === env.LOG_FORMAT) ?? 'json';
+  return { level, format };
 }

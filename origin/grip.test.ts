@@ -3,9 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { Publisher } from '@fanoutio/grip';
 import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gripLastId } from './grip.ts';
-import { HS256_KEY, signJwt, startTestOrigin, type TestOrigin } from './test-origin.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from './config.ts';
+import { createPublisher, gripLastId } from './grip.ts';
+import {
+  HS256_KEY,
+  type RecordingServer,
+  signJwt,
+  startRecordingServer,
+  startTestOrigin,
+  type TestOrigin,
+} from './test-origin.ts';
 
 // Stream requests straight to the origin, with every kind of Grip-Sig. Only a signature made with
 // the configured key, by the configured issuer, and still valid gets a GRIP hold; everything else
@@ -189,6 +197,75 @@ describe('why the origin checks Grip-Sig itself', () => {
       expect((await publisher.validateGripSig(forged)).isSigned).toBe(false);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe("publishing with the token from GRIP_URL's query", () => {
+  const TOKEN = 'fastly-api-token-do-not-leak-0123';
+  const verifyKey = JSON.stringify(fanout.publicKey.export({ format: 'jwk' }));
+  let proxy: RecordingServer;
+  beforeAll(async () => {
+    proxy = await startRecordingServer();
+  });
+  afterAll(() => proxy.close());
+
+  const gripUrl = () =>
+    `${proxy.url}/service/SVC1?${new URLSearchParams({
+      key: TOKEN,
+      'verify-iss': 'fastly:SVC1',
+      'verify-key': verifyKey,
+    })}`;
+
+  /** Every recorded publish carries the bearer token and nothing of it in its URL or body. */
+  const expectBearerOnly = () => {
+    expect(proxy.requests.length).toBeGreaterThan(0);
+    for (const request of proxy.requests) {
+      expect(request).toMatchObject({ method: 'POST', path: '/service/SVC1/publish/' });
+      expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(request.path).not.toContain('?');
+      expect(request.body).not.toContain(TOKEN);
+      expect(request.body).not.toContain('verify');
+    }
+  };
+
+  it('the publisher main.ts builds sends it as Authorization: Bearer, never in the URL', async () => {
+    proxy.requests.length = 0;
+    const config = loadConfig({ GRIP_URL: gripUrl() });
+    const publisher = createPublisher({
+      ...config,
+      verifyKey: config.gripVerifyKey ?? '',
+      verifyIss: config.gripVerifyIss,
+    });
+    await publisher.publishHttpStream('board-b', 'event: x\n\n', '2', '1');
+    expectBearerOnly();
+    expect(JSON.parse(proxy.requests[0]?.body ?? '')).toEqual({
+      items: [
+        {
+          channel: 'board-b',
+          id: '2',
+          'prev-id': '1',
+          formats: { 'http-stream': { content: 'event: x\n\n' } },
+        },
+      ],
+    });
+  });
+
+  it('and so does the whole app when a +1 is published', async () => {
+    proxy.requests.length = 0;
+    const origin = await startTestOrigin({
+      env: { GRIP_URL: gripUrl() },
+      verifyKey,
+      verifyIss: 'fastly:SVC1',
+    });
+    try {
+      const reply = await origin.send('/boards/demo/players/p1/score-add/', { method: 'POST' });
+      expect(reply.status).toBe(200);
+      await vi.waitFor(() => expect(proxy.requests.length).toBe(1));
+      expectBearerOnly();
+      expect(origin.logs.join('\n')).not.toContain(TOKEN);
+    } finally {
+      await origin.close();
     }
   });
 });

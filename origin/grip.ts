@@ -1,7 +1,7 @@
-import { Channel, type Publisher } from '@fanoutio/grip';
+import { Channel, PublishException, Publisher, type PublisherOptions } from '@fanoutio/grip';
 import type { IResponseGrip } from '@fanoutio/serve-grip';
 import type { Request } from 'express';
-import type { PublishFn } from './broadcaster.ts';
+import { type PublishFn, PublishTimeoutError } from './broadcaster.ts';
 
 /**
  * Whether a request really came through our GRIP proxy: its `Grip-Sig` verifies against the
@@ -69,4 +69,59 @@ export function gripLastId(header: string | undefined, channel: string): number 
     }
   }
   return undefined;
+}
+
+/** What the origin's publisher is built from (see `Config`). */
+export interface PublisherSettings {
+  /** The publish endpoint's base, without credentials (`publish/` is appended). */
+  gripUrl: string;
+  /** Sent as `Authorization: Bearer <key>` with every publish; never put in the URL. */
+  gripKey: string | undefined;
+  verifyKey: string;
+  verifyIss: string;
+}
+
+/**
+ * The GRIP publisher: publishes to the proxy with the key as a bearer token, and verifies the
+ * proxy's `Grip-Sig`. `fetch` is injected by tests.
+ */
+export function createPublisher(
+  settings: PublisherSettings,
+  fetch?: PublisherOptions['fetch'],
+): Publisher {
+  return new Publisher(
+    {
+      control_uri: settings.gripUrl,
+      ...(settings.gripKey === undefined ? {} : { key: settings.gripKey }),
+      verify_key: settings.verifyKey,
+      verify_iss: settings.verifyIss,
+    },
+    fetch === undefined ? {} : { fetch },
+  );
+}
+
+/**
+ * Why a publish failed, as a short label: the proxy's HTTP status (`401`, `503`), `network` when
+ * no answer came, `timeout` when it came too late, `error` for anything else.
+ */
+export function publishFailure(error: unknown): string {
+  if (error instanceof PublishTimeoutError) return 'timeout';
+  if (error instanceof PublishException) {
+    const status = error.context.statusCode;
+    return status > 0 ? String(status) : 'network';
+  }
+  return 'error';
+}
+
+/**
+ * A failed publish in words for the log. js-grip's `PublishException` is not an `Error`; its
+ * message is the proxy's answer body, JSON-quoted, and never holds the request or its token.
+ */
+export function publishErrorMessage(error: unknown): string {
+  if (error instanceof PublishException) {
+    const status = error.context.statusCode;
+    const answer = error.message.slice(0, 200);
+    return status > 0 ? `the proxy answered ${status}: ${answer}` : `no answer: ${answer}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { Publisher } from '@fanoutio/grip';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { seedDatabase } from './domain/board.ts';
+import { createPublisher } from './grip.ts';
 import { ensureSecret } from './secrets.ts';
 import { DataFileError } from './store/json-file.ts';
 import { fileStore } from './store/store.ts';
@@ -22,12 +22,7 @@ async function main(): Promise<void> {
   }
   const verifyKey = config.gripVerifyKey ?? (await ensureSecret(join(dataDir, 'grip-key'))).value;
 
-  const publisher = new Publisher({
-    control_uri: config.gripUrl,
-    ...(config.gripKey === undefined ? {} : { key: config.gripKey }),
-    verify_key: verifyKey,
-    verify_iss: config.gripVerifyIss,
-  });
+  const publisher = createPublisher({ ...config, verifyKey, verifyIss: config.gripVerifyIss });
   // 72 random bits: unguessable, URL-safe, 12 characters.
   const newId = () => randomBytes(9).toString('base64url');
   const store = await fileStore(

@@ -1,13 +1,13 @@
 import { createHmac, type KeyObject, sign } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Publisher } from '@fanoutio/grip';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { type Database, seedDatabase } from './domain/board.ts';
+import { createPublisher } from './grip.ts';
 import { fileStore, type Store } from './store/store.ts';
 
 /** The admin token every test origin is started with. */
@@ -93,19 +93,19 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
     },
   );
   const published: unknown[] = [];
-  const publisher = new Publisher(
-    {
-      control_uri: 'http://127.0.0.1:9/',
-      verify_key: options.verifyKey ?? HS256_KEY,
-      verify_iss: options.verifyIss ?? 'pushpin',
-    },
-    {
-      fetch: async (_input: string | URL | Request, init?: RequestInit) => {
-        published.push(JSON.parse(String(init?.body)));
-        return new Response('Published\n');
-      },
-    },
-  );
+  const verify = {
+    verifyKey: options.verifyKey ?? HS256_KEY,
+    verifyIss: options.verifyIss ?? 'pushpin',
+  };
+  // Given a GRIP_URL, the origin publishes there for real, as main.ts's publisher would;
+  // otherwise publishes are recorded here instead of sent.
+  const publisher =
+    options.env?.GRIP_URL === undefined
+      ? createPublisher({ ...config, ...verify }, async (_input, init) => {
+          published.push(JSON.parse(String(init?.body)));
+          return new Response('Published\n');
+        })
+      : createPublisher({ ...config, ...verify });
   const logs: string[] = [];
   const { app } = createApp({
     config,
@@ -195,4 +195,54 @@ export function signJwt(
       ? createHmac('sha256', key).update(input).digest()
       : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/** One request a recording server received. */
+export interface Recorded {
+  method: string;
+  /** The request target as sent: path and query. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface RecordingServer {
+  url: string;
+  requests: Recorded[];
+  /** What the next requests are answered with (default 200 `Published`). */
+  answer: { status: number; body: string };
+  close(): Promise<void>;
+}
+
+/** A local HTTP server that records every request and answers as told: a GRIP proxy stand-in. */
+export async function startRecordingServer(): Promise<RecordingServer> {
+  const requests: Recorded[] = [];
+  const answer = { status: 200, body: 'Published\n' };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve).once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    answer,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
