@@ -1,0 +1,549 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Fetch,
+  PUBLIC_IP_LIST_URL,
+  main as trustProxyMain,
+} from '../deploy/fastly-trust-proxy.ts';
+import { ORIGIN_BACKEND } from '../edge/src/router.ts';
+import { ROOT_DIR } from '../local/origin.ts';
+import {
+  formatLogs,
+  freePort,
+  type Service,
+  spawnService,
+  waitForHttp,
+} from '../local/processes.ts';
+import { EDGE_WASM } from '../local/viceroy.ts';
+import { loadConfig } from '../origin/config.ts';
+
+// What the deploy runbook (docs/deploy.md) relies on, checked with the real tools, offline and on
+// loopback only: the Fastly ranges script, Caddy in front of an origin, the Compute package.
+
+const required = process.env.CI === 'true';
+const caddyBin = findOnPath('caddy');
+const CADDY_HINT = 'Install Caddy (Debian: `apt-get install -y caddy`, 2.6 or newer).';
+if (caddyBin === undefined && !required) {
+  console.warn(`test/deploy.test.ts: the Caddy tests are skipped, caddy not found. ${CADDY_HINT}`);
+}
+
+const FASTLY_CLI = join(ROOT_DIR, 'node_modules', '.bin', 'fastly');
+const CADDYFILE = join(ROOT_DIR, 'deploy', 'Caddyfile');
+
+/**
+ * A stand-in for https://api.fastly.com/public-ip-list: the same JSON shape, with documentation
+ * ranges (RFC 5737, RFC 3849) instead of Fastly's, which change and are not the point here.
+ */
+const FIXTURE = {
+  addresses: ['192.0.2.0/24', '198.51.100.0/24'],
+  ipv6_addresses: ['2001:db8::/32'],
+};
+
+function findOnPath(name: string): string | undefined {
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir !== '')
+    .map((dir) => join(dir, name))
+    .find((file) => {
+      try {
+        accessSync(file, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to its end (bounded), never throwing for a non-zero exit. */
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function close(server: Server | undefined): Promise<void> {
+  if (server === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+/** The local stand-in for Fastly's list: the fixture, and the ways a real answer can go wrong. */
+function ipListServer(): Server {
+  return createServer((req, res) => {
+    const answers: Record<string, [number, string]> = {
+      '/public-ip-list': [200, JSON.stringify(FIXTURE)],
+      '/down': [503, 'upstream unavailable'],
+      '/empty': [200, JSON.stringify({ addresses: [], ipv6_addresses: ['2001:db8::/32'] })],
+      '/mixed': [200, JSON.stringify({ ...FIXTURE, addresses: ['2001:db8::/32'] })],
+      '/not-cidr': [200, JSON.stringify({ ...FIXTURE, addresses: ['192.0.2.1'] })],
+    };
+    const [status, body] = answers[req.url ?? ''] ?? [404, 'not found'];
+    res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+  });
+}
+
+describe('deploy/fastly-trust-proxy.ts', () => {
+  let server: Server | undefined;
+  let base = '';
+
+  beforeAll(async () => {
+    server = ipListServer();
+    base = await listen(server);
+  });
+  afterAll(() => close(server));
+
+  /** Runs the script's main with its fetch pointed at the local server. */
+  async function runMain(argv: string[], path = '/public-ip-list') {
+    const asked: string[] = [];
+    const fetchLocal: Fetch = (url, init) => {
+      asked.push(url);
+      return fetch(`${base}${path}`, init);
+    };
+    let stdout = '';
+    let stderr = '';
+    const code = await trustProxyMain(argv, {
+      fetch: fetchLocal,
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { code, stdout, stderr, asked };
+  }
+
+  it("asks Fastly's list and prints a TRUST_PROXY the origin accepts and Express trusts", async () => {
+    const { code, stdout, stderr, asked } = await runMain([]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(asked).toEqual([PUBLIC_IP_LIST_URL]);
+    const value = stdout.trim();
+    expect(value).toBe('loopback,192.0.2.0/24,198.51.100.0/24,2001:db8::/32');
+
+    const config = loadConfig({ TRUST_PROXY: value });
+    expect(config.trustProxy).toBe(value);
+    const trust: (address: string, hop: number) => boolean = express()
+      .set('trust proxy', config.trustProxy)
+      .get('trust proxy fn');
+    expect(trust('127.0.0.1', 0)).toBe(true); // Caddy
+    expect(trust('198.51.100.20', 1)).toBe(true); // a Fastly POP
+    expect(trust('2001:db8::1', 1)).toBe(true);
+    expect(trust('203.0.113.9', 2)).toBe(false); // the client
+  });
+
+  it('prints the ranges for Caddy, and one EnvironmentFile for both', async () => {
+    const caddy = await runMain(['--format', 'caddy']);
+    expect(caddy.stdout).toBe('192.0.2.0/24 198.51.100.0/24 2001:db8::/32\n');
+
+    const env = await runMain(['--format=env', '--local', '127.0.0.1,10.0.0.0/8']);
+    expect(env.code).toBe(0);
+    const lines = env.stdout.split('\n').filter((line) => !line.startsWith('#') && line !== '');
+    expect(lines).toEqual([
+      'TRUST_PROXY=127.0.0.1,10.0.0.0/8,192.0.2.0/24,198.51.100.0/24,2001:db8::/32',
+      'FASTLY_ADDRESSES="192.0.2.0/24 198.51.100.0/24 2001:db8::/32"',
+    ]);
+  });
+
+  it('prints nothing and fails when the list is unusable', async () => {
+    for (const [path, message] of [
+      ['/down', 'answered 503'],
+      ['/empty', '"addresses" is empty'],
+      ['/mixed', 'is not ipv4'],
+      ['/not-cidr', 'not a CIDR range'],
+    ] as const) {
+      const result = await runMain([], path);
+      expect(result.code, path).toBe(1);
+      expect(result.stdout, path).toBe('');
+      expect(result.stderr, path).toContain(message);
+    }
+    const badLocal = await runMain(['--local', 'everyone']);
+    expect(badLocal.code).toBe(1);
+    expect(badLocal.stderr).toContain('--local');
+  });
+
+  it('runs as a command (node --import tsx) against a given --url', async () => {
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'deploy/fastly-trust-proxy.ts', '--url', `${base}/public-ip-list`],
+      { cwd: ROOT_DIR },
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe('loopback,192.0.2.0/24,198.51.100.0/24,2001:db8::/32\n');
+  });
+});
+
+/** Caddy's own state (autosave, certificates) goes to a temporary HOME, never the user's. */
+function caddyEnv(home: string, vars: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    ...vars,
+  };
+}
+
+/** The origin's part, as a small Express app: a stream it writes to on demand, and who it sees. */
+interface Backend {
+  url: string;
+  /** Writes to every open stream. */
+  send(text: string): void;
+  close(): Promise<void>;
+}
+
+async function startBackend(trustProxy: string): Promise<Backend> {
+  const streams = new Set<ServerResponse>();
+  const app = express().set('trust proxy', trustProxy);
+  app.get('/whoami', (req, res) => {
+    res.json({ ip: req.ip, forwardedFor: req.get('x-forwarded-for') ?? null });
+  });
+  app.get('/stream', (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write('event: hello\ndata: 1\n\n');
+    streams.add(res);
+    req.on('close', () => streams.delete(res));
+  });
+  const server = createServer(app);
+  const url = await listen(server);
+  return {
+    url,
+    send: (text) => {
+      for (const res of streams) res.write(text);
+    },
+    close: () => close(server),
+  };
+}
+
+/** Reads a response as it arrives; `next(pattern)` waits until the text so far matches. */
+function openStream(url: string, headers: Record<string, string>) {
+  let text = '';
+  let ended = false;
+  let wake: () => void = () => {};
+  const req = request(url, { headers }, (res: IncomingMessage) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      text += chunk;
+      wake();
+    });
+    res.on('end', () => {
+      ended = true;
+      wake();
+    });
+  });
+  req.on('error', () => {
+    ended = true;
+    wake();
+  });
+  req.end();
+  return {
+    async next(pattern: RegExp, withinMs: number): Promise<string> {
+      const deadline = Date.now() + withinMs;
+      while (!pattern.test(text)) {
+        if (ended)
+          throw new Error(`the stream ended before ${pattern}; got ${JSON.stringify(text)}`);
+        const left = deadline - Date.now();
+        if (left <= 0)
+          throw new Error(`no ${pattern} within ${withinMs} ms; got ${JSON.stringify(text)}`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, left);
+        });
+      }
+      return text;
+    },
+    get ended() {
+      return ended;
+    },
+    close: () => req.destroy(),
+  };
+}
+
+/** GET through Caddy from a chosen loopback address (127.0.0.2 plays Fastly, 127.0.0.3 not). */
+function getFrom(url: string, localAddress: string, headers: Record<string, string>) {
+  return new Promise<unknown>((resolve, reject) => {
+    const req = request(url, { localAddress, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          reject(new Error(`${res.statusCode}: ${body}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe.skipIf(caddyBin === undefined && !required)('deploy/Caddyfile (Caddy)', () => {
+  let home: string | undefined;
+  let backend: Backend | undefined;
+  let caddy: Service | undefined;
+  let caddyUrl = '';
+  const production = {
+    ORIGIN_HOST: 'origin.leaderboard.example',
+    ACME_EMAIL: 'ops@leaderboard.example',
+    FASTLY_ADDRESSES: '192.0.2.0/24 198.51.100.0/24 2001:db8::/32',
+  };
+
+  beforeAll(async () => {
+    if (caddyBin === undefined) {
+      throw new Error(`CI=true and caddy is missing: the Caddy tests must run. ${CADDY_HINT}`);
+    }
+    home = await mkdtemp(join(tmpdir(), 'deploy-caddy-'));
+  });
+
+  afterAll(async () => {
+    // The backend first: Caddy's graceful stop waits for its upstream streams to end.
+    await backend?.close();
+    await caddy?.stop();
+    if (home !== undefined) await rm(home, { recursive: true, force: true });
+  });
+
+  const validate = (vars: Record<string, string>) =>
+    run(caddyBin ?? 'caddy', ['validate', '--config', CADDYFILE, '--adapter', 'caddyfile'], {
+      env: caddyEnv(home ?? tmpdir(), vars),
+      timeoutMs: 30_000,
+    });
+
+  it('validates as production runs it: a real host name, automatic HTTPS, Fastly ranges', async () => {
+    // `caddy validate` provisions the config without starting it: no certificate is requested.
+    const result = await validate(production);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toContain('Valid configuration');
+    // Caddy warns at every start about a file `caddy fmt` would change.
+    expect(result.stderr).not.toContain('not formatted');
+  });
+
+  it('refuses to run without the Fastly ranges, naming the variable', async () => {
+    const { FASTLY_ADDRESSES: _, ...rest } = production;
+    const result = await validate(rest);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('FASTLY_ADDRESSES-is-not-set');
+  });
+
+  it('runs on loopback in front of an origin', async () => {
+    // The backend trusts Caddy and the "Fastly" peer exactly, as the origin's TRUST_PROXY would.
+    backend = await startBackend(loadConfig({ TRUST_PROXY: '127.0.0.1,127.0.0.2' }).trustProxy);
+    const port = await freePort();
+    caddyUrl = `http://127.0.0.1:${port}`;
+    caddy = spawnService({
+      name: 'caddy',
+      command: caddyBin ?? 'caddy',
+      args: ['run', '--config', CADDYFILE, '--adapter', 'caddyfile'],
+      url: caddyUrl,
+      env: caddyEnv(home ?? tmpdir(), {
+        ...production,
+        // The same file, on loopback and plain HTTP: an http:// site address turns automatic
+        // HTTPS off for it, so nothing reaches out for a certificate.
+        ORIGIN_HOST: caddyUrl,
+        CADDY_BIND: '127.0.0.1',
+        CADDY_ADMIN: 'off',
+        ORIGIN_UPSTREAM: new URL(backend.url).host,
+        FASTLY_ADDRESSES: '127.0.0.2/32',
+      }),
+    });
+    await waitForHttp(`${caddyUrl}/whoami`, { service: caddy, timeoutMs: 20_000 });
+  }, 30_000);
+
+  it('passes SSE events on at once, while the stream stays open', async () => {
+    if (caddy === undefined || backend === undefined) throw new Error('Caddy did not start');
+    const stream = openStream(`${caddyUrl}/stream`, { accept: 'text/event-stream' });
+    try {
+      await stream.next(/event: hello\ndata: 1\n\n/, 5_000);
+      const sentAt = Date.now();
+      backend.send('event: update\ndata: 2\n\n');
+      await stream.next(/event: update\ndata: 2\n\n/, 1_000);
+      expect(Date.now() - sentAt).toBeLessThan(1_000);
+      expect(stream.ended).toBe(false);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${formatLogs(caddy)}`);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("keeps the client's X-Forwarded-For from a trusted peer only", async () => {
+    if (caddy === undefined) throw new Error('Caddy did not start');
+    // Through "Fastly": the edge's header is kept and the peer appended; the origin sees the client.
+    expect(
+      await getFrom(`${caddyUrl}/whoami`, '127.0.0.2', { 'x-forwarded-for': '203.0.113.7' }),
+    ).toEqual({ ip: '203.0.113.7', forwardedFor: '203.0.113.7, 127.0.0.2' });
+    // Straight to Caddy from anyone else: a forged header is replaced by the real peer.
+    expect(
+      await getFrom(`${caddyUrl}/whoami`, '127.0.0.3', { 'x-forwarded-for': '198.51.100.9' }),
+    ).toEqual({ ip: '127.0.0.3', forwardedFor: '127.0.0.3' });
+  });
+});
+
+/** The manifest keys Fastly CLI 16 reads (fastly/cli pkg/manifest: file.go, setup.go, local_server.go). */
+const KNOWN_KEYS: readonly RegExp[] = [
+  /^(authors|cloned_from|description|language|manifest_version|name|profile|service_id)$/,
+  /^scripts\.(build|env_file|env_vars|post_build|post_init)$/,
+  /^local_server\.backends\.[\w-]+\.(url|override_host|cert_host|use_sni)$/,
+  /^local_server\.viceroy_version$/,
+  /^setup\.backends\.[\w-]+\.(address|port|description)$/,
+  /^setup\.products\.(api_discovery|brotli_compression|domain_inspector|fanout|image_optimizer|log_explorer_insights|origin_inspector|websockets)\.enable$/,
+];
+
+type TomlValue = string | number | boolean | string[];
+
+/**
+ * Reads the subset of TOML our fastly.toml is written in (tables, `key = value` with strings,
+ * integers, booleans and string arrays, comments) into dotted keys. The CLI drops keys it does not
+ * know without a word, so a misspelt table would pass `compute pack`: this is what catches it.
+ */
+function readManifest(text: string): Map<string, TomlValue> {
+  const keys = new Map<string, TomlValue>();
+  let table = '';
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const header = /^\[([\w.-]+)\]\s*(#.*)?$/.exec(line);
+    if (header?.[1] !== undefined) {
+      table = `${header[1]}.`;
+      return;
+    }
+    const pair = /^([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\]|-?\d+|true|false)\s*(#.*)?$/.exec(
+      line,
+    );
+    if (pair?.[1] === undefined || pair[2] === undefined) {
+      throw new Error(`fastly.toml line ${index + 1} is beyond this test's TOML reader: ${raw}`);
+    }
+    keys.set(`${table}${pair[1]}`, JSON.parse(pair[2]) as TomlValue);
+  });
+  return keys;
+}
+
+describe('the Compute package (Fastly CLI, offline)', () => {
+  let work: string | undefined;
+
+  beforeAll(async () => {
+    // `npm test` builds bin/main.wasm before vitest runs; on its own, this file builds it.
+    if (!existsSync(EDGE_WASM)) {
+      const build = await run('npm', ['run', 'build:edge'], { cwd: ROOT_DIR, timeoutMs: 300_000 });
+      if (build.code !== 0) throw new Error(`npm run build:edge failed:\n${build.stderr}`);
+    }
+    work = await mkdtemp(join(tmpdir(), 'deploy-pack-'));
+  }, 320_000);
+
+  afterAll(async () => {
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  /** A project copy with this manifest and the built wasm, packed and validated by the CLI. */
+  async function packAndValidate(name: string, manifest: string) {
+    const dir = join(work ?? tmpdir(), name);
+    await mkdir(join(dir, 'bin'), { recursive: true });
+    await copyFile(EDGE_WASM, join(dir, 'bin', 'main.wasm'));
+    await writeFile(join(dir, 'fastly.toml'), manifest);
+    // Its own HOME: the CLI writes its config and error log there, not in the user's. --quiet: the
+    // CLI does not wait for its update check (a network call) before exiting.
+    const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: join(dir, '.config') };
+    const cli = (args: string[]) => run(FASTLY_CLI, [...args, '--quiet'], { cwd: dir, env });
+    const pack = await cli(['compute', 'pack', '--wasm-binary', 'bin/main.wasm']);
+    const pkg = join(dir, 'pkg', 'grip-leaderboard-edge.tar.gz');
+    const validate = existsSync(pkg)
+      ? await cli(['compute', 'validate', '--package', pkg])
+      : undefined;
+    return { dir, pack, validate, pkg };
+  }
+
+  it("packs bin/main.wasm with fastly.toml, and the CLI's validate accepts the package", async () => {
+    const manifest = await readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8');
+    const { pack, validate, pkg } = await packAndValidate('good', manifest);
+    expect(pack.code, pack.stderr).toBe(0);
+    expect(validate?.code, validate?.stderr).toBe(0);
+    expect(validate?.stdout).toContain('Validated package');
+    const listing = await run('tar', ['-tzf', pkg]);
+    expect(listing.stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        'grip-leaderboard-edge/fastly.toml',
+        'grip-leaderboard-edge/bin/main.wasm',
+      ]),
+    );
+  });
+
+  it('refuses a broken manifest (the check is not vacuous)', async () => {
+    const manifest = await readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8');
+    const broken: [string, string, string][] = [
+      ['syntax', manifest.replace(/^name = "(.*)"$/m, 'name = "$1'), 'unescaped'],
+      ['type', manifest.replace(/^enable = true$/m, 'enable = "yes"'), "Can't convert"],
+      [
+        'version',
+        manifest.replace(/^manifest_version = 3$/m, 'manifest_version = 99'),
+        'fastly.toml',
+      ],
+    ];
+    for (const [name, text, message] of broken) {
+      expect(text, name).not.toBe(manifest);
+      const { pack, validate } = await packAndValidate(`broken-${name}`, text);
+      expect(pack.code, name).not.toBe(0);
+      expect(pack.stderr, name).toContain(message);
+      expect(validate, name).toBeUndefined(); // no package was written
+    }
+  });
+
+  it('holds only keys the CLI reads, and what the deploy needs', async () => {
+    const keys = readManifest(await readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8'));
+    const unknown = [...keys.keys()].filter((key) => !KNOWN_KEYS.some((known) => known.test(key)));
+    expect(unknown, 'keys Fastly CLI 16 would silently drop').toEqual([]);
+    expect(keys.get('manifest_version')).toBe(3);
+    expect(keys.get('name')).toBe('grip-leaderboard-edge');
+    expect(keys.get('language')).toBe('javascript');
+    expect(keys.get('scripts.build')).toBe('npm run build:edge');
+    // The backend the edge fetches and hands off to, created by the first publish. Its address
+    // is asked for then (the prompt offers 127.0.0.1): none is written here.
+    expect(keys.get(`setup.backends.${ORIGIN_BACKEND}.port`)).toBe(443);
+    expect(keys.has(`setup.backends.${ORIGIN_BACKEND}.address`)).toBe(false);
+    expect(keys.get('setup.products.fanout.enable')).toBe(true);
+    expect(keys.get(`local_server.backends.${ORIGIN_BACKEND}.url`)).toMatch(
+      /^http:\/\/127\.0\.0\.1:/,
+    );
+    // A committed service id would send every clone's publish to one service.
+    expect(keys.has('service_id')).toBe(false);
+  });
+});
