@@ -13,9 +13,12 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiPaths } from '../contract/paths.ts';
 import {
+  envFile,
   type Fetch,
   PUBLIC_IP_LIST_URL,
+  parsePublicIpList,
   main as trustProxyMain,
 } from '../deploy/fastly-trust-proxy.ts';
 import { ORIGIN_BACKEND } from '../edge/src/router.ts';
@@ -104,6 +107,43 @@ function close(server: Server | undefined): Promise<void> {
     server.close(() => resolve());
   });
 }
+
+/**
+ * Reads the subset of systemd's EnvironmentFile syntax deploy/ uses: `KEY=value` lines, comments,
+ * values in single quotes (taken as they are) or double quotes.
+ */
+function readEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) {
+      throw new Error(`not an EnvironmentFile line: ${raw}`);
+    }
+    const value = match[2];
+    const quoted = /^'([^']*)'$/.exec(value) ?? /^"((?:[^"\\]|\\.)*)"$/.exec(value);
+    env[match[1]] = quoted?.[1] ?? value;
+  }
+  return env;
+}
+
+/** The `Environment=` and `EnvironmentFile=` lines of a unit. */
+function readUnitEnvironment(unit: string) {
+  const env: Record<string, string> = {};
+  const files: string[] = [];
+  for (const line of unit.split('\n')) {
+    const assignment = /^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (assignment?.[1] !== undefined && assignment[2] !== undefined) {
+      env[assignment[1]] = assignment[2];
+    }
+    const file = /^EnvironmentFile=-?(.*)$/.exec(line)?.[1];
+    if (file !== undefined) files.push(file);
+  }
+  return { env, files };
+}
+
+const deployFile = (...parts: string[]) => readFile(join(ROOT_DIR, 'deploy', ...parts), 'utf8');
 
 /** The local stand-in for Fastly's list: the fixture, and the ways a real answer can go wrong. */
 function ipListServer(): Server {
@@ -323,17 +363,21 @@ describe.skipIf(caddyBin === undefined && !required)('deploy/Caddyfile (Caddy)',
   let backend: Backend | undefined;
   let caddy: Service | undefined;
   let caddyUrl = '';
-  const production = {
-    ORIGIN_HOST: 'origin.leaderboard.example',
-    ACME_EMAIL: 'ops@leaderboard.example',
-    FASTLY_ADDRESSES: '192.0.2.0/24 198.51.100.0/24 2001:db8::/32',
-  };
+  /** What production gives Caddy: deploy/caddy.env.example and the ranges script's file. */
+  let production: Record<string, string> = {};
 
   beforeAll(async () => {
     if (caddyBin === undefined) {
       throw new Error(`CI=true and caddy is missing: the Caddy tests must run. ${CADDY_HINT}`);
     }
     home = await mkdtemp(join(tmpdir(), 'deploy-caddy-'));
+    production = {
+      ...readEnvFile(await deployFile('caddy.env.example')),
+      ...readEnvFile(envFile(parsePublicIpList(FIXTURE))),
+    };
+    expect(Object.keys(production)).toEqual(
+      expect.arrayContaining(['ORIGIN_HOST', 'ACME_EMAIL', 'FASTLY_ADDRESSES']),
+    );
   });
 
   afterAll(async () => {
@@ -416,6 +460,115 @@ describe.skipIf(caddyBin === undefined && !required)('deploy/Caddyfile (Caddy)',
     expect(
       await getFrom(`${caddyUrl}/whoami`, '127.0.0.3', { 'x-forwarded-for': '198.51.100.9' }),
     ).toEqual({ ip: '127.0.0.3', forwardedFor: '127.0.0.3' });
+  });
+});
+
+const systemdAnalyze = findOnPath('systemd-analyze');
+
+describe('deploy/systemd and deploy/origin.env.example', () => {
+  let dir: string | undefined;
+  let origin: Service | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'deploy-systemd-'));
+  });
+  afterAll(async () => {
+    await origin?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** What the unit and its EnvironmentFiles give the origin, with test values for placeholders. */
+  async function productionEnv(serviceId: string) {
+    const unit = readUnitEnvironment(await deployFile('systemd', 'leaderboard-origin.service'));
+    expect(unit.files).toEqual([
+      '/etc/leaderboard/origin.env',
+      '/etc/leaderboard/fastly-ranges.env',
+    ]);
+    const secrets = (await deployFile('origin.env.example'))
+      .replaceAll('<service-id>', serviceId)
+      .replaceAll('<token>', 'not-a-real-fastly-token')
+      .replaceAll('<admin-token>', 'an-admin-token-for-this-test-only');
+    return {
+      ...unit.env,
+      ...readEnvFile(secrets),
+      ...readEnvFile(envFile(parsePublicIpList(FIXTURE))),
+    };
+  }
+
+  it("is a production configuration the origin accepts, publishing to the service's Fanout", async () => {
+    const config = loadConfig(await productionEnv('SU1Z0isxPaozGVKXdv0eY'));
+    expect(config).toMatchObject({
+      production: true,
+      host: '127.0.0.1',
+      port: 3000,
+      gripKey: 'not-a-real-fastly-token',
+      gripVerifyIss: 'fastly:SU1Z0isxPaozGVKXdv0eY',
+      dataFile: '/var/lib/leaderboard/leaderboard.json',
+    });
+    // The token goes as a bearer token, never in the URL js-grip publishes to.
+    expect(config.gripUrl).toMatch(
+      /^https:\/\/api\.fastly\.com\/service\/SU1Z0isxPaozGVKXdv0eY\/?$/,
+    );
+    expect(config.trustProxy.split(',')[0]).toBe('loopback');
+  });
+
+  it('starts the origin in production with it, which then refuses unsigned streams', async () => {
+    if (dir === undefined) throw new Error('no temporary directory');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    origin = spawnService({
+      name: 'origin',
+      command: process.execPath,
+      // The unit runs the bundle (dist/origin/main.js); this is its source, so never stale.
+      args: ['--import', 'tsx', 'origin/main.ts'],
+      cwd: ROOT_DIR,
+      url,
+      env: {
+        PATH: process.env.PATH,
+        ...(await productionEnv('SU1Z0isxPaozGVKXdv0eY')),
+        PORT: String(port),
+        DATA_FILE: join(dir, 'state', 'leaderboard.json'),
+        WEB_DIST: join(dir, 'web'),
+      },
+    });
+    await waitForHttp(`${url}${apiPaths.health()}`, { service: origin, timeoutMs: 30_000 });
+    const boards = await fetch(`${url}${apiPaths.boards()}`);
+    expect(boards.status).toBe(200);
+    // No Grip-Sig from Fanout: a stream is refused, not held open by the origin itself.
+    const stream = await fetch(`${url}${apiPaths.board('demo')}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    expect(stream.status).toBe(406);
+    const exit = await origin.stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+  }, 40_000);
+
+  it.skipIf(systemdAnalyze === undefined)('passes systemd-analyze verify', async () => {
+    if (dir === undefined || systemdAnalyze === undefined) throw new Error('unreachable');
+    const units = join(dir, 'units');
+    await mkdir(join(units, 'caddy.service.d'), { recursive: true });
+    // verify checks that ExecStart exists: point it at this machine's node.
+    const unit = (await deployFile('systemd', 'leaderboard-origin.service')).replace(
+      'ExecStart=/usr/bin/node ',
+      `ExecStart=${process.execPath} `,
+    );
+    await writeFile(join(units, 'leaderboard-origin.service'), unit);
+    const toVerify = [join(units, 'leaderboard-origin.service')];
+    // The drop-in is checked with the caddy.service it extends, when Caddy's package installed it.
+    const caddyUnit = '/lib/systemd/system/caddy.service';
+    if (existsSync(caddyUnit)) {
+      await copyFile(caddyUnit, join(units, 'caddy.service'));
+      await copyFile(
+        join(ROOT_DIR, 'deploy', 'systemd', 'caddy-leaderboard.conf'),
+        join(units, 'caddy.service.d', 'leaderboard.conf'),
+      );
+      toVerify.push(join(units, 'caddy.service'));
+    }
+    const result = await run(systemdAnalyze, ['verify', ...toVerify], {
+      env: { PATH: process.env.PATH, SYSTEMD_UNIT_PATH: `${units}:` },
+    });
+    // Unknown keys are only warnings (exit 0): any output at all is a problem.
+    expect(result).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
