@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';
-import { gripPublish } from './grip.ts';
+import { gripPublish, publishErrorMessage, publishFailure } from './grip.ts';
 import { adminRoutes } from './http/admin.ts';
 import { AdminAuth } from './http/auth.ts';
 import { boardRoutes } from './http/boards.ts';
@@ -13,9 +13,11 @@ import { errorHandler, HttpError } from './http/errors.ts';
 import { cors, securityHeaders } from './http/headers.ts';
 import { healthRoutes } from './http/health.ts';
 import { playerRoutes } from './http/players.ts';
+import { requestLogging } from './http/request-log.ts';
 import type { ApiDeps } from './http/routing.ts';
 import { recoveryRoutes } from './http/streams.ts';
 import { webRoutes } from './http/web.ts';
+import type { Logger } from './log.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { BoardService } from './service/boards.ts';
 import type { Store } from './store/store.ts';
@@ -28,14 +30,15 @@ export interface AppDeps {
   adminToken: string;
   newId: NewId;
   clock?: { now(): number } | undefined;
-  log?: ((message: string) => void) | undefined;
+  /** Where the origin logs (JSON lines; see log.ts). */
+  logger: Logger;
 }
 
 /** Builds the origin: the board API, the GRIP stream, and the built web app. */
 export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcaster } {
   const { config, store, publisher } = deps;
   const now = deps.clock?.now.bind(deps.clock) ?? Date.now;
-  const log = deps.log ?? ((message: string) => console.error(message));
+  const { logger } = deps;
   const broadcaster = new Broadcaster({
     data: () => store.data,
     commit: () => store.commit(),
@@ -43,7 +46,11 @@ export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcast
     publishIntervalMs: config.publishIntervalMs,
     historySize: config.historySize,
     now,
-    onError: (error) => log(`publish failed: ${messageOf(error)}`),
+    onError: (error, boardId) =>
+      logger.warn(
+        { boardId, failure: publishFailure(error) },
+        `publish failed: ${publishErrorMessage(error)}`,
+      ),
   });
   const service = new BoardService({
     store,
@@ -64,6 +71,7 @@ export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcast
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
+  app.use(requestLogging(logger, app.get('trust proxy fn')));
   app.use(securityHeaders(config.frameAncestors));
   app.use(cors(config.corsOrigins));
   // After a failed write memory may hold changes the disk does not: serve nothing (health
@@ -87,8 +95,6 @@ export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcast
   app.use((req, _res, next) => {
     next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
   });
-  app.use(errorHandler(log));
+  app.use(errorHandler(logger));
   return { app, broadcaster };
 }
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -21,7 +21,8 @@ export interface BroadcasterOptions {
   historySize: number;
   now?: () => number;
   schedule?: (run: () => void, ms: number) => void;
-  onError?: (error: unknown) => void;
+  /** Hears of every failed publish (`boardId`: where it went). */
+  onError?: (error: unknown, boardId: string) => void;
   /**
    * A publish that has not answered by then counts as failed, so one stuck request cannot hold
    * back a board's later publishes; the proxy repairs the gap through the recovery link.
@@ -61,12 +62,12 @@ export class Broadcaster {
   private readonly retryDelayMs: number;
   private readonly now: () => number;
   private readonly schedule: (run: () => void, ms: number) => void;
-  private readonly onError: (error: unknown) => void;
+  private readonly onError: (error: unknown, boardId: string) => void;
 
   constructor(private readonly options: BroadcasterOptions) {
     this.now = options.now ?? Date.now;
     this.schedule = options.schedule ?? ((run, ms) => void setTimeout(run, ms));
-    this.onError = options.onError ?? ((error) => console.error('publish failed:', error));
+    this.onError = options.onError ?? (() => {});
     this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
   }
@@ -178,7 +179,7 @@ export class Broadcaster {
         ),
       )
       .catch((error: unknown) => {
-        this.onError(error);
+        this.onError(error, boardId);
         this.retry(state, boardId, event, since, version);
       });
     this.inFlight.add(sent);

@@ -86,7 +86,7 @@ describe('in production (NODE_ENV=production)', () => {
     }
   });
 
-  it('refuses to start as a process: exit code 1 and the reasons on stderr', async () => {
+  it('refuses to start as a process: exit code 1 and the reasons logged as one fatal JSON line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'origin-config-'));
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
@@ -108,10 +108,19 @@ describe('in production (NODE_ENV=production)', () => {
       });
       const code = await new Promise((resolve) => child.on('exit', resolve));
       expect(code).toBe(1);
-      expect(stderr).toMatch(
-        /^origin: invalid configuration:\n.*GRIP_VERIFY_KEY is required when NODE_ENV=production/s,
-      );
-      expect(stdout).not.toMatch(/listening/);
+      expect(stderr).toBe('');
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines).toStrictEqual([
+        expect.objectContaining({
+          level: 60,
+          msg: expect.stringMatching(
+            /^invalid configuration:\n.*GRIP_VERIFY_KEY is required when NODE_ENV=production/s,
+          ),
+        }),
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

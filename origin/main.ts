@@ -1,27 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig, logSettingsOf } from './config.ts';
 import { seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
+import { createLogger, type Logger, logDestination } from './log.ts';
 import { ensureSecret } from './secrets.ts';
 import { DataFileError } from './store/json-file.ts';
 import { fileStore } from './store/store.ts';
 
 // The only file that reads the environment, touches ports, and decides where secrets live.
-async function main(): Promise<void> {
+
+async function main(logger: Logger): Promise<void> {
   const config = loadConfig(process.env);
-  const dataDir = dirname(config.dataFile);
-
-  let adminToken = config.adminToken;
-  if (adminToken === undefined) {
-    const secret = await ensureSecret(join(dataDir, 'admin-token'));
-    adminToken = secret.value;
-    if (secret.created)
-      console.log(`admin token (created, kept in ${join(dataDir, 'admin-token')}): ${adminToken}`);
-  }
-  const verifyKey = config.gripVerifyKey ?? (await ensureSecret(join(dataDir, 'grip-key'))).value;
-
+  const { adminToken, verifyKey } = await secretsOf(config, logger);
   const publisher = createPublisher({ ...config, verifyKey, verifyIss: config.gripVerifyIss });
   // 72 random bits: unguessable, URL-safe, 12 characters.
   const newId = () => randomBytes(9).toString('base64url');
@@ -31,27 +24,20 @@ async function main(): Promise<void> {
     (error) => {
       // Crash-only: memory is now ahead of the disk. Let the 500s go out, then stop; whatever
       // supervises the origin restarts it from what the disk holds.
-      console.error(`origin: writing ${config.dataFile} failed, stopping: ${error.message}`);
+      logger.fatal({ err: error }, `writing ${config.dataFile} failed, stopping`);
       setTimeout(() => process.exit(1), 100).unref();
     },
   );
-  const { app, broadcaster } = createApp({ config, store, publisher, adminToken, newId });
+  const { app, broadcaster } = createApp({ config, store, publisher, adminToken, newId, logger });
+  const server = await listen(app.listen(config.port, config.host), 'origin', logger);
 
-  const server = app.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    console.log(`origin listening on http://${config.host}:${port}`);
-  });
-  server.on('error', (error) => {
-    console.error(`origin could not listen on ${config.host}:${config.port}: ${error.message}`);
-    process.exit(1);
-  });
   // A clean stop: take no new requests, let those under way finish (their writes are
   // acknowledged), flush the data file, publish what is still waiting, then exit.
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    logger.info('stopping');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 5_000).unref();
@@ -61,7 +47,7 @@ async function main(): Promise<void> {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          console.error(`origin: stopping: ${error instanceof Error ? error.message : error}`);
+          logger.fatal({ err: error }, 'stopping failed');
           process.exit(1);
         },
       );
@@ -70,11 +56,55 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main().catch((error: unknown) => {
+/** The admin token and the key that verifies `Grip-Sig`: configured, or kept beside the data. */
+async function secretsOf(config: Config, logger: Logger) {
+  const dataDir = dirname(config.dataFile);
+  let adminToken = config.adminToken;
+  if (adminToken === undefined) {
+    const path = join(dataDir, 'admin-token');
+    const secret = await ensureSecret(path);
+    adminToken = secret.value;
+    // Where it is, never what it is: a log is no place for a secret.
+    if (secret.created) logger.warn(`admin token created and kept in ${path} (mode 0600)`);
+  }
+  const verifyKey = config.gripVerifyKey ?? (await ensureSecret(join(dataDir, 'grip-key'))).value;
+  return { adminToken, verifyKey };
+}
+
+/** Resolves once `server` listens (logging where), or stops the process when it cannot. */
+function listen(server: Server, name: string, logger: Logger): Promise<Server> {
+  return new Promise((resolve) => {
+    server.once('listening', () => {
+      const address = server.address();
+      const where =
+        typeof address === 'object' && address !== null
+          ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+          : String(address);
+      logger.info(`${name} listening on ${where}`);
+      resolve(server);
+    });
+    server.once('error', (error) => {
+      logger.fatal({ err: error }, `${name} could not listen: ${error.message}`);
+      process.exit(1);
+    });
+  });
+}
+
+/** Logs why the origin could not start, in the format asked for, and exits. */
+function failed(logger: Logger, error: unknown): never {
   if (error instanceof ConfigError || error instanceof DataFileError) {
-    console.error(`origin: ${error.message}`);
+    logger.fatal(error.message);
   } else {
-    console.error(error);
+    logger.fatal({ err: error }, 'the origin could not start');
   }
   process.exit(1);
-});
+}
+
+const settings = logSettingsOf(process.env);
+logDestination(settings.format).then(
+  (destination) => {
+    const logger = createLogger(settings.level, destination);
+    main(logger).catch((error: unknown) => failed(logger, error));
+  },
+  (error: unknown) => failed(createLogger(settings.level), error),
+);

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { type Database, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
+import { createLogger } from './log.ts';
 import { fileStore, type Store } from './store/store.ts';
 
 /** The admin token every test origin is started with. */
@@ -49,7 +50,7 @@ export interface TestOrigin {
   store: Store;
   /** Every publish request the origin sent to the GRIP proxy, parsed. */
   published: unknown[];
-  /** Every line the origin logged. */
+  /** Every line the origin logged (JSON). */
   logs: string[];
   /** Sends one request exactly as given (any method, any body, the path byte for byte). */
   send(path: string, init?: SendInit): Promise<Reply>;
@@ -107,13 +108,15 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
         })
       : createPublisher({ ...config, ...verify });
   const logs: string[] = [];
+  // The origin's own logger (redaction and all), writing its lines here instead of stdout.
+  const logger = createLogger(config.logLevel, { write: (line) => void logs.push(line.trimEnd()) });
   const { app } = createApp({
     config,
     store,
     publisher,
     adminToken: ADMIN_TOKEN,
     newId,
-    log: (line) => logs.push(line),
+    logger,
     clock: options.clock,
   });
   const server = app.listen(0, '127.0.0.1');

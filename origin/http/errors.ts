@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ErrorBody } from '../../contract/board.ts';
 import { BoardError, type BoardErrorKind } from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
 import { StorageFailedError } from '../service/boards.ts';
 
 /**
@@ -75,12 +76,15 @@ function fromBodyParser(error: unknown): HttpError | undefined {
   return undefined;
 }
 
-/** The central error handler: every refusal leaves here as the JSON error shape, never a stack. */
-export function errorHandler(log: (message: string) => void): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
+/**
+ * The central error handler: every refusal leaves here as the JSON error shape, never a stack. A
+ * server error's stack goes to the request's log (`req.log`, which carries the request id).
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
     const httpError = toHttpError(error);
     if (httpError.status >= 500) {
-      log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      (req.log ?? logger).error({ err: error }, `answered ${httpError.status} ${httpError.code}`);
     }
     if (res.headersSent) {
       res.end();
