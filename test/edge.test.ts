@@ -33,7 +33,7 @@ interface SeenRequest {
  */
 interface OriginTap {
   url: string;
-  /** The origin it passes requests to (set once the stack has started). */
+  /** The origin it passes requests to. */
   target: string;
   seen: SeenRequest[];
   close(): Promise<void>;
@@ -110,13 +110,17 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
     const wasm = join(dir, 'main.wasm');
     const webDist = join(dir, 'web');
     await Promise.all([buildEdgeWasm(wasm), buildWeb(webDist)]);
-    // The tap listens first: the edge's origin backend points at it, and it at the origin.
+    // The edge's origin backend points at the tap, and the tap at the origin. Its port is chosen
+    // once the tap listens, so the two cannot get the same one; Viceroy probes its backends
+    // (`GET /`) as it starts, and the origin is up by then.
     tap = await startOriginTap();
+    const originPort = await freePort();
+    tap.target = `http://127.0.0.1:${originPort}/`;
     stack = await startTestStack({
+      ports: { origin: originPort },
       origin: { env: { WEB_DIST: webDist } },
       viceroy: { wasm, bin: viceroyBin, backendUrl: tap.url },
     });
-    tap.target = stack.urls.origin;
     if (stack.urls.edge === undefined) throw new Error('the stack did not start the edge');
     edgeUrl = stack.urls.edge;
     api = createClient(edgeUrl, stack.adminToken);
