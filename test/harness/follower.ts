@@ -1,5 +1,6 @@
 import type { BoardView } from '../../contract/board.ts';
-import { applyEvent, type LiveState, loading, parseEvent } from '../../web/src/live.ts';
+import { decodeEvent } from '../../contract/events.ts';
+import { applyEvent, type BoardState, loading } from '../../web/src/board/boardState.ts';
 import { openSse, type SseClient, type SseEvent } from './sse.ts';
 
 /**
@@ -8,7 +9,7 @@ import { openSse, type SseClient, type SseEvent } from './sse.ts';
  * Records what it applied so tests can check the version chain instead of sleeping and hoping.
  */
 export class BoardFollower {
-  state: LiveState = loading;
+  state: BoardState = loading;
   /** `[since, version]` of every event applied, in order (snapshots have `since` = -1). */
   readonly applied: [number, number][] = [];
   /** Versions of events that skipped ahead of the state (the reducer asked for a resync). */
@@ -88,7 +89,7 @@ export class BoardFollower {
 
   // One received event, through the web app's own parser and reducer.
   private apply(raw: SseEvent): void {
-    const event = parseEvent(raw.event, raw.data);
+    const event = decodeEvent(raw.event, raw.data);
     if (event === undefined) return;
     const result = applyEvent(this.state, event);
     if (result.outcome === 'resync') this.gaps.push(event.type === 'update' ? event.version : -1);
