@@ -8,11 +8,20 @@ const seg = encodeURIComponent;
 
 export const apiPaths = {
   admin: () => '/admin/',
+  /** The whole database as one JSON document (admin). */
+  backup: () => '/admin/backup/',
+  /** Replaces the whole database with a backup (admin). */
+  restore: () => '/admin/restore/',
+  /** Liveness: the process serves. */
   health: () => '/healthz',
+  /** Readiness: the data file is writable and publishes go through. */
+  ready: () => '/readyz',
   boards: () => '/boards/',
   board: (boardId: string) => `/boards/${seg(boardId)}/`,
   recover: (boardId: string) => `/boards/${seg(boardId)}/recover/`,
   reset: (boardId: string) => `/boards/${seg(boardId)}/reset/`,
+  /** The board's results to download (admin): `?format=csv` (the default) or `?format=json`. */
+  boardExport: (boardId: string) => `/boards/${seg(boardId)}/export/`,
   players: (boardId: string) => `/boards/${seg(boardId)}/players/`,
   player: (boardId: string, playerId: string) =>
     `/boards/${seg(boardId)}/players/${seg(playerId)}/`,
@@ -22,11 +31,15 @@ export const apiPaths = {
 
 export const routePatterns = {
   admin: '/admin/',
+  backup: '/admin/backup/',
+  restore: '/admin/restore/',
   health: '/healthz',
+  ready: '/readyz',
   boards: '/boards/',
   board: '/boards/:boardId/',
   recover: '/boards/:boardId/recover/',
   reset: '/boards/:boardId/reset/',
+  boardExport: '/boards/:boardId/export/',
   players: '/boards/:boardId/players/',
   player: '/boards/:boardId/players/:playerId/',
   scoreAdd: '/boards/:boardId/players/:playerId/score-add/',
