@@ -14,10 +14,12 @@ import { cors, securityHeaders } from './http/headers.ts';
 import { healthRoutes } from './http/health.ts';
 import { playerRoutes } from './http/players.ts';
 import { requestLogging } from './http/request-log.ts';
+import { requestMetrics } from './http/request-metrics.ts';
 import type { ApiDeps } from './http/routing.ts';
 import { recoveryRoutes } from './http/streams.ts';
 import { webRoutes } from './http/web.ts';
 import type { Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { BoardService } from './service/boards.ts';
 import type { Store } from './store/store.ts';
@@ -32,14 +34,24 @@ export interface AppDeps {
   clock?: { now(): number } | undefined;
   /** Where the origin logs (JSON lines; see log.ts). */
   logger: Logger;
+  /** Process and Node metrics (CPU, memory, event-loop delay) in the registry; default true. */
+  defaultMetrics?: boolean | undefined;
+}
+
+/** What `createApp` builds: the Express app and the parts `main.ts` needs besides it. */
+export interface App {
+  app: Express;
+  /** Publishes what is still waiting, for a clean stop (`drain`). */
+  broadcaster: Broadcaster;
+  /** The app's own metrics registry, served on the metrics port. */
+  metrics: Metrics;
 }
 
 /** Builds the origin: the board API, the GRIP stream, and the built web app. */
-export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcaster } {
-  const { config, store, publisher } = deps;
+export function createApp(deps: AppDeps): App {
+  const { config, store, publisher, logger } = deps;
   const now = deps.clock?.now.bind(deps.clock) ?? Date.now;
-  const { logger } = deps;
-  const broadcaster = new Broadcaster({
+  const broadcaster: Broadcaster = new Broadcaster({
     data: () => store.data,
     commit: () => store.commit(),
     publish: gripPublish(publisher),
@@ -51,7 +63,9 @@ export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcast
         { boardId, failure: publishFailure(error) },
         `publish failed: ${publishErrorMessage(error)}`,
       ),
+    onPublish: (report) => metrics.publish(report),
   });
+  const metrics = instrument(store, broadcaster, deps.defaultMetrics ?? true);
   const service = new BoardService({
     store,
     broadcaster,
@@ -65,13 +79,34 @@ export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcast
     limiter: new RateLimiter(config.scoreRatePerSecond, config.scoreBurst, now),
     publisher,
     keepAliveSeconds: config.keepAliveSeconds,
+    metrics,
   };
+  return { app: expressApp(config, api, logger), broadcaster, metrics };
+}
 
+/** The app's metrics, fed by the store's commits; the gauges read the database when scraped. */
+function instrument(store: Store, broadcaster: Broadcaster, defaultMetrics: boolean): Metrics {
+  const metrics = new Metrics(
+    {
+      boards: () => Object.keys(store.data.boards).length,
+      players: () => Object.values(store.data.boards).reduce((n, b) => n + b.players.length, 0),
+      failingBoards: () => broadcaster.publishHealth().failingBoards,
+    },
+    { defaultMetrics },
+  );
+  store.onCommit((commit) => metrics.commit(commit));
+  return metrics;
+}
+
+/** The HTTP side: middleware in the order it must run, then the routes. */
+function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
+  const { service, publisher, metrics } = api;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
   app.use(requestLogging(logger, app.get('trust proxy fn')));
+  app.use(requestMetrics(metrics));
   app.use(securityHeaders(config.frameAncestors));
   app.use(cors(config.corsOrigins));
   // After a failed write memory may hold changes the disk does not: serve nothing (health
@@ -96,5 +131,5 @@ export function createApp(deps: AppDeps): { app: Express; broadcaster: Broadcast
     next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use(errorHandler(logger));
-  return { app, broadcaster };
+  return app;
 }

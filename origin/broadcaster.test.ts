@@ -236,3 +236,67 @@ describe('a failed publish', () => {
     expect(timers).toHaveLength(0);
   });
 });
+
+describe('publish health and reports', () => {
+  it('says a board is behind from its failed publish until one goes through, reporting each', async () => {
+    const db: Database = emptyDatabase();
+    const limits = { maxBoards: 1, maxPlayersPerBoard: 5 };
+    createBoard(db, { name: 'B', order: 'desc' }, limits, () => 'b', new Date(0));
+    const id = addPlayer(db, 'b', 'a', limits, () => 'p1').player.id;
+    const timers: (() => void)[] = [];
+    const reports: { ok: boolean; bytes: number; error?: unknown }[] = [];
+    let down = true;
+    let now = 5_000;
+    const broadcaster = new Broadcaster({
+      data: () => db,
+      commit: async () => {},
+      publish: async () => {
+        if (down) throw new Error('proxy down');
+      },
+      publishIntervalMs: 0,
+      historySize: 10,
+      now: () => now,
+      schedule: (run) => timers.push(run),
+      onPublish: (report) => reports.push(report),
+    });
+    expect(broadcaster.publishHealth()).toEqual({ failingBoards: 0, failingSince: undefined });
+    broadcaster.record(addScore(db, 'b', id, 1).change);
+    await broadcaster.drain();
+    expect(broadcaster.publishHealth()).toEqual({ failingBoards: 1, failingSince: 5_000 });
+    now = 6_000;
+    timers.shift()?.();
+    await broadcaster.drain();
+    expect(broadcaster.publishHealth()).toEqual({ failingBoards: 1, failingSince: 5_000 });
+    down = false;
+    timers.shift()?.();
+    await broadcaster.drain();
+    expect(broadcaster.publishHealth()).toEqual({ failingBoards: 0, failingSince: undefined });
+    expect(reports.map((r) => r.ok)).toEqual([false, false, true]);
+    expect(reports[0]?.error).toEqual(new Error('proxy down'));
+    expect(reports[2]).not.toHaveProperty('error');
+    for (const report of reports) expect(report.bytes).toBeGreaterThan(50);
+  });
+
+  it('forgets a failing board once it is deleted (its viewers learn it from the recovery link)', async () => {
+    const db: Database = emptyDatabase();
+    const limits = { maxBoards: 1, maxPlayersPerBoard: 5 };
+    createBoard(db, { name: 'B', order: 'desc' }, limits, () => 'b', new Date(0));
+    const id = addPlayer(db, 'b', 'a', limits, () => 'p1').player.id;
+    const broadcaster = new Broadcaster({
+      data: () => db,
+      commit: async () => {},
+      publish: async () => {
+        throw new Error('proxy down');
+      },
+      publishIntervalMs: 0,
+      historySize: 10,
+      schedule: () => {},
+    });
+    broadcaster.record(addScore(db, 'b', id, 1).change);
+    await broadcaster.drain();
+    expect(broadcaster.publishHealth().failingBoards).toBe(1);
+    broadcaster.record(deleteBoard(db, 'b'));
+    await broadcaster.drain();
+    expect(broadcaster.publishHealth().failingBoards).toBe(0);
+  });
+});

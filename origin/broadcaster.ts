@@ -23,6 +23,8 @@ export interface BroadcasterOptions {
   schedule?: (run: () => void, ms: number) => void;
   /** Hears of every failed publish (`boardId`: where it went). */
   onError?: (error: unknown, boardId: string) => void;
+  /** Hears of every publish sent to the proxy, with how it went (for metrics). */
+  onPublish?: (report: PublishReport) => void;
   /**
    * A publish that has not answered by then counts as failed, so one stuck request cannot hold
    * back a board's later publishes; the proxy repairs the gap through the recovery link.
@@ -30,6 +32,24 @@ export interface BroadcasterOptions {
   publishTimeoutMs?: number;
   /** How long after a failed publish it is tried again (when nothing newer went out). */
   retryDelayMs?: number;
+}
+
+/** One publish sent to the proxy and how it went. */
+export interface PublishReport {
+  ok: boolean;
+  /** Why it failed, when it did. */
+  error?: unknown;
+  /** Size of the message (SSE text, UTF-8). */
+  bytes: number;
+  /** Time from sending to the answer (or to giving up). */
+  seconds: number;
+}
+
+/** Whether publishes go through: none failing, or how many boards are behind since when. */
+export interface PublishHealth {
+  failingBoards: number;
+  /** When the oldest failure still unrepaired happened (the broadcaster's clock). */
+  failingSince: number | undefined;
 }
 
 interface Entry {
@@ -58,6 +78,8 @@ interface ChannelState {
 export class Broadcaster {
   private readonly channels = new Map<string, ChannelState>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Boards whose last publish failed, and since when: cleared by the next that goes through. */
+  private readonly failing = new Map<string, number>();
   private readonly publishTimeoutMs: number;
   private readonly retryDelayMs: number;
   private readonly now: () => number;
@@ -83,6 +105,15 @@ export class Broadcaster {
     await Promise.all(this.inFlight);
   }
 
+  /** Whether the last publish of every board went through (a board being deleted aside). */
+  publishHealth(): PublishHealth {
+    let failingSince: number | undefined;
+    for (const since of this.failing.values()) {
+      failingSince = failingSince === undefined ? since : Math.min(failingSince, since);
+    }
+    return { failingBoards: this.failing.size, failingSince };
+  }
+
   /** The version last published on a board's channel: what a new stream subscribes after. */
   publishedVersion(board: BoardRecord): number {
     return this.channel(board).published;
@@ -95,6 +126,7 @@ export class Broadcaster {
       const state = this.channels.get(change.boardId);
       const since = state?.published ?? change.version - 1;
       this.channels.delete(change.boardId);
+      this.failing.delete(change.boardId);
       this.send(state, change.boardId, { type: 'deleted', version: change.version }, since);
       return;
     }
@@ -173,18 +205,45 @@ export class Broadcaster {
     const sent = previous
       .then(() => this.options.commit())
       .then(() =>
-        withTimeout(
-          this.options.publish(boardChannel(boardId), content, String(version), String(since)),
-          this.publishTimeoutMs,
+        this.publish(boardChannel(boardId), content, String(version), String(since)).then(
+          () => this.failing.delete(boardId),
+          (error: unknown) => {
+            if (event.type !== 'deleted' && !this.failing.has(boardId)) {
+              this.failing.set(boardId, this.now());
+            }
+            throw error;
+          },
         ),
       )
-      .catch((error: unknown) => {
-        this.onError(error, boardId);
-        this.retry(state, boardId, event, since, version);
-      });
+      .then(
+        () => {},
+        (error: unknown) => {
+          this.onError(error, boardId);
+          this.retry(state, boardId, event, since, version);
+        },
+      );
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
     if (state !== undefined) state.chain = sent;
+  }
+
+  /** One publish, timed out after `publishTimeoutMs` and reported to `onPublish`. */
+  private async publish(channel: string, content: string, id: string, prevId: string) {
+    const started = performance.now();
+    const report = (ok: boolean, error?: unknown) =>
+      this.options.onPublish?.({
+        ok,
+        ...(ok ? {} : { error }),
+        bytes: Buffer.byteLength(content),
+        seconds: (performance.now() - started) / 1000,
+      });
+    try {
+      await withTimeout(this.options.publish(channel, content, id, prevId), this.publishTimeoutMs);
+    } catch (error) {
+      report(false, error);
+      throw error;
+    }
+    report(true);
   }
 
   /**

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createApp } from './app.ts';
 import { type Config, ConfigError, loadConfig, logSettingsOf } from './config.ts';
 import { seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger, type Logger, logDestination } from './log.ts';
+import { metricsListener } from './metrics.ts';
 import { ensureSecret } from './secrets.ts';
 import { DataFileError } from './store/json-file.ts';
 import { fileStore } from './store/store.ts';
@@ -28,8 +29,28 @@ async function main(logger: Logger): Promise<void> {
       setTimeout(() => process.exit(1), 100).unref();
     },
   );
-  const { app, broadcaster } = createApp({ config, store, publisher, adminToken, newId, logger });
+  const { app, broadcaster, metrics } = createApp({
+    config,
+    store,
+    publisher,
+    adminToken,
+    newId,
+    logger,
+  });
   const server = await listen(app.listen(config.port, config.host), 'origin', logger);
+  // Metrics on a port of their own (loopback unless METRICS_HOST says otherwise): never through
+  // the edge, and scraped without the API's middleware.
+  const metricsServer =
+    config.metrics === undefined
+      ? undefined
+      : await listen(
+          createServer(metricsListener(metrics.registry)).listen(
+            config.metrics.port,
+            config.metrics.host,
+          ),
+          'metrics',
+          logger,
+        );
 
   // A clean stop: take no new requests, let those under way finish (their writes are
   // acknowledged), flush the data file, publish what is still waiting, then exit.
@@ -38,6 +59,7 @@ async function main(logger: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping');
+    metricsServer?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 5_000).unref();

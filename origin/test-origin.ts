@@ -9,6 +9,7 @@ import { loadConfig } from './config.ts';
 import { type Database, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger } from './log.ts';
+import type { Metrics } from './metrics.ts';
 import { fileStore, type Store } from './store/store.ts';
 
 /** The admin token every test origin is started with. */
@@ -52,6 +53,8 @@ export interface TestOrigin {
   published: unknown[];
   /** Every line the origin logged (JSON). */
   logs: string[];
+  /** The app's metrics (its registry is what the metrics port serves). */
+  metrics: Metrics;
   /** Sends one request exactly as given (any method, any body, the path byte for byte). */
   send(path: string, init?: SendInit): Promise<Reply>;
   /** The data file's bytes, the database in memory, and the publish count: what "unchanged" means. */
@@ -110,7 +113,7 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
   const logs: string[] = [];
   // The origin's own logger (redaction and all), writing its lines here instead of stdout.
   const logger = createLogger(config.logLevel, { write: (line) => void logs.push(line.trimEnd()) });
-  const { app } = createApp({
+  const { app, metrics } = createApp({
     config,
     store,
     publisher,
@@ -131,6 +134,7 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
     store,
     published,
     logs,
+    metrics,
     send: (path, init = {}) => send(port, path, init),
     snapshot: async () => ({
       // The data file and its journal: together they are what is on disk.

@@ -14,7 +14,7 @@ import { boardStream } from './streams.ts';
 
 /** The boards: list, create, read (as JSON or as a live stream), delete, reset. */
 export function boardRoutes(
-  deps: Pick<ApiDeps, 'service' | 'auth' | 'publisher' | 'keepAliveSeconds'>,
+  deps: Pick<ApiDeps, 'service' | 'auth' | 'publisher' | 'keepAliveSeconds' | 'metrics'>,
 ): Router {
   const { service, auth } = deps;
   const router = apiRouter();

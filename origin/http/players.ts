@@ -1,6 +1,7 @@
 import type { Request, Router } from 'express';
 import { routePatterns } from '../../contract/paths.ts';
 import { createPlayerBody, scoreAddBody, updatePlayerBody } from '../../contract/requests.ts';
+import type { Metrics } from '../metrics.ts';
 import { clientKey, type RateLimiter } from '../rate-limit.ts';
 import { HttpError, unauthorized } from './errors.ts';
 import { type ApiDeps, apiRouter, methodNotAllowed, param, parseBody } from './routing.ts';
@@ -10,7 +11,8 @@ export function playerRoutes({
   service,
   auth,
   limiter,
-}: Pick<ApiDeps, 'service' | 'auth' | 'limiter'>): Router {
+  metrics,
+}: Pick<ApiDeps, 'service' | 'auth' | 'limiter' | 'metrics'>): Router {
   const router = apiRouter();
 
   router
@@ -52,8 +54,10 @@ export function playerRoutes({
       const playerId = param(req, 'playerId');
       // A +1 for nobody is refused before it costs the client a token.
       service.requirePlayer(boardId, playerId);
-      if (!admin) takeToken(limiter, req);
-      res.json(await service.addScore(boardId, playerId, amount));
+      if (!admin) takeToken(limiter, req, metrics);
+      const player = await service.addScore(boardId, playerId, amount);
+      metrics.scoreAdds.inc({ by: admin ? 'admin' : 'public' });
+      res.json(player);
     })
     .all(methodNotAllowed('POST'));
 
@@ -61,9 +65,10 @@ export function playerRoutes({
 }
 
 /** Takes one of the client's public `+1` tokens, or refuses with 429 and when to try again. */
-function takeToken(limiter: RateLimiter, req: Request): void {
+function takeToken(limiter: RateLimiter, req: Request, metrics: Metrics): void {
   const verdict = limiter.take(clientKey(req.ip));
   if (!verdict.allowed) {
+    metrics.rateLimited.inc();
     throw new HttpError(429, 'rate_limited', 'too many +1s from this address; slow down', {
       'Retry-After': String(verdict.retryAfterSeconds),
     });

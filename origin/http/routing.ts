@@ -3,6 +3,7 @@ import { type Request, type RequestHandler, Router } from 'express';
 import * as z from 'zod/mini';
 import { ID_PATTERN } from '../../contract/board.ts';
 import { boardNotFound, playerNotFound } from '../domain/errors.ts';
+import type { Metrics } from '../metrics.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { BoardService } from '../service/boards.ts';
 import type { AdminAuth } from './auth.ts';
@@ -20,6 +21,7 @@ export interface ApiDeps {
   publisher: Publisher;
   /** Seconds between keep-alive comments on idle streams. */
   keepAliveSeconds: number;
+  metrics: Metrics;
 }
 
 /**

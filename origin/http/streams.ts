@@ -9,7 +9,7 @@ import type { StreamStart } from '../service/boards.ts';
 import { HttpError } from './errors.ts';
 import { type ApiDeps, apiRouter, methodNotAllowed, param, parseQuery } from './routing.ts';
 
-type StreamDeps = Pick<ApiDeps, 'service' | 'publisher' | 'keepAliveSeconds'>;
+type StreamDeps = Pick<ApiDeps, 'service' | 'publisher' | 'keepAliveSeconds' | 'metrics'>;
 
 /**
  * A board's live stream: `GET /boards/:id/` with `Accept: text/event-stream`, held by the GRIP
@@ -37,6 +37,7 @@ export function boardStream(deps: StreamDeps): RequestHandler {
     // Look the board up again: it may have been deleted while the signature was checked.
     const start = service.streamStart(boardId, lastEventIdOf(req) ?? query.lastEventId);
     if (start === undefined) throw boardNotFound();
+    deps.metrics.streamOpens.inc({ catch_up: catchUpKind(start) });
     sendHeld(res, start, `retry: 2000\n\n${encodeCatchUp(start)}`, deps);
   };
 }
@@ -58,6 +59,9 @@ export function recoveryRoutes(deps: StreamDeps): Router {
       const boardId = param(req, 'boardId');
       const last = gripLastId(req.get('grip-last'), boardChannel(boardId));
       const start = service.streamStart(boardId, last);
+      deps.metrics.streamRecoveries.inc({
+        catch_up: start === undefined ? 'deleted' : catchUpKind(start),
+      });
       if (start === undefined) {
         // The board is gone: tell the client and let the stream end (no hold, no next link).
         res.type(EVENT_STREAM).send(encodeSse({ type: 'deleted', version: (last ?? 0) + 1 }));
@@ -69,6 +73,9 @@ export function recoveryRoutes(deps: StreamDeps): Router {
 
   return router;
 }
+
+/** What brought a stream up to date: nothing (it was current), an update, or a snapshot. */
+const catchUpKind = (start: StreamStart) => start.catchUp?.type ?? 'none';
 
 function encodeCatchUp(start: StreamStart): string {
   return start.catchUp === undefined ? '' : encodeSse(start.catchUp);

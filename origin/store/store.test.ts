@@ -88,6 +88,39 @@ describe('group commit', () => {
   });
 });
 
+describe('commit reports', () => {
+  it('say how many mutations each group commit made durable, and how long it took', async () => {
+    const gated = gatedAdapter();
+    const store = await Store.open(gated.adapter, emptyDatabase);
+    const reports: { mutations: number; seconds: number }[] = [];
+    const stop = store.onCommit((report) => reports.push(report));
+    store.touch('x', ['a']);
+    const first = store.commit();
+    await new Promise((r) => setTimeout(r, 0));
+    for (const id of ['b', 'c', 'd']) store.touch('x', [id]);
+    const rest = Promise.all([store.commit(), store.commit()]);
+    gated.release();
+    await first;
+    await new Promise((r) => setTimeout(r, 0));
+    gated.release();
+    await rest;
+    // A commit with nothing to make durable is not a group commit worth timing.
+    const idle = store.commit();
+    await new Promise((r) => setTimeout(r, 0));
+    gated.release();
+    await idle;
+    expect(reports.map((r) => r.mutations)).toEqual([1, 3]);
+    for (const report of reports) expect(report.seconds).toBeGreaterThanOrEqual(0);
+    stop();
+    store.touch('x', ['e']);
+    const after = store.commit();
+    await new Promise((r) => setTimeout(r, 0));
+    gated.release();
+    await after;
+    expect(reports).toHaveLength(2);
+  });
+});
+
 describe('the data file', () => {
   it('is seeded once, when new, and survives reopening', async () => {
     const path = await tempFile();

@@ -6,6 +6,12 @@ import type { Database } from '../domain/board.ts';
 import { Journal } from './journal.ts';
 import { DataFileError, DurableJsonFile } from './json-file.ts';
 
+/** One group commit: how many mutations it made durable, and how long its write took. */
+export interface CommitReport {
+  mutations: number;
+  seconds: number;
+}
+
 /**
  * The database in memory plus a group commit to disk. Mutations change `data` synchronously (the
  * process is the only writer) and `touch` the players they changed; `commit()` resolves once
@@ -23,6 +29,9 @@ export class Store {
   private touched = new Map<string, Set<string>>();
   /** The version of every board as the disk has it (or as the write under way will have it). */
   private readonly persisted = new Map<string, number>();
+  /** Mutations since the last commit began: the size of the next group commit. */
+  private pending = 0;
+  private readonly commitListeners = new Set<(commit: CommitReport) => void>();
 
   private constructor(
     private readonly db: Low<Database>,
@@ -59,6 +68,7 @@ export class Store {
 
   /** Notes which players a mutation changed or removed, so the next commit writes just those. */
   touch(boardId: string, playerIds: Iterable<string>): void {
+    this.pending++;
     let ids = this.touched.get(boardId);
     if (ids === undefined) {
       ids = new Set();
@@ -69,6 +79,12 @@ export class Store {
 
   get data(): Database {
     return this.db.data;
+  }
+
+  /** Hears of every group commit that made mutations durable; returns how to stop listening. */
+  onCommit(listener: (commit: CommitReport) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   /** True once a write has failed: memory may be ahead of the disk, so nothing should be served. */
@@ -84,10 +100,16 @@ export class Store {
   commit(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.next !== undefined) return this.next;
-    const next = this.running.then(() => {
+    const next = this.running.then(async () => {
       this.next = undefined;
       if (this.failure !== undefined) throw this.failure;
-      return this.persist();
+      const mutations = this.pending;
+      this.pending = 0;
+      const started = performance.now();
+      await this.persist();
+      if (mutations === 0) return;
+      const report = { mutations, seconds: (performance.now() - started) / 1000 };
+      for (const listener of this.commitListeners) listener(report);
     });
     this.next = next;
     this.running = next.catch((error: unknown) => {
