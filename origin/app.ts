@@ -11,7 +11,7 @@ import { boardRoutes } from './http/boards.ts';
 import { jsonBody } from './http/body.ts';
 import { errorHandler, HttpError } from './http/errors.ts';
 import { cors, securityHeaders } from './http/headers.ts';
-import { healthRoutes } from './http/health.ts';
+import { healthRoutes, readinessRoutes } from './http/health.ts';
 import { playerRoutes } from './http/players.ts';
 import { requestLogging } from './http/request-log.ts';
 import { requestMetrics } from './http/request-metrics.ts';
@@ -109,6 +109,7 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
   app.use(requestMetrics(metrics));
   app.use(securityHeaders(config.frameAncestors));
   app.use(cors(config.corsOrigins));
+  app.use(readinessRoutes(service));
   // After a failed write memory may hold changes the disk does not: serve nothing (health
   // included, so a supervisor sees it) until the origin restarts from the disk.
   app.use((_req, _res, next) => {

@@ -48,7 +48,7 @@ declare global {
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Probes answer every few seconds; their lines would drown the rest. */
-const UNLOGGED = new Set<string>([routePatterns.health]);
+const UNLOGGED = new Set<string>([routePatterns.health, routePatterns.ready]);
 
 /**
  * The request's id: the `X-Request-Id` a trusted proxy (the edge) set, when it is well formed;

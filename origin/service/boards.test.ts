@@ -140,3 +140,50 @@ describe('after a failed write', () => {
     expect(JSON.stringify(t.store.data)).toBe(before);
   });
 });
+
+describe('readiness', () => {
+  /** A service over a store and a broadcaster that only say how they are. */
+  const withHealth = (failed: boolean, failingBoards: number) =>
+    new BoardService({
+      store: { data: { boards: {} }, failed, touch: () => {}, commit: async () => {} },
+      broadcaster: {
+        record: () => {},
+        catchUp: () => undefined,
+        publishedVersion: () => 0,
+        publishHealth: () => ({
+          failingBoards,
+          failingSince: failingBoards === 0 ? undefined : Date.UTC(2026, 0, 1),
+        }),
+      },
+      limits: { maxBoards: 1, maxPlayersPerBoard: 1 },
+      newId: () => 'x',
+      now: () => new Date(0),
+    }).readiness();
+
+  it('is ready when the store writes and no publish is failing', () => {
+    expect(withHealth(false, 0)).toEqual({
+      ready: true,
+      checks: { store: { ok: true }, publish: { ok: true, failingBoards: 0 } },
+    });
+  });
+
+  it.each([
+    [true, 0, /^the data file cannot be written/],
+    [
+      false,
+      2,
+      /^publishing to the GRIP proxy fails for 2 board\(s\) since 2026-01-01T00:00:00\.000Z$/,
+    ],
+    [true, 1, /data file cannot be written.*; publishing .* fails for 1/],
+  ])(
+    'is not ready with store failed=%s and %i failing boards, saying why',
+    (failed, boards, why) => {
+      const readiness = withHealth(failed, boards);
+      expect(readiness).toMatchObject({
+        ready: false,
+        checks: { store: { ok: !failed }, publish: { ok: boards === 0, failingBoards: boards } },
+        error: { code: 'not_ready', message: expect.stringMatching(why) },
+      });
+    },
+  );
+});

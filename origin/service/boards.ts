@@ -1,5 +1,6 @@
 import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
 import type { BoardEvent } from '../../contract/events.ts';
+import type { Readiness } from '../../contract/readiness.ts';
 import type { Broadcaster } from '../broadcaster.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
@@ -16,7 +17,7 @@ export class StorageFailedError extends Error {
 
 export interface BoardServiceDeps {
   store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit'>;
-  broadcaster: Pick<Broadcaster, 'record' | 'catchUp' | 'publishedVersion'>;
+  broadcaster: Pick<Broadcaster, 'record' | 'catchUp' | 'publishedVersion' | 'publishHealth'>;
   limits: Limits;
   newId: NewId;
   now: () => Date;
@@ -42,6 +43,34 @@ export class BoardService {
   /** Throws `StorageFailedError` once a write has failed. */
   assertAvailable(): void {
     if (this.deps.store.failed) throw new StorageFailedError();
+  }
+
+  /**
+   * Whether the origin should take traffic: its data file takes writes, and every board's last
+   * publish went through (the broadcaster retries a failed one every second, so this recovers by
+   * itself once the proxy answers again).
+   */
+  readiness(): Readiness {
+    const store = { ok: !this.deps.store.failed };
+    const { failingBoards, failingSince } = this.deps.broadcaster.publishHealth();
+    const since = failingSince === undefined ? undefined : new Date(failingSince).toISOString();
+    const publish = {
+      ok: failingBoards === 0,
+      failingBoards,
+      ...(since === undefined ? {} : { failingSince: since }),
+    };
+    const problems = [
+      ...(store.ok ? [] : ['the data file cannot be written; the origin is stopping']),
+      ...(publish.ok
+        ? []
+        : [`publishing to the GRIP proxy fails for ${failingBoards} board(s) since ${since}`]),
+    ];
+    if (problems.length === 0) return { ready: true, checks: { store, publish } };
+    return {
+      ready: false,
+      checks: { store, publish },
+      error: { code: 'not_ready', message: problems.join('; ') },
+    };
   }
 
   listBoards(): BoardSummary[] {
