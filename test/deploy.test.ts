@@ -76,14 +76,14 @@ interface Run {
   stderr: string;
 }
 
-/** Runs a program to its end (bounded), never throwing for a non-zero exit. */
+/** Runs a program to its end (bounded), never throwing for a non-zero exit; `input` is its stdin. */
 function run(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       command,
       args,
       { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 60_000 },
@@ -92,6 +92,9 @@ function run(
         resolve({ code, stdout, stderr });
       },
     );
+    // A program that exits without reading its stdin would make this write fail (EPIPE).
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(options.input ?? '');
   });
 }
 
@@ -611,15 +614,49 @@ function readManifest(text: string): Map<string, TomlValue> {
   return keys;
 }
 
+/**
+ * An environment for the Fastly CLI: its own HOME (it writes its config and error log there, not
+ * in the user's), and no way out. The CLI asks GitHub-hosted metadata for a newer version of itself
+ * over HTTPS and, unless --quiet, waits for the answer (up to 2 minutes) before exiting: through a
+ * proxy that is not there, that fails at once, offline or not. Calls to 127.0.0.1 never use it.
+ */
+function fastlyCliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    ...extra,
+  };
+}
+
+/** `npm test` builds bin/main.wasm before vitest runs; on its own, this file builds it. */
+async function ensureEdgeWasm(): Promise<void> {
+  if (existsSync(EDGE_WASM)) return;
+  const build = await run('npm', ['run', 'build:edge'], { cwd: ROOT_DIR, timeoutMs: 300_000 });
+  if (build.code !== 0) throw new Error(`npm run build:edge failed:\n${build.stderr}`);
+}
+
+/** A project copy holding this manifest and the built wasm, packed by the CLI. */
+async function packProject(dir: string, manifest: string) {
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await copyFile(EDGE_WASM, join(dir, 'bin', 'main.wasm'));
+  await writeFile(join(dir, 'fastly.toml'), manifest);
+  const pack = await run(
+    FASTLY_CLI,
+    ['compute', 'pack', '--wasm-binary', 'bin/main.wasm', '--quiet'],
+    { cwd: dir, env: fastlyCliEnv(dir) },
+  );
+  return { pack, pkg: join(dir, 'pkg', 'grip-leaderboard-edge.tar.gz') };
+}
+
+const readRepoManifest = () => readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8');
+
 describe('the Compute package (Fastly CLI, offline)', () => {
   let work: string | undefined;
 
   beforeAll(async () => {
-    // `npm test` builds bin/main.wasm before vitest runs; on its own, this file builds it.
-    if (!existsSync(EDGE_WASM)) {
-      const build = await run('npm', ['run', 'build:edge'], { cwd: ROOT_DIR, timeoutMs: 300_000 });
-      if (build.code !== 0) throw new Error(`npm run build:edge failed:\n${build.stderr}`);
-    }
+    await ensureEdgeWasm();
     work = await mkdtemp(join(tmpdir(), 'deploy-pack-'));
   }, 320_000);
 
@@ -630,23 +667,18 @@ describe('the Compute package (Fastly CLI, offline)', () => {
   /** A project copy with this manifest and the built wasm, packed and validated by the CLI. */
   async function packAndValidate(name: string, manifest: string) {
     const dir = join(work ?? tmpdir(), name);
-    await mkdir(join(dir, 'bin'), { recursive: true });
-    await copyFile(EDGE_WASM, join(dir, 'bin', 'main.wasm'));
-    await writeFile(join(dir, 'fastly.toml'), manifest);
-    // Its own HOME: the CLI writes its config and error log there, not in the user's. --quiet: the
-    // CLI does not wait for its update check (a network call) before exiting.
-    const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: join(dir, '.config') };
-    const cli = (args: string[]) => run(FASTLY_CLI, [...args, '--quiet'], { cwd: dir, env });
-    const pack = await cli(['compute', 'pack', '--wasm-binary', 'bin/main.wasm']);
-    const pkg = join(dir, 'pkg', 'grip-leaderboard-edge.tar.gz');
+    const { pack, pkg } = await packProject(dir, manifest);
     const validate = existsSync(pkg)
-      ? await cli(['compute', 'validate', '--package', pkg])
+      ? await run(FASTLY_CLI, ['compute', 'validate', '--package', pkg, '--quiet'], {
+          cwd: dir,
+          env: fastlyCliEnv(dir),
+        })
       : undefined;
     return { dir, pack, validate, pkg };
   }
 
   it("packs bin/main.wasm with fastly.toml, and the CLI's validate accepts the package", async () => {
-    const manifest = await readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8');
+    const manifest = await readRepoManifest();
     const { pack, validate, pkg } = await packAndValidate('good', manifest);
     expect(pack.code, pack.stderr).toBe(0);
     expect(validate?.code, validate?.stderr).toBe(0);
@@ -661,7 +693,7 @@ describe('the Compute package (Fastly CLI, offline)', () => {
   });
 
   it('refuses a broken manifest (the check is not vacuous)', async () => {
-    const manifest = await readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8');
+    const manifest = await readRepoManifest();
     const broken: [string, string, string][] = [
       ['syntax', manifest.replace(/^name = "(.*)"$/m, 'name = "$1'), 'unescaped'],
       ['type', manifest.replace(/^enable = true$/m, 'enable = "yes"'), "Can't convert"],
@@ -681,7 +713,7 @@ describe('the Compute package (Fastly CLI, offline)', () => {
   });
 
   it('holds only keys the CLI reads, and what the deploy needs', async () => {
-    const keys = readManifest(await readFile(join(ROOT_DIR, 'fastly.toml'), 'utf8'));
+    const keys = readManifest(await readRepoManifest());
     const unknown = [...keys.keys()].filter((key) => !KNOWN_KEYS.some((known) => known.test(key)));
     expect(unknown, 'keys Fastly CLI 16 would silently drop').toEqual([]);
     expect(keys.get('manifest_version')).toBe(3);
@@ -698,5 +730,291 @@ describe('the Compute package (Fastly CLI, offline)', () => {
     );
     // A committed service id would send every clone's publish to one service.
     expect(keys.has('service_id')).toBe(false);
+  });
+});
+
+const SERVICE_ID = 'SU1Z0isxPaozGVKXdv0eY';
+
+interface ApiCall {
+  method: string;
+  path: string;
+  /** The form fields of a urlencoded body (the CLI sends its API writes so). */
+  form: Record<string, string>;
+  key: string | undefined;
+}
+
+interface Version {
+  number: number;
+  active: boolean;
+  locked: boolean;
+  service_id: string;
+}
+
+/** One request to the stand-in API, as the tests look at it. */
+function recordedCall(req: IncomingMessage, body: Buffer): ApiCall {
+  const urlencoded = (req.headers['content-type'] ?? '').startsWith(
+    'application/x-www-form-urlencoded',
+  );
+  const key = req.headers['fastly-key'];
+  return {
+    method: req.method ?? '',
+    path: new URL(req.url ?? '/', 'http://api').pathname,
+    form: urlencoded ? Object.fromEntries(new URLSearchParams(body.toString())) : {},
+    key: typeof key === 'string' ? key : undefined,
+  };
+}
+
+/**
+ * A stand-in for the few paths of Fastly's API that the runbook's CLI commands call (as the CLI
+ * calls them; found by running it), recording every call. Enough state for one service.
+ */
+function fakeFastlyApi() {
+  const calls: ApiCall[] = [];
+  let versions: Version[] = [];
+  const backends = new Map<string, Record<string, string>>();
+  const version = (number: number): Version => ({
+    number,
+    active: false,
+    locked: false,
+    service_id: SERVICE_ID,
+  });
+  const routes: [string, RegExp, (m: RegExpExecArray, form: Record<string, string>) => unknown][] =
+    [
+      ['GET', /^\/realms\/fastly\/\.well-known\/openid-configuration$/, () => ({})],
+      [
+        'POST',
+        /^\/service$/,
+        (_m, form) => {
+          versions = [version(1)];
+          return { id: SERVICE_ID, name: form.name, type: 'wasm', versions };
+        },
+      ],
+      [
+        'GET',
+        /^\/service\/\w+\/details$/,
+        () => {
+          const active = versions.find((v) => v.active);
+          return {
+            id: SERVICE_ID,
+            type: 'wasm',
+            active_version: active,
+            version: active,
+            versions,
+          };
+        },
+      ],
+      ['GET', /^\/service\/\w+\/version$/, () => versions],
+      [
+        'PUT',
+        /^\/service\/\w+\/version\/(\d+)\/clone$/,
+        () => {
+          const clone = version(versions.length + 1);
+          versions.push(clone);
+          return clone;
+        },
+      ],
+      [
+        'PUT',
+        /^\/service\/\w+\/version\/(\d+)\/activate$/,
+        (m) => {
+          for (const v of versions) v.active = v.number === Number(m[1]);
+          const active = versions.find((v) => v.active);
+          if (active !== undefined) active.locked = true;
+          return active;
+        },
+      ],
+      ['GET', /^\/service\/\w+\/version\/\d+\/domain$/, () => []],
+      [
+        'POST',
+        /^\/service\/\w+\/version\/(\d+)\/domain$/,
+        (m, form) => ({ ...form, version: +`${m[1]}` }),
+      ],
+      [
+        'POST',
+        /^\/service\/\w+\/version\/(\d+)\/backend$/,
+        (m, form) => {
+          backends.set(`${m[1]}/${form.name}`, form);
+          return { ...form, service_id: SERVICE_ID, version: Number(m[1]) };
+        },
+      ],
+      [
+        'PUT',
+        /^\/service\/\w+\/version\/(\d+)\/backend\/(\w+)$/,
+        (m, form) => {
+          const backend = { ...backends.get(`1/${m[2]}`), ...form, name: `${m[2]}` };
+          backends.set(`${m[1]}/${m[2]}`, backend);
+          return { ...backend, service_id: SERVICE_ID, version: Number(m[1]) };
+        },
+      ],
+      [
+        'GET',
+        /^\/service\/\w+\/version\/(\d+)\/backend\/(\w+)$/,
+        (m) => ({
+          ...backends.get(`${m[1]}/${m[2]}`),
+          service_id: SERVICE_ID,
+          version: Number(m[1]),
+        }),
+      ],
+      ['PUT', /^\/service\/\w+\/version\/(\d+)\/package$/, () => ({ service_id: SERVICE_ID })],
+      [
+        'PUT',
+        /^\/enabled-products\/v1\/fanout\/services\/\w+$/,
+        () => ({ product: { id: 'fanout' } }),
+      ],
+    ];
+  const answer = (method: string, path: string, form: Record<string, string>) => {
+    for (const [routeMethod, pattern, respond] of routes) {
+      const match = pattern.exec(path);
+      if (method === routeMethod && match !== null) return respond(match, form);
+    }
+    return undefined;
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const call = recordedCall(req, Buffer.concat(chunks));
+      calls.push(call);
+      const body = answer(call.method, call.path, call.form);
+      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? { msg: 'not in the stand-in' }));
+    });
+  });
+  return { server, calls };
+}
+
+describe("the runbook's Fastly CLI steps, against a local stand-in for Fastly's API", () => {
+  let work: string | undefined;
+  let api: ReturnType<typeof fakeFastlyApi> | undefined;
+  let apiUrl = '';
+
+  beforeAll(async () => {
+    await ensureEdgeWasm();
+    work = await mkdtemp(join(tmpdir(), 'deploy-api-'));
+    api = fakeFastlyApi();
+    apiUrl = await listen(api.server);
+  }, 320_000);
+
+  afterAll(async () => {
+    await close(api?.server);
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  const apiEnv = (home: string, extra: Record<string, string> = {}) =>
+    fastlyCliEnv(home, {
+      FASTLY_API_ENDPOINT: apiUrl,
+      FASTLY_ACCOUNT_ENDPOINT: apiUrl,
+      FASTLY_API_TOKEN: 'a-token-for-the-stand-in',
+      ...extra,
+    });
+  const callsSince = (count: number) =>
+    (api?.calls.slice(count) ?? []).filter((call) => !call.path.startsWith('/realms/'));
+
+  /** The first publish's deploy half (`compute publish` = `compute build`, then this). */
+  async function firstDeploy(name: string, args: string[], input: string) {
+    const dir = join(work ?? tmpdir(), name);
+    const { pack, pkg } = await packProject(dir, await readRepoManifest());
+    expect(pack.code, pack.stderr).toBe(0);
+    const before = api?.calls.length ?? 0;
+    const deploy = await run(
+      FASTLY_CLI,
+      ['compute', 'deploy', '--package', pkg, '--status-check-off', ...args],
+      { cwd: dir, env: apiEnv(dir), input },
+    );
+    return { dir, deploy, calls: callsSince(before) };
+  }
+
+  it('step 1: the first publish asks what docs/deploy.md answers, creates the service with Fanout and a placeholder backend, and rewrites fastly.toml', async () => {
+    // y, then Enter for the name, the domain, the backend's host and its port.
+    const { dir, deploy, calls } = await firstDeploy('interactive', [], 'y\n\n\n\n\n');
+    expect(deploy.code, deploy.stderr).toBe(0);
+    let at = 0;
+    for (const text of [
+      'Create new service: [y/N]',
+      'Service name: [grip-leaderboard-edge]',
+      'Domain: [',
+      "Configure a backend called 'origin'",
+      'Hostname or IP address: [127.0.0.1]',
+      'Port: [443]',
+      'Fanout',
+      `SUCCESS: Deployed package (service ${SERVICE_ID}, version 1)`,
+    ]) {
+      const found = deploy.stdout.indexOf(text, at);
+      expect(found, `"${text}" after the previous prompt in:\n${deploy.stdout}`).toBeGreaterThan(
+        -1,
+      );
+      at = found + text.length;
+    }
+    expect(calls.map((call) => `${call.method} ${call.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /service',
+        `POST /service/${SERVICE_ID}/version/1/backend`,
+        `PUT /enabled-products/v1/fanout/services/${SERVICE_ID}`,
+        `PUT /service/${SERVICE_ID}/version/1/package`,
+        `PUT /service/${SERVICE_ID}/version/1/activate`,
+      ]),
+    );
+    expect(calls.find((call) => call.path === '/service')?.form).toMatchObject({
+      name: 'grip-leaderboard-edge',
+      type: 'wasm',
+    });
+    // 127.0.0.1, and no TLS setting at all: step 4 is needed.
+    expect(calls.find((call) => call.path.endsWith('/version/1/backend'))?.form).toEqual({
+      name: 'origin',
+      address: '127.0.0.1',
+      port: '443',
+    });
+    expect(calls.every((call) => call.key === 'a-token-for-the-stand-in')).toBe(true);
+    // The CLI wrote the id and re-encoded the file: the repository's comments are gone.
+    const rewritten = await readFile(join(dir, 'fastly.toml'), 'utf8');
+    expect(rewritten).toContain(`service_id = "${SERVICE_ID}"`);
+    expect(rewritten).not.toContain('docs/deploy.md');
+  });
+
+  it('step 1 with --non-interactive: no question, and the backend is 127.0.0.1 as well', async () => {
+    const { deploy, calls } = await firstDeploy('non-interactive', ['--non-interactive'], '');
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(deploy.stdout).not.toContain('Create new service');
+    expect(calls.find((call) => call.path.endsWith('/version/1/backend'))?.form).toEqual({
+      name: 'origin',
+      address: '127.0.0.1',
+      port: '443',
+    });
+  });
+
+  it('step 4: deploy/fastly-point-backend.sh puts the origin behind TLS in a clone of the active version, and activates it', async () => {
+    const home = join(work ?? tmpdir(), 'point-backend');
+    await mkdir(home, { recursive: true });
+    const before = api?.calls.length ?? 0;
+    const host = 'origin.leaderboard.example';
+    const result = await run('sh', [join(ROOT_DIR, 'deploy', 'fastly-point-backend.sh'), host], {
+      env: apiEnv(home, { FASTLY_SERVICE_ID: SERVICE_ID }),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const writes = callsSince(before).filter((call) => call.method !== 'GET');
+    expect(writes.map((call) => `${call.method} ${call.path}`)).toEqual([
+      `PUT /service/${SERVICE_ID}/version/1/clone`,
+      `PUT /service/${SERVICE_ID}/version/2/backend/origin`,
+      `PUT /service/${SERVICE_ID}/version/2/activate`,
+    ]);
+    expect(writes[1]?.form).toEqual({
+      address: host,
+      port: '443',
+      use_ssl: '1',
+      override_host: host,
+      ssl_cert_hostname: host,
+      ssl_sni_hostname: host,
+    });
+    expect(result.stdout).toContain(`Activated service ${SERVICE_ID} version 2`);
+  });
+
+  it('step 4 refuses to run without a service id', async () => {
+    const home = join(work ?? tmpdir(), 'point-backend-no-id');
+    await mkdir(home, { recursive: true });
+    const result = await run('sh', [join(ROOT_DIR, 'deploy', 'fastly-point-backend.sh'), 'x'], {
+      env: apiEnv(home),
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('FASTLY_SERVICE_ID=<service-id>');
   });
 });
