@@ -6,13 +6,13 @@ import {
   type PlayerState,
   type RankedPlayer,
 } from '../../contract/board.ts';
-import { rankOf, rankPlayers, windowAround } from '../../contract/ranking.ts';
+import { BoardIndex, foldName } from './board-index.ts';
 import { BoardError, boardNotFound, playerNotFound } from './errors.ts';
 
 /**
- * A board as stored. Players are an array in the order they joined: a `+1` scans it to find its
- * player and to rank it, which on 10,000 players costs tens of microseconds; an object keyed by id
- * would make V8 enumerate a dictionary (milliseconds) whenever the board is ranked.
+ * A board as stored. Players are a plain array (in no particular order) so the data file stays
+ * simple; every lookup goes through the board's index (`indexOf`), built from the array when first
+ * needed and kept up to date by the changes below, so a change costs O(log n) at any size.
  */
 export interface BoardRecord {
   id: string;
@@ -75,11 +75,25 @@ export function getBoard(db: Database, boardId: string): BoardRecord {
   return board;
 }
 
-function findPlayer(board: BoardRecord, playerId: string): { index: number; player: PlayerState } {
-  const index = board.players.findIndex((p) => p.id === playerId);
-  const player = board.players[index];
+function findPlayer(board: BoardRecord, playerId: string): PlayerState {
+  const player = indexOf(board).byId.get(playerId);
   if (player === undefined) throw playerNotFound();
-  return { index, player };
+  return player;
+}
+
+const indexes = new WeakMap<BoardRecord, BoardIndex>();
+
+/**
+ * The board's index, built on first use. Changes to `board.players` must go through this module
+ * (or be followed by `forgetIndex`), or the index no longer matches the board.
+ */
+export function indexOf(board: BoardRecord): BoardIndex {
+  let index = indexes.get(board);
+  if (index === undefined || index.players !== board.players || index.order !== board.order) {
+    index = new BoardIndex(board.players, board.order);
+    indexes.set(board, index);
+  }
+  return index;
 }
 
 /** Refuses unless the player is on the board, without ranking it. */
@@ -133,15 +147,15 @@ export function addPlayer(
   newId: NewId,
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const players = board.players;
-  if (players.length >= limits.maxPlayersPerBoard) {
+  const index = indexOf(board);
+  if (index.size >= limits.maxPlayersPerBoard) {
     throw new BoardError('limit_reached', `at most ${limits.maxPlayersPerBoard} players per board`);
   }
-  assertNameFree(players, name, undefined);
+  assertNameFree(board, name, undefined);
   const version = board.version + 1;
-  const id = freshId(newId, (candidate) => players.some((p) => p.id === candidate));
+  const id = freshId(newId, (candidate) => index.byId.has(candidate));
   const player: PlayerState = { id, name, score: 0, scoredAt: version };
-  players.push(player);
+  index.add(player);
   board.version = version;
   return { player: ranked(board, player), change: changeOf(board, [id], []) };
 }
@@ -153,9 +167,9 @@ export function updatePlayer(
   patch: { name?: string | undefined; score?: number | undefined },
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const { index, player } = findPlayer(board, playerId);
+  const player = findPlayer(board, playerId);
   if (patch.name !== undefined && patch.name !== player.name) {
-    assertNameFree(board.players, patch.name, playerId);
+    assertNameFree(board, patch.name, playerId);
   }
   const version = board.version + 1;
   const next: PlayerState = { ...player, name: patch.name ?? player.name };
@@ -163,14 +177,14 @@ export function updatePlayer(
     next.score = patch.score;
     next.scoredAt = version;
   }
-  board.players[index] = next;
+  indexOf(board).replace(next);
   board.version = version;
   return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
 }
 
 export function removePlayer(db: Database, boardId: string, playerId: string): BoardChange {
   const board = getBoard(db, boardId);
-  board.players.splice(findPlayer(board, playerId).index, 1);
+  indexOf(board).remove(findPlayer(board, playerId).id);
   board.version += 1;
   return changeOf(board, [], [playerId]);
 }
@@ -182,14 +196,14 @@ export function addScore(
   amount: number,
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
-  const { index, player } = findPlayer(board, playerId);
+  const player = findPlayer(board, playerId);
   const score = player.score + amount;
   if (Math.abs(score) > MAX_SCORE) {
     throw new BoardError('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
   }
   board.version += 1;
   const next: PlayerState = { ...player, score, scoredAt: board.version };
-  board.players[index] = next;
+  indexOf(board).replace(next);
   return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
 }
 
@@ -212,40 +226,54 @@ export interface ViewOptions {
 
 /** The board in rank order, whole or as a window (`limit` from the top, or `around` a player). */
 export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardView {
-  const all = rankPlayers(board.players, board.order);
-  let players = all;
+  const index = indexOf(board);
+  let start = 0;
+  let end = options.limit ?? index.size;
   if (options.around !== undefined) {
-    const window = windowAround(all, options.around, options.limit ?? 10);
-    if (window === undefined) throw playerNotFound();
-    players = window;
-  } else if (options.limit !== undefined) {
-    players = all.slice(0, options.limit);
+    const player = index.byId.get(options.around);
+    if (player === undefined) throw playerNotFound();
+    const limit = options.limit ?? 10;
+    const position = index.positionOf(player);
+    // Centred on the player, clamped to the board's ends so the window stays full where it can.
+    start = Math.max(0, Math.min(position - Math.floor((limit - 1) / 2), index.size - limit));
+    end = start + limit;
   }
   return {
     id: board.id,
     name: board.name,
     order: board.order,
     version: board.version,
-    playerCount: all.length,
-    players,
+    playerCount: index.size,
+    players: index.ranked(start, end),
   };
 }
 
 export function playerView(board: BoardRecord, playerId: string): RankedPlayer {
-  return ranked(board, findPlayer(board, playerId).player);
+  return ranked(board, findPlayer(board, playerId));
+}
+
+/** The current state of the players with these ids that are still on the board. */
+export function playersById(board: BoardRecord, ids: Iterable<string>): PlayerState[] {
+  const { byId } = indexOf(board);
+  const out: PlayerState[] = [];
+  for (const id of ids) {
+    const player = byId.get(id);
+    if (player !== undefined) out.push(player);
+  }
+  return out;
 }
 
 function ranked(board: BoardRecord, player: PlayerState): RankedPlayer {
-  return { ...player, rank: rankOf(player, board.players, board.order) };
+  return { ...player, rank: indexOf(board).rankOf(player) };
 }
 
 function changeOf(board: BoardRecord, changed: string[], removed: string[]): BoardChange {
   return { boardId: board.id, version: board.version, changed, removed, deleted: false };
 }
 
-function assertNameFree(players: PlayerState[], name: string, self: string | undefined): void {
-  const wanted = name.toLocaleLowerCase();
-  if (players.some((p) => p.id !== self && p.name.toLocaleLowerCase() === wanted)) {
+function assertNameFree(board: BoardRecord, name: string, self: string | undefined): void {
+  const holder = indexOf(board).names.get(foldName(name));
+  if (holder !== undefined && holder !== self) {
     throw new BoardError('name_taken', `a player named "${name}" is already on this board`);
   }
 }
