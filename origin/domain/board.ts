@@ -84,8 +84,9 @@ function findPlayer(board: BoardRecord, playerId: string): PlayerState {
 const indexes = new WeakMap<BoardRecord, BoardIndex>();
 
 /**
- * The board's index, built on first use. Changes to `board.players` must go through this module
- * (or be followed by `forgetIndex`), or the index no longer matches the board.
+ * The board's index, built on first use and again whenever `board.players` is replaced by another
+ * array (a reset, a restore). Changes inside the array must go through this module, or the index
+ * no longer matches the board.
  */
 export function indexOf(board: BoardRecord): BoardIndex {
   let index = indexes.get(board);
