@@ -1,9 +1,10 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import type { BoardView } from '../../../contract/board.ts';
 import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
+import { ActionForm } from '../ui/ActionForm.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
-import { FormField } from '../ui/FormField.tsx';
+import { nameInput } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
 import './admin.css';
 
@@ -20,8 +21,7 @@ export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
   const adding = useAction();
   const [confirming, setConfirming] = useState<'reset' | 'delete'>();
 
-  const add = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const add = async () => {
     const value = name.trim();
     if (value === '') {
       adding.fail('Enter the new player’s name.');
@@ -40,28 +40,18 @@ export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
   return (
     <section className="admin-panel" aria-labelledby="board-admin-title">
       <h2 id="board-admin-title">Manage this board</h2>
-      <form className="field" onSubmit={(event) => void add(event)} noValidate>
-        <FormField
-          id="new-player-name"
-          errorId="new-player-error"
-          label="Add a player"
-          error={adding.error}
-          type="text"
-          autoComplete="off"
-          maxLength={64}
-          placeholder="Name"
-          value={name}
-          onChange={(event) => {
-            setName(event.target.value);
-            adding.reset();
-          }}
-          action={
-            <button type="submit" className="button" disabled={adding.pending}>
-              Add player
-            </button>
-          }
-        />
-      </form>
+      <ActionForm
+        id="new-player-name"
+        errorId="new-player-error"
+        label="Add a player"
+        {...nameInput}
+        placeholder="Name"
+        value={name}
+        onValueChange={setName}
+        request={adding}
+        onSubmit={add}
+        submitLabel="Add player"
+      />
       <div className="admin-danger">
         <button type="button" className="button quiet" onClick={() => setConfirming('reset')}>
           Reset scores…

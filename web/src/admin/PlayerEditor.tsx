@@ -1,8 +1,9 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import type { RankedPlayer } from '../../../contract/board.ts';
 import type { AdminApi } from '../api/client.ts';
+import { ActionForm } from '../ui/ActionForm.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
-import { FormField } from '../ui/FormField.tsx';
+import { nameInput } from '../ui/FormField.tsx';
 import { Modal } from '../ui/Modal.tsx';
 import { useAction } from '../ui/useAction.ts';
 
@@ -87,8 +88,7 @@ function RenameForm({ boardId, player, admin, onDone }: PlayerFormProps) {
   const [name, setName] = useState(player.name);
   const renaming = useAction();
 
-  const rename = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const rename = async () => {
     const value = name.trim();
     if (value === '') return renaming.fail('Enter a name.');
     if (value === player.name) return renaming.fail('That is already the name.');
@@ -99,29 +99,19 @@ function RenameForm({ boardId, player, admin, onDone }: PlayerFormProps) {
   };
 
   return (
-    <form className="field" onSubmit={(event) => void rename(event)} noValidate>
-      <FormField
-        id="edit-player-name"
-        errorId="edit-name-error"
-        label="Name"
-        error={renaming.error}
-        type="text"
-        autoComplete="off"
-        maxLength={64}
-        value={name}
-        onChange={(event) => {
-          setName(event.target.value);
-          renaming.reset();
-        }}
-        // The first field of the dialog takes focus when it opens.
-        autoFocus
-        action={
-          <button type="submit" className="button" disabled={renaming.pending}>
-            Rename
-          </button>
-        }
-      />
-    </form>
+    <ActionForm
+      id="edit-player-name"
+      errorId="edit-name-error"
+      label="Name"
+      {...nameInput}
+      value={name}
+      onValueChange={setName}
+      // The first field of the dialog takes focus when it opens.
+      autoFocus
+      request={renaming}
+      onSubmit={rename}
+      submitLabel="Rename"
+    />
   );
 }
 
@@ -129,8 +119,7 @@ function ScoreForm({ boardId, player, admin, onDone }: PlayerFormProps) {
   const [score, setScore] = useState(String(player.score));
   const scoring = useAction();
 
-  const setTo = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const setTo = async () => {
     const text = score.trim();
     const value = Number(text);
     if (text === '' || !Number.isInteger(value)) return scoring.fail('Enter a whole number.');
@@ -141,26 +130,18 @@ function ScoreForm({ boardId, player, admin, onDone }: PlayerFormProps) {
   };
 
   return (
-    <form className="field" onSubmit={(event) => void setTo(event)} noValidate>
-      <FormField
-        id="edit-player-score"
-        errorId="edit-score-error"
-        label="Score"
-        error={scoring.error}
-        type="number"
-        inputMode="numeric"
-        step={1}
-        value={score}
-        onChange={(event) => {
-          setScore(event.target.value);
-          scoring.reset();
-        }}
-        action={
-          <button type="submit" className="button" disabled={scoring.pending}>
-            Set score
-          </button>
-        }
-      />
-    </form>
+    <ActionForm
+      id="edit-player-score"
+      errorId="edit-score-error"
+      label="Score"
+      type="number"
+      inputMode="numeric"
+      step={1}
+      value={score}
+      onValueChange={setScore}
+      request={scoring}
+      onSubmit={setTo}
+      submitLabel="Set score"
+    />
   );
 }

@@ -94,12 +94,7 @@ export function BigScreen({ boardId, feed }: { boardId: string; feed: BoardFeed 
             </p>
           )}
         </div>
-        <ConnectionStatus
-          connection={feed.connection}
-          everLive={feed.everLive}
-          updatedAt={feed.updatedAt}
-          compact
-        />
+        <ConnectionStatus feed={feed} compact />
       </header>
       <div className="tv-main">
         <div className="tv-list" ref={listBox}>

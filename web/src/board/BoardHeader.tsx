@@ -34,11 +34,7 @@ export function BoardHeader({ boardId, board, feed }: BoardHeaderProps) {
         )}
       </div>
       <div className="board-actions">
-        <ConnectionStatus
-          connection={feed.connection}
-          everLive={feed.everLive}
-          updatedAt={feed.updatedAt}
-        />
+        <ConnectionStatus feed={feed} />
         <button
           type="button"
           className="button quiet"

@@ -1,11 +1,10 @@
 import { useEffect, useState } from 'react';
-import type { Connection } from './follow.ts';
+import type { BoardFeed, Connection } from './follow.ts';
 import './ConnectionStatus.css';
 
 interface ConnectionStatusProps {
-  connection: Connection;
-  everLive: boolean;
-  updatedAt: number | undefined;
+  /** The board's feed: how its stream is, and when the board last changed. */
+  feed: Pick<BoardFeed, 'connection' | 'everLive' | 'updatedAt'>;
   /** Only the dot and the word (embed mode). */
   compact?: boolean;
 }
@@ -41,12 +40,8 @@ function labelOf(connection: Connection, everLive: boolean): string {
 }
 
 /** A dot and a word for the state of the live connection, and when the board last changed. */
-export function ConnectionStatus({
-  connection,
-  everLive,
-  updatedAt,
-  compact = false,
-}: ConnectionStatusProps) {
+export function ConnectionStatus({ feed, compact = false }: ConnectionStatusProps) {
+  const { connection, everLive, updatedAt } = feed;
   const now = useNow(5000);
   return (
     <p className="connection" data-testid="connection" data-state={connection}>

@@ -26,12 +26,7 @@ export function EmbedBoard({ boardId, feed }: { boardId: string; feed: BoardFeed
     <section className="embed" aria-busy={board === undefined}>
       <header className="embed-header">
         <h1>{board?.name ?? (feed.notFound ? 'Board not found' : 'Loading…')}</h1>
-        <ConnectionStatus
-          connection={feed.connection}
-          everLive={feed.everLive}
-          updatedAt={feed.updatedAt}
-          compact
-        />
+        <ConnectionStatus feed={feed} compact />
       </header>
       <div className="embed-list" ref={listBox}>
         {feed.state.phase === 'deleted' && <p role="alert">This board was deleted.</p>}

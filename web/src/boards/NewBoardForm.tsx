@@ -2,7 +2,8 @@ import { type FormEvent, useState } from 'react';
 import type { Order } from '../../../contract/board.ts';
 import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
-import { FormField } from '../ui/FormField.tsx';
+import { ActionField } from '../ui/ActionForm.tsx';
+import { nameInput } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
 import '../admin/admin.css';
 import './NewBoardForm.css';
@@ -37,20 +38,15 @@ export function NewBoardForm({ admin }: { admin: AdminApi }) {
       <h2 id="new-board-title">New board</h2>
       <div className="field-row wrap">
         <div className="field grow">
-          <FormField
+          <ActionField
             id="new-board-name"
             errorId="new-board-error"
             label="Name"
-            error={creating.error}
-            type="text"
-            autoComplete="off"
-            maxLength={64}
+            {...nameInput}
             placeholder="Friday quiz night"
             value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-              creating.reset();
-            }}
+            onValueChange={setName}
+            request={creating}
           />
         </div>
         <div className="field">

@@ -1,4 +1,5 @@
 import type { ComponentProps, ReactNode } from 'react';
+import { MAX_NAME_LENGTH } from '../../../contract/requests.ts';
 import './FormField.css';
 
 type InputProps = Omit<
@@ -6,7 +7,7 @@ type InputProps = Omit<
   'id' | 'children' | 'aria-invalid' | 'aria-describedby'
 >;
 
-interface FormFieldProps extends InputProps {
+export interface FormFieldProps extends InputProps {
   id: string;
   label: string;
   /** What is wrong with the value, shown under the field; undefined while nothing is. */
@@ -16,6 +17,9 @@ interface FormFieldProps extends InputProps {
   /** What stands beside the input, on its row: the button that submits it. */
   action?: ReactNode;
 }
+
+/** The input of a display name: plain text, no autofill, no longer than the API takes. */
+export const nameInput = { type: 'text', autoComplete: 'off', maxLength: MAX_NAME_LENGTH } as const;
 
 /**
  * A labelled input and, under it, why its value was refused: while there is an error the input is
