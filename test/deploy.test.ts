@@ -692,17 +692,12 @@ describe('the Compute package (Fastly CLI, offline)', () => {
 
   it("packs bin/main.wasm with fastly.toml, and the CLI's validate accepts the package", async () => {
     const manifest = await readRepoManifest();
-    const { pack, validate, pkg } = await packAndValidate('good', manifest);
+    const { pack, validate } = await packAndValidate('good', manifest);
     expect(pack.code, pack.stderr).toBe(0);
+    // validate opens the archive and requires a fastly.toml and a main.wasm in it; the manifest
+    // itself is parsed by pack (a broken one stops there, next test).
     expect(validate?.code, validate?.stderr).toBe(0);
     expect(validate?.stdout).toContain('Validated package');
-    const listing = await run('tar', ['-tzf', pkg]);
-    expect(listing.stdout.split('\n')).toEqual(
-      expect.arrayContaining([
-        'grip-leaderboard-edge/fastly.toml',
-        'grip-leaderboard-edge/bin/main.wasm',
-      ]),
-    );
   });
 
   it('refuses a broken manifest (the check is not vacuous)', async () => {
