@@ -550,6 +550,8 @@ describe('deploy/systemd and deploy/origin.env.example', () => {
     await waitForHttp(`${url}${apiPaths.health()}`, { service: origin, timeoutMs: 30_000 });
     const boards = await fetch(`${url}${apiPaths.boards()}`);
     expect(boards.status).toBe(200);
+    // Ready: the data file takes writes, and no publish has failed (none was needed yet).
+    expect((await fetch(`${url}${apiPaths.ready()}`)).status).toBe(200);
     // No Grip-Sig from Fanout: a stream is refused, not held open by the origin itself.
     const stream = await fetch(`${url}${apiPaths.board('demo')}`, {
       headers: { accept: 'text/event-stream' },
