@@ -155,6 +155,26 @@ export class Broadcaster {
   }
 
   /**
+   * The board was replaced whole (a restore): its history no longer applies. Its viewers get a
+   * snapshot once the replacement is durable, chained after what they last got. `previousVersion`
+   * is the board's version before, undefined when it did not exist (then nobody can be watching).
+   */
+  replace(boardId: string, previousVersion: number | undefined): void {
+    const data = this.options.data();
+    const board = Object.hasOwn(data.boards, boardId) ? data.boards[boardId] : undefined;
+    const old = this.channels.get(boardId);
+    this.channels.delete(boardId);
+    this.failing.delete(boardId);
+    if (board === undefined) return;
+    const state = this.channel(board);
+    state.chain = old?.chain ?? state.chain;
+    state.lastPublishAt = this.now();
+    const since = old?.published ?? previousVersion;
+    if (since === undefined) return;
+    this.send(state, boardId, { type: 'snapshot', board: boardView(board) }, since);
+  }
+
+  /**
    * What a client at version `after` needs to reach the board's current version: nothing when it
    * is current, an update when history reaches back that far, a snapshot otherwise.
    */

@@ -1,7 +1,16 @@
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type { Backup } from '../../contract/backup.ts';
+import type {
+  BoardList,
+  BoardSummary,
+  BoardView,
+  Order,
+  RankedPlayer,
+} from '../../contract/board.ts';
 import type { BoardEvent } from '../../contract/events.ts';
+import type { BoardExport } from '../../contract/export.ts';
 import type { Readiness } from '../../contract/readiness.ts';
 import type { Broadcaster } from '../broadcaster.ts';
+import { backupOf, restoredDatabase } from '../domain/backup.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
 import type { Store } from '../store/store.ts';
@@ -16,8 +25,11 @@ export class StorageFailedError extends Error {
 }
 
 export interface BoardServiceDeps {
-  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit'>;
-  broadcaster: Pick<Broadcaster, 'record' | 'catchUp' | 'publishedVersion' | 'publishHealth'>;
+  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit' | 'replaceAll'>;
+  broadcaster: Pick<
+    Broadcaster,
+    'record' | 'catchUp' | 'publishedVersion' | 'publishHealth' | 'replace'
+  >;
   limits: Limits;
   newId: NewId;
   now: () => Date;
@@ -80,6 +92,11 @@ export class BoardService {
   /** The board in rank order, whole or a window of it. */
   viewBoard(boardId: string, options: ViewOptions = {}): BoardView {
     return boards.boardView(boards.getBoard(this.data, boardId), options);
+  }
+
+  /** The whole board in rank order, and when it was taken: what an export writes. */
+  exportBoard(boardId: string): BoardExport {
+    return { exportedAt: this.deps.now().toISOString(), board: this.viewBoard(boardId) };
   }
 
   viewPlayer(boardId: string, playerId: string): RankedPlayer {
@@ -166,6 +183,34 @@ export class BoardService {
       const { player, change } = boards.addScore(db, boardId, playerId, amount);
       return { result: player, change };
     });
+  }
+
+  /** The whole database as a backup document. */
+  backup(): Backup {
+    return backupOf(this.data, this.deps.now());
+  }
+
+  /**
+   * Replaces the whole database with a backup, durably in one commit, and resolves with the boards
+   * as they now are. Refused (`BoardError`) before anything changes when the backup breaks a board
+   * rule or a limit. Viewers of every restored board get a snapshot; viewers of a board the backup
+   * does not have learn that it was deleted.
+   */
+  async restore(backup: Backup): Promise<BoardList> {
+    this.assertAvailable();
+    const { store, broadcaster, limits } = this.deps;
+    const before = store.data;
+    const { db, deleted } = restoredDatabase(before, backup, limits);
+    store.replaceAll(db);
+    for (const change of deleted) broadcaster.record(change);
+    for (const id of Object.keys(db.boards)) {
+      broadcaster.replace(
+        id,
+        Object.hasOwn(before.boards, id) ? before.boards[id]?.version : undefined,
+      );
+    }
+    await store.commit();
+    return { boards: boards.listBoards(db) };
   }
 
   private get data(): Database {
