@@ -186,6 +186,7 @@ function publish(endpoint: string, body: unknown, signal: AbortSignal): Promise<
 // fetch says "fetch failed"; the reason ("connect ECONNREFUSED ...", "other side closed") is its cause.
 function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return `no answer within ${TRY_MS} ms`;
   return error.cause instanceof Error ? error.cause.message : error.message;
 }
 
