@@ -137,10 +137,11 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     `http_port=127.0.0.1:${httpPort}`,
     `logdir=${join(dir, 'log')}`,
     `log_level=${options.logLevel ?? DEFAULT_PUSHPIN_LOG_LEVEL}`,
-    // A request's head (request line and headers) must fit this buffer, and its whole URI
+    // A request's head (request line and headers) must fit this buffer, its whole URI
     // (http://host:port/path?query) condure's fixed 4096 bytes (URI_SIZE_MAX, in Pushpin's
-    // connmgr too): past either, condure closes the connection without an answer. Two buffers per
-    // connection: bigger ones cost every held viewer.
+    // connmgr too) and its headers number 64 at most: past any of them, condure closes the
+    // connection without an answer (test/pushpin.test.ts). Two buffers per connection: bigger
+    // ones cost every held viewer.
     'client_buffer_size=8192',
     'client_maxconn=50000',
     '',

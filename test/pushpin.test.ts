@@ -138,9 +138,10 @@ describe('Pushpin in front of a bare origin', () => {
   });
 
   // condure copies the whole URI (http://host:port/path?query) into a fixed 4096-byte array
-  // (URI_SIZE_MAX, in Pushpin's connmgr too) and the request head into client_buffer_size
-  // (8192): past either it closes the connection without a status line, and no setting changes
-  // that. Node itself answers such requests (its limit is 16 KB of head, then 431).
+  // (URI_SIZE_MAX, in Pushpin's connmgr too), parses at most 64 headers (HEADERS_MAX) and reads
+  // the request head into client_buffer_size (8192): past any of them it closes the connection
+  // without a status line, and no setting changes the first two. Node itself answers such
+  // requests (its limit is 16 KB of head, then 431).
   it('closes the connection without an answer once the URI passes 4096 bytes', async () => {
     const [a] = pushpins;
     if (a === undefined) throw new Error('Pushpin did not start');
@@ -161,6 +162,16 @@ describe('Pushpin in front of a bare origin', () => {
       /^HTTP\/1\.1 200 /,
     );
     expect(await rawGet(a.url, '/head', { 'X-Pad': 'p'.repeat(8_200) })).toBe('');
+  });
+
+  it('closes the connection without an answer past 64 headers', async () => {
+    const [a] = pushpins;
+    if (a === undefined) throw new Error('Pushpin did not start');
+    // rawGet sends Host and Connection too.
+    const headers = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`X-H${i}`, 'v']));
+    expect(await rawGet(a.url, '/many', headers(62))).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await rawGet(a.url, '/many', headers(63))).toBe('');
   });
 
   it('delivers a publish to held streams of that Pushpin only', async () => {
