@@ -41,7 +41,7 @@ export const boardSummarySchema = z.object({
 });
 export type BoardSummary = z.infer<typeof boardSummarySchema>;
 
-/** A board as shown; `players` may be a window of it (`limit`, `around`). */
+/** A board as shown; `players` is a window of it (`limit`, `from`, `around`). */
 export const boardViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -49,9 +49,15 @@ export const boardViewSchema = z.object({
   version: count,
   /** Total players on the board. */
   playerCount: count,
+  /** The 0-based position (in display order) of `players[0]`: where the window starts. */
+  offset: count,
   players: z.array(rankedPlayerSchema),
 });
 export type BoardView = z.infer<typeof boardViewSchema>;
+
+/** Players found by a name search, each with its rank. */
+export const playerListSchema = z.object({ players: z.array(rankedPlayerSchema) });
+export type PlayerList = z.infer<typeof playerListSchema>;
 
 export const boardListSchema = z.object({ boards: z.array(boardSummarySchema) });
 export type BoardList = z.infer<typeof boardListSchema>;

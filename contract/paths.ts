@@ -45,6 +45,11 @@ export const routePatterns = {
   scoreAdd: '/boards/:boardId/players/:playerId/score-add/',
 } as const satisfies Record<keyof typeof apiPaths, string>;
 
+/** The recovery link of a stream that follows these pages (GRIP `Grip-Link: <...>; rel=next`). */
+export function recoverLink(boardId: string, pages: readonly number[]): string {
+  return `${apiPaths.recover(boardId)}?pages=${pages.join(',')}`;
+}
+
 const BOARD_PATH = /^\/boards\/([^/]+)\/$/;
 
 /** The board id of a board's own path (`/boards/<id>/`, where streams are served), still escaped. */

@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';
-import { gripPublish, publishErrorMessage, publishFailure } from './grip.ts';
+import { gripPublish, isPublishRefusal, publishErrorMessage, publishFailure } from './grip.ts';
 import { adminRoutes } from './http/admin.ts';
 import { AdminAuth } from './http/auth.ts';
 import { boardRoutes } from './http/boards.ts';
@@ -56,7 +56,14 @@ export function createApp(deps: AppDeps): App {
     commit: () => store.commit(),
     publish: gripPublish(publisher),
     publishIntervalMs: config.publishIntervalMs,
-    historySize: config.historySize,
+    pagesPerFlush: config.pagesPerFlush,
+    reloadSpreadMs: config.reloadSpreadMs,
+    isRefusal: isPublishRefusal,
+    onRefused: (error, boardId, channel) =>
+      logger.error(
+        { boardId, channel, failure: publishFailure(error) },
+        `the proxy refused a message for its content (${publishErrorMessage(error)}); viewers are told to reload, and it is not sent again`,
+      ),
     now,
     onError: (error, boardId) =>
       logger.warn(

@@ -131,7 +131,8 @@ describe('numbers', () => {
   const variables = [
     'PORT',
     'PUBLISH_INTERVAL_MS',
-    'HISTORY_SIZE',
+    'PUBLISH_PAGES_PER_FLUSH',
+    'RELOAD_SPREAD_MS',
     'KEEP_ALIVE_SECONDS',
     'MAX_BOARDS',
     'MAX_PLAYERS_PER_BOARD',
@@ -149,6 +150,8 @@ describe('numbers', () => {
   it.each([
     ['PORT', '65536'],
     ['PUBLISH_INTERVAL_MS', '60001'],
+    ['PUBLISH_PAGES_PER_FLUSH', '0'],
+    ['RELOAD_SPREAD_MS', '600001'],
     ['KEEP_ALIVE_SECONDS', '0'],
     ['KEEP_ALIVE_SECONDS', '3601'],
     ['MAX_BOARDS', '0'],

@@ -6,6 +6,8 @@ import {
   type PlayerState,
   type RankedPlayer,
 } from '../../contract/board.ts';
+import type { BoardMeta, ReloadReason } from '../../contract/events.ts';
+import { PAGE_SIZE } from '../../contract/windows.ts';
 import { BoardIndex, foldName } from './board-index.ts';
 import { BoardError, boardNotFound, playerNotFound } from './errors.ts';
 
@@ -28,13 +30,24 @@ export interface Database {
   boards: Record<string, BoardRecord>;
 }
 
-/** What one mutation did to one board: the live publisher and the resume history feed on it. */
+/** What one mutation did to one board: the store journals it and the broadcaster publishes it. */
 export interface BoardChange {
   boardId: string;
   version: number;
+  /** Players whose state changed (the store writes these). */
   changed: string[];
+  /** Players no longer on the board. */
   removed: string[];
   deleted: boolean;
+  /**
+   * Display positions whose player or rank changed, as inclusive [first, last] ranges: a player
+   * moving from position 40 to 3 shifts everyone in between, so 3..40 changed.
+   */
+  moved: Array<[number, number]>;
+  /** The board's name, order or player count changed. */
+  meta: boolean;
+  /** So much changed at once that viewers load their window again instead (a reset, a restore). */
+  bulk?: ReloadReason;
 }
 
 export interface Limits {
@@ -137,7 +150,15 @@ export function createBoard(
 export function deleteBoard(db: Database, boardId: string): BoardChange {
   const board = getBoard(db, boardId);
   delete db.boards[boardId];
-  return { boardId, version: board.version + 1, changed: [], removed: [], deleted: true };
+  return {
+    boardId,
+    version: board.version + 1,
+    changed: [],
+    removed: [],
+    deleted: true,
+    moved: [],
+    meta: true,
+  };
 }
 
 export function addPlayer(
@@ -158,7 +179,12 @@ export function addPlayer(
   const player: PlayerState = { id, name, score: 0, scoredAt: version };
   index.add(player);
   board.version = version;
-  return { player: ranked(board, player), change: changeOf(board, [id], []) };
+  // Everyone from the newcomer's place down moves one position.
+  const moved: [number, number] = [index.positionOf(player), index.size - 1];
+  return {
+    player: ranked(board, player),
+    change: { ...changeOf(board, [id], []), moved: [moved], meta: true },
+  };
 }
 
 export function updatePlayer(
@@ -172,6 +198,7 @@ export function updatePlayer(
   if (patch.name !== undefined && patch.name !== player.name) {
     assertNameFree(board, patch.name, playerId);
   }
+  const from = indexOf(board).positionOf(player);
   const version = board.version + 1;
   const next: PlayerState = { ...player, name: patch.name ?? player.name };
   if (patch.score !== undefined && patch.score !== player.score) {
@@ -180,14 +207,19 @@ export function updatePlayer(
   }
   indexOf(board).replace(next);
   board.version = version;
-  return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
+  const change = changeOf(board, [playerId], [], [span(from, indexOf(board).positionOf(next))]);
+  return { player: ranked(board, next), change };
 }
 
 export function removePlayer(db: Database, boardId: string, playerId: string): BoardChange {
   const board = getBoard(db, boardId);
-  indexOf(board).remove(findPlayer(board, playerId).id);
+  const index = indexOf(board);
+  const player = findPlayer(board, playerId);
+  // Everyone below the player moves up one; the last position empties.
+  const moved: [number, number] = [index.positionOf(player), index.size - 1];
+  index.remove(player.id);
   board.version += 1;
-  return changeOf(board, [], [playerId]);
+  return { ...changeOf(board, [], [playerId], [moved]), meta: true };
 }
 
 export function addScore(
@@ -202,10 +234,13 @@ export function addScore(
   if (Math.abs(score) > MAX_SCORE) {
     throw new BoardError('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
   }
+  const index = indexOf(board);
+  const from = index.positionOf(player);
   board.version += 1;
   const next: PlayerState = { ...player, score, scoredAt: board.version };
-  indexOf(board).replace(next);
-  return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
+  index.replace(next);
+  const change = changeOf(board, [playerId], [], [span(from, index.positionOf(next))]);
+  return { player: ranked(board, next), change };
 }
 
 export function resetBoard(db: Database, boardId: string): BoardChange {
@@ -217,19 +252,21 @@ export function resetBoard(db: Database, boardId: string): BoardChange {
     changed.push(player.id);
     return { ...player, score: 0, scoredAt: board.version };
   });
-  return changeOf(board, changed, []);
+  return { ...changeOf(board, changed, []), bulk: 'reset' };
 }
 
 export interface ViewOptions {
   limit?: number | undefined;
+  /** The 0-based position the window starts at (ignored with `around`). */
+  from?: number | undefined;
   around?: string | undefined;
 }
 
 /** The board in rank order, whole or as a window (`limit` from the top, or `around` a player). */
 export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardView {
   const index = indexOf(board);
-  let start = 0;
-  let end = options.limit ?? index.size;
+  let start = options.from ?? 0;
+  let end = start + (options.limit ?? index.size);
   if (options.around !== undefined) {
     const player = index.byId.get(options.around);
     if (player === undefined) throw playerNotFound();
@@ -245,12 +282,44 @@ export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardV
     order: board.order,
     version: board.version,
     playerCount: index.size,
+    offset: start,
     players: index.ranked(start, end),
   };
 }
 
 export function playerView(board: BoardRecord, playerId: string): RankedPlayer {
   return ranked(board, findPlayer(board, playerId));
+}
+
+/** The board without its players: what a stream hears first and whenever it changes. */
+export function boardMeta(board: BoardRecord): BoardMeta {
+  return {
+    id: board.id,
+    name: board.name,
+    order: board.order,
+    version: board.version,
+    playerCount: board.players.length,
+  };
+}
+
+/** One page of the ranking: the players at positions [page * PAGE_SIZE, ...) with their ranks. */
+export function pageRows(board: BoardRecord, page: number): RankedPlayer[] {
+  return indexOf(board).ranked(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+}
+
+/** The 0-based display position of a player, or undefined when it is not on the board. */
+export function positionOf(board: BoardRecord, playerId: string): number | undefined {
+  const index = indexOf(board);
+  const player = index.byId.get(playerId);
+  return player === undefined ? undefined : index.positionOf(player);
+}
+
+/** Players whose names start with `prefix` (any case), by name, ranked. */
+export function searchPlayers(board: BoardRecord, prefix: string, limit: number): RankedPlayer[] {
+  const index = indexOf(board);
+  return index
+    .withNamePrefix(prefix, limit)
+    .map((player) => ({ ...player, rank: index.rankOf(player) }));
 }
 
 /** The current state of the players with these ids that are still on the board. */
@@ -268,8 +337,25 @@ function ranked(board: BoardRecord, player: PlayerState): RankedPlayer {
   return { ...player, rank: indexOf(board).rankOf(player) };
 }
 
-function changeOf(board: BoardRecord, changed: string[], removed: string[]): BoardChange {
-  return { boardId: board.id, version: board.version, changed, removed, deleted: false };
+function changeOf(
+  board: BoardRecord,
+  changed: string[],
+  removed: string[],
+  moved: Array<[number, number]> = [],
+): BoardChange {
+  return {
+    boardId: board.id,
+    version: board.version,
+    changed,
+    removed,
+    deleted: false,
+    moved,
+    meta: false,
+  };
+}
+
+function span(a: number, b: number): [number, number] {
+  return a <= b ? [a, b] : [b, a];
 }
 
 function assertNameFree(board: BoardRecord, name: string, self: string | undefined): void {

@@ -1,7 +1,8 @@
 import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
-import type { BoardEvent } from '../../contract/events.ts';
+import { type BoardEvent, boardChannel, pageChannel } from '../../contract/events.ts';
 import type { Readiness } from '../../contract/readiness.ts';
-import type { Broadcaster } from '../broadcaster.ts';
+import { streamPages } from '../../contract/windows.ts';
+import type { Broadcaster, HeldChannel } from '../broadcaster.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
 import type { Store } from '../store/store.ts';
@@ -17,19 +18,28 @@ export class StorageFailedError extends Error {
 
 export interface BoardServiceDeps {
   store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit'>;
-  broadcaster: Pick<Broadcaster, 'record' | 'catchUp' | 'publishedVersion' | 'publishHealth'>;
+  broadcaster: Pick<Broadcaster, 'record' | 'heldChannels' | 'publishHealth'>;
   limits: Limits;
   newId: NewId;
   now: () => Date;
 }
 
-/** Where a stream on a board starts. */
+/** A stream on a board: the channels it is held on and what it is sent now. */
 export interface StreamStart {
   boardId: string;
-  /** The version last published on the board's channel: what the stream is held after. */
-  publishedVersion: number;
-  /** What brings a client at the version it gave to the board's current one; none if current. */
-  catchUp: BoardEvent | undefined;
+  /** The pages it follows (they go into its recovery link). */
+  pages: number[];
+  /** The board's channel and the pages' channels, each after the last id published on it. */
+  channels: HeldChannel[];
+  /** The events that bring the client up to date: none when it is current. */
+  events: BoardEvent[];
+}
+
+/** The window a stream watches: `limit` rows from `from`, and around a player if it names one. */
+export interface StreamWindow {
+  from: number;
+  limit: number;
+  around?: string | undefined;
 }
 
 /**
@@ -97,18 +107,75 @@ export class BoardService {
   }
 
   /**
-   * Where a stream on the board starts for a client at version `after` (none: a new client), or
-   * undefined when the board is gone.
+   * A new stream on the board's window, for a client that last saw version `after` (none: a new
+   * client): the whole window unless the client is current. Undefined when the board is gone.
    */
-  streamStart(boardId: string, after: number | undefined): StreamStart | undefined {
-    const board = Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+  streamStart(
+    boardId: string,
+    window: StreamWindow,
+    after: number | undefined,
+  ): StreamStart | undefined {
+    const board = this.boardOrUndefined(boardId);
     if (board === undefined) return undefined;
-    const { broadcaster } = this.deps;
+    const around =
+      window.around === undefined ? undefined : boards.positionOf(board, window.around);
+    const pages = streamPages(window, around);
+    const current = after === board.version;
+    return this.stream(board, pages, () => !current);
+  }
+
+  /**
+   * What a held stream missed, from the last id the proxy saw on each channel (`lastIds`): the
+   * pages whose channel moved on since; everything when the board's own channel did (a reload
+   * may have been missed). Undefined when the board is gone.
+   */
+  streamRecovery(
+    boardId: string,
+    pages: number[],
+    lastIds: ReadonlyMap<string, number>,
+  ): StreamStart | undefined {
+    const board = this.boardOrUndefined(boardId);
+    if (board === undefined) return undefined;
+    const held = new Map(
+      this.deps.broadcaster.heldChannels(board, pages).map((c) => [c.channel, c.prevId]),
+    );
+    const behind = (channel: string) => lastIds.get(channel) !== held.get(channel);
+    const all = behind(boardChannel(board.id));
+    return this.stream(board, pages, (channel) => all || behind(channel));
+  }
+
+  private stream(
+    board: boards.BoardRecord,
+    pages: number[],
+    send: (channel: string) => boolean,
+  ): StreamStart {
+    const events: BoardEvent[] = [];
+    if (send(boardChannel(board.id)))
+      events.push({ type: 'board', board: boards.boardMeta(board) });
+    for (const page of pages) {
+      if (!send(pageChannel(board.id, page))) continue;
+      events.push({
+        type: 'page',
+        version: board.version,
+        page,
+        players: boards.pageRows(board, page),
+      });
+    }
     return {
       boardId: board.id,
-      publishedVersion: broadcaster.publishedVersion(board),
-      catchUp: broadcaster.catchUp(board, after),
+      pages,
+      channels: this.deps.broadcaster.heldChannels(board, pages),
+      events,
     };
+  }
+
+  private boardOrUndefined(boardId: string): boards.BoardRecord | undefined {
+    return Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+  }
+
+  /** Players whose names start with `prefix`, any case, with their ranks. */
+  searchPlayers(boardId: string, prefix: string, limit: number): RankedPlayer[] {
+    return boards.searchPlayers(boards.getBoard(this.data, boardId), prefix, limit);
   }
 
   createBoard(input: { name: string; order: Order }): Promise<BoardView> {
