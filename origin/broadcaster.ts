@@ -244,9 +244,14 @@ export class Broadcaster {
           ),
         ),
       )
-      .then((results) => {
-        if (results.every(Boolean)) state.failingSince = undefined;
-      });
+      .then(
+        (results) => {
+          if (results.every(Boolean)) state.failingSince = undefined;
+        },
+        // The commit failed: nothing of this round is durable, so nothing is published (the
+        // store has failed and the origin is stopping).
+        (error: unknown) => this.onError(error, boardId),
+      );
     state.chain = round;
     this.track(round);
     if (state.reload !== undefined || state.meta || !state.dirty.empty) {
@@ -302,17 +307,12 @@ export class Broadcaster {
       if (!state.refusalReported) this.options.onRefused?.(error, board.id, send.channel);
       state.refusalReported = true;
       if (send.event.type !== 'reload') state.reload = 'repair';
-    } else if (send.event.type === 'reload') {
-      state.reload ??= send.event.reason;
-    } else if (send.page !== undefined) {
-      if (state.reload === undefined) state.dirty.add(send.page, send.page);
-    } else if (state.reload === undefined) {
-      state.meta = true;
+    } else {
+      requeue(state, send);
     }
-    if (state.reload !== undefined || state.meta || !state.dirty.empty) {
-      if (!state.timer && this.boards.get(board.id) === state) {
-        this.later(board.id, state, this.retryDelayMs);
-      }
+    const waiting = state.reload !== undefined || state.meta || !state.dirty.empty;
+    if (waiting && !state.timer && this.boards.get(board.id) === state) {
+      this.later(board.id, state, this.retryDelayMs);
     }
     return false;
   }
@@ -368,6 +368,14 @@ export class Broadcaster {
     }
     return state;
   }
+}
+
+/** Puts what a failed message carried back among what waits, to be sent as it is by then. */
+function requeue(state: BoardState, send: Outgoing): void {
+  if (send.event.type === 'reload') state.reload ??= send.event.reason;
+  else if (state.reload !== undefined) return;
+  else if (send.page !== undefined) state.dirty.add(send.page, send.page);
+  else state.meta = true;
 }
 
 /** A message that would break Fanout's cap: never sent (it cannot happen with pages of 25 rows). */
