@@ -62,8 +62,22 @@ export type PlayerList = z.infer<typeof playerListSchema>;
 export const boardListSchema = z.object({ boards: z.array(boardSummarySchema) });
 export type BoardList = z.infer<typeof boardListSchema>;
 
+/** What an import did. */
+export const importResultSchema = z.object({
+  added: count,
+  skipped: count,
+  version: count,
+  playerCount: count,
+});
+export type ImportResult = z.infer<typeof importResultSchema>;
+
 /** Every error the API answers with: a stable `code` to branch on and a message for people. */
 export const errorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    /** For an import: the lines refused, each with what is wrong (the first 100). */
+    lines: z.optional(z.array(z.object({ line: z.int(), message: z.string() }))),
+  }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -111,6 +111,24 @@ export const playerSearchQuery = z.strictObject({
 });
 export type PlayerSearchQuery = z.output<typeof playerSearchQuery>;
 
+/**
+ * One row of a player import (`POST /boards/:id/import/`), as an NDJSON line
+ * (`{"name": "Ada", "score": 12}`) or a CSV row under the header `name,score`.
+ */
+export const importRowSchema = z.strictObject({
+  name: nameSchema,
+  score: z.optional(scoreSchema),
+});
+export type ImportRow = z.output<typeof importRowSchema>;
+
+/** The import's query: what to do with a name already on the board (refuse the import, or skip it). */
+export const importQuery = z.strictObject({
+  existing: z.optional(z.enum(['refuse', 'skip'])),
+});
+
+/** Rows one import may carry. */
+export const MAX_IMPORT_ROWS = 1_000_000;
+
 /** The recovery link's query: the pages the held stream follows (`pages=0,1,2,3`). */
 export const recoverQuery = z.strictObject({
   pages: z.pipe(

@@ -12,6 +12,7 @@ import { jsonBody } from './http/body.ts';
 import { errorHandler, HttpError } from './http/errors.ts';
 import { cors, securityHeaders } from './http/headers.ts';
 import { healthRoutes, readinessRoutes } from './http/health.ts';
+import { importRoutes } from './http/import.ts';
 import { playerRoutes } from './http/players.ts';
 import { requestLogging } from './http/request-log.ts';
 import { requestMetrics } from './http/request-metrics.ts';
@@ -132,6 +133,7 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
     if (req.method === 'GET' || req.method === 'HEAD') serveGrip(req, res, next);
     else next();
   });
+  app.use(importRoutes({ ...api, importMaxBytes: config.importMaxBytes }));
   app.use(jsonBody());
   app.use(adminRoutes(api), boardRoutes(api), recoveryRoutes(api), playerRoutes(api));
   app.use(webRoutes(config.webDist));

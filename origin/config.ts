@@ -38,6 +38,8 @@ export interface Config {
   pagesPerFlush: number;
   /** How long viewers spread their reloads over after a bulk change (a reset, a restore). */
   reloadSpreadMs: number;
+  /** Largest body a player import may have. */
+  importMaxBytes: number;
   /** Seconds between keep-alive comments on idle streams. */
   keepAliveSeconds: number;
   maxBoards: number;
@@ -97,6 +99,7 @@ const schema = z.object({
   PUBLISH_INTERVAL_MS: integer(0, 60_000).default(50),
   PUBLISH_PAGES_PER_FLUSH: integer(1, 1_000).default(16),
   RELOAD_SPREAD_MS: integer(0, 600_000).default(10_000),
+  IMPORT_MAX_MB: integer(1, 4_096).default(256),
   KEEP_ALIVE_SECONDS: integer(1, 3600).default(20),
   MAX_BOARDS: integer(1, 1_000_000).default(100),
   MAX_PLAYERS_PER_BOARD: integer(1, 1_000_000).default(10_000),
@@ -231,6 +234,7 @@ function configOf(e: Env, production: boolean, grip: GripSettings): Config {
     publishIntervalMs: e.PUBLISH_INTERVAL_MS,
     pagesPerFlush: e.PUBLISH_PAGES_PER_FLUSH,
     reloadSpreadMs: e.RELOAD_SPREAD_MS,
+    importMaxBytes: e.IMPORT_MAX_MB * 2 ** 20,
     keepAliveSeconds: e.KEEP_ALIVE_SECONDS,
     maxBoards: e.MAX_BOARDS,
     maxPlayersPerBoard: e.MAX_PLAYERS_PER_BOARD,

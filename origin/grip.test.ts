@@ -153,7 +153,9 @@ describe.each(SETUPS)('Grip-Sig verified with $name', (setup) => {
     expect(reply.headers['grip-channel']).toMatch(
       /^board-demo; prev-id=\d+, board-demo\.p0; prev-id=\d+, board-demo\.p1; prev-id=\d+, board-demo\.p2; prev-id=\d+, board-demo\.p3; prev-id=\d+$/,
     );
-    expect(reply.headers['grip-link']).toBe('</boards/demo/recover/?pages=0,1,2,3>; rel=next');
+    expect(reply.headers['grip-link']).toBe(
+      '</boards/demo/recover/?pages=0%2C1%2C2%2C3>; rel=next',
+    );
     expect(reply.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(reply.text).toMatch(/^retry: 2000\n\nevent: board\nid: \d+\ndata: \{"id":"demo"/);
     expect(reply.text).toMatch(

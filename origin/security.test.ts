@@ -82,6 +82,7 @@ const ROUTES = [
   { path: '/boards/demo/players/p1/', allow: 'GET, PATCH, DELETE' },
   { path: '/boards/demo/players/p1/score-add/', allow: 'POST' },
   { path: '/boards/demo/reset/', allow: 'POST' },
+  { path: '/boards/demo/import/', allow: 'POST' },
 ];
 
 /** Endpoints that read a JSON body, with a body each would accept. */

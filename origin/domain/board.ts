@@ -187,6 +187,99 @@ export function addPlayer(
   };
 }
 
+/** A row refused by an import, by its place in the input (0-based). */
+export interface ImportProblem {
+  row: number;
+  message: string;
+}
+
+/**
+ * What an import of `rows` would refuse, without changing anything: a name twice in the rows, a
+ * name already on the board (unless `skipExisting`), more players than the board may hold.
+ * Returns the first `max` problems; none means `importPlayers` will take every row.
+ */
+export function checkImport(
+  db: Database,
+  boardId: string,
+  rows: readonly { name: string }[],
+  limits: Limits,
+  skipExisting: boolean,
+  max = 100,
+): ImportProblem[] {
+  const index = indexOf(getBoard(db, boardId));
+  const problems: ImportProblem[] = [];
+  const seen = new Map<string, number>();
+  let adding = 0;
+  rows.forEach((row, i) => {
+    if (problems.length >= max) return;
+    const folded = foldName(row.name);
+    const earlier = seen.get(folded);
+    if (earlier !== undefined) {
+      problems.push({ row: i, message: `name: "${row.name}" is also in row ${earlier + 1}` });
+      return;
+    }
+    seen.set(folded, i);
+    if (index.names.has(folded)) {
+      if (!skipExisting) {
+        problems.push({
+          row: i,
+          message: `name: a player named "${row.name}" is already on this board`,
+        });
+      }
+      return;
+    }
+    adding++;
+  });
+  if (problems.length === 0 && index.size + adding > limits.maxPlayersPerBoard) {
+    problems.push({
+      row: rows.length - 1,
+      message: `the board would hold ${index.size + adding} players; at most ${limits.maxPlayersPerBoard}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Adds the rows' players (with their scores, all reached at this version) in one change: the
+ * board moves one version and viewers reload their windows. Names already on the board are
+ * skipped. Call `checkImport` first: a name twice in the rows or a full board throws.
+ */
+export function importPlayers(
+  db: Database,
+  boardId: string,
+  rows: readonly { name: string; score?: number | undefined }[],
+  limits: Limits,
+  newId: NewId,
+): { added: number; skipped: number; change: BoardChange } {
+  const board = getBoard(db, boardId);
+  const index = indexOf(board);
+  const version = board.version + 1;
+  const changed: string[] = [];
+  let skipped = 0;
+  for (const row of rows) {
+    if (index.names.has(foldName(row.name))) {
+      skipped++;
+      continue;
+    }
+    if (index.size >= limits.maxPlayersPerBoard) {
+      throw new BoardError(
+        'limit_reached',
+        `at most ${limits.maxPlayersPerBoard} players per board`,
+      );
+    }
+    const id = freshId(newId, (candidate) => index.byId.has(candidate));
+    index.add({ id, name: row.name, score: row.score ?? 0, scoredAt: version });
+    changed.push(id);
+  }
+  if (changed.length > 0) board.version = version;
+  const change: BoardChange = {
+    ...changeOf(board, changed, []),
+    meta: true,
+    ...(changed.length > 0 ? { bulk: 'import' as const } : {}),
+  };
+  return { added: changed.length, skipped, change };
+}
+
 export function updatePlayer(
   db: Database,
   boardId: string,

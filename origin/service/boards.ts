@@ -1,11 +1,21 @@
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type {
+  BoardSummary,
+  BoardView,
+  ImportResult,
+  Order,
+  RankedPlayer,
+} from '../../contract/board.ts';
 import { type BoardEvent, boardChannel, pageChannel } from '../../contract/events.ts';
 import type { Readiness } from '../../contract/readiness.ts';
+import type { ImportRow } from '../../contract/requests.ts';
 import { streamPages } from '../../contract/windows.ts';
 import type { Broadcaster, HeldChannel } from '../broadcaster.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
 import type { Store } from '../store/store.ts';
+
+/** Rows an import applies per durable commit (a few tens of milliseconds of work each). */
+export const IMPORT_BATCH = 10_000;
 
 /** Refuses everything once a write has failed: memory may be ahead of the disk. */
 export class StorageFailedError extends Error {
@@ -171,6 +181,42 @@ export class BoardService {
 
   private boardOrUndefined(boardId: string): boards.BoardRecord | undefined {
     return Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+  }
+
+  /**
+   * Adds many players at once: checked whole first (nothing changes when a row is refused), then
+   * applied in batches of `IMPORT_BATCH` rows, each one durable commit; viewers reload once per
+   * interval instead of hearing of every player.
+   */
+  async importPlayers(
+    boardId: string,
+    rows: readonly ImportRow[],
+    skipExisting: boolean,
+  ): Promise<{ result: ImportResult } | { problems: boards.ImportProblem[] }> {
+    this.assertAvailable();
+    const problems = boards.checkImport(this.data, boardId, rows, this.deps.limits, skipExisting);
+    if (problems.length > 0) return { problems };
+    let added = 0;
+    let skipped = 0;
+    for (let start = 0; start < rows.length; start += IMPORT_BATCH) {
+      const batch = rows.slice(start, start + IMPORT_BATCH);
+      const done = await this.change((db) => {
+        const { change, ...counts } = boards.importPlayers(
+          db,
+          boardId,
+          batch,
+          this.deps.limits,
+          this.deps.newId,
+        );
+        return counts.added > 0 ? { result: counts, change } : { result: counts };
+      });
+      added += done.added;
+      skipped += done.skipped;
+    }
+    const board = boards.getBoard(this.data, boardId);
+    return {
+      result: { added, skipped, version: board.version, playerCount: board.players.length },
+    };
   }
 
   /** Players whose names start with `prefix`, any case, with their ranks. */
