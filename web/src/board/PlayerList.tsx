@@ -15,11 +15,20 @@ interface PlayerListProps {
   onVote?: ((player: RankedPlayer) => void) | undefined;
   /** With it, an Edit button on each row (admin mode). */
   onEdit?: ((player: RankedPlayer) => void) | undefined;
+  /** With it, a Show button on each row (search results). */
+  onShow?: ((player: RankedPlayer) => void) | undefined;
 }
 
 function gapText(row: Extract<Row, { kind: 'gap' }>): string {
   const players = `${row.hidden.toLocaleString()} ${row.hidden === 1 ? 'player' : 'players'}`;
-  return row.key === 'gap-end' ? `${players} more` : `${players} in between`;
+  switch (row.key) {
+    case 'gap-start':
+      return `${players} above`;
+    case 'gap-above':
+      return `${players} in between`;
+    case 'gap-end':
+      return `${players} more`;
+  }
 }
 
 /** The board's rows in rank order; rows slide to their new places when ranks change. */
@@ -31,6 +40,7 @@ export function PlayerList({
   paused = false,
   onVote,
   onEdit,
+  onShow,
 }: PlayerListProps) {
   const list = useRef<HTMLOListElement>(null);
   // The row whose button has focus: moving rows can take focus away, and we give it back. When
@@ -87,6 +97,7 @@ export function PlayerList({
             paused={paused}
             onVote={onVote}
             onEdit={onEdit}
+            onShow={onShow}
           />
         ),
       )}

@@ -11,6 +11,8 @@ interface PlayerRowProps {
   onVote: ((player: RankedPlayer) => void) | undefined;
   /** With it (admin mode), the row has an Edit button. */
   onEdit: ((player: RankedPlayer) => void) | undefined;
+  /** With it (a search result), the row has a button that shows the player in the ranking. */
+  onShow?: ((player: RankedPlayer) => void) | undefined;
 }
 
 const medals = ['gold', 'silver', 'bronze'];
@@ -58,7 +60,7 @@ function Rank({ rank }: { rank: number }) {
   );
 }
 
-function PlayerRowView({ player, isPick, paused, onVote, onEdit }: PlayerRowProps) {
+function PlayerRowView({ player, isPick, paused, onVote, onEdit, onShow }: PlayerRowProps) {
   const scoreRef = useRef<HTMLSpanElement>(null);
   const shownScore = useRef(player.score);
 
@@ -90,8 +92,18 @@ function PlayerRowView({ player, isPick, paused, onVote, onEdit }: PlayerRowProp
         <span data-testid="score">{player.score.toLocaleString()}</span>
         <span className="visually-hidden"> points</span>
       </span>
-      {(onVote !== undefined || onEdit !== undefined) && (
+      {(onVote !== undefined || onEdit !== undefined || onShow !== undefined) && (
         <span className="row-actions">
+          {onShow !== undefined && (
+            <button
+              type="button"
+              className="show"
+              aria-label={`Show ${player.name} in the ranking`}
+              onClick={() => onShow(player)}
+            >
+              Show
+            </button>
+          )}
           {onEdit !== undefined && (
             <button
               type="button"
@@ -132,5 +144,6 @@ export const PlayerRow = memo(
     a.isPick === b.isPick &&
     a.paused === b.paused &&
     a.onVote === b.onVote &&
-    a.onEdit === b.onEdit,
+    a.onEdit === b.onEdit &&
+    a.onShow === b.onShow,
 );
