@@ -117,7 +117,14 @@ function Ranking({
   if (board.playerCount === 0) {
     list = <p className="empty-state muted">No players on this board yet.</p>;
   } else if (rows.some((row) => row.kind === 'player')) {
-    list = <PlayerList rows={rows} label={listLabel(view, board.name)} {...actions} />;
+    list = (
+      <PlayerList
+        rows={rows}
+        label={listLabel(view, board.name)}
+        foundId={view.kind === 'player' ? view.player.id : undefined}
+        {...actions}
+      />
+    );
   }
   return (
     <>

@@ -10,6 +10,8 @@ interface PlayerListProps {
   label: string;
   className?: string | undefined;
   pickId?: string | undefined;
+  /** A player the viewer looked for, marked out. */
+  foundId?: string | undefined;
   paused?: boolean;
   /** Without it, no +1 buttons (big screen, embed). */
   onVote?: ((player: RankedPlayer) => void) | undefined;
@@ -37,6 +39,7 @@ export function PlayerList({
   label,
   className,
   pickId,
+  foundId,
   paused = false,
   onVote,
   onEdit,
@@ -94,6 +97,7 @@ export function PlayerList({
             key={row.player.id}
             player={row.player}
             isPick={row.player.id === pickId}
+            isFound={row.player.id === foundId}
             paused={paused}
             onVote={onVote}
             onEdit={onEdit}

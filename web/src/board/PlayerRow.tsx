@@ -5,6 +5,8 @@ interface PlayerRowProps {
   player: RankedPlayer;
   /** This browser last voted for this player. */
   isPick: boolean;
+  /** The viewer looked for this player (a search result it asked to see). */
+  isFound?: boolean;
   /** Votes are paused (the server asked us to slow down). */
   paused: boolean;
   /** Without it, the row has no +1 button (big screen, embed). */
@@ -60,7 +62,15 @@ function Rank({ rank }: { rank: number }) {
   );
 }
 
-function PlayerRowView({ player, isPick, paused, onVote, onEdit, onShow }: PlayerRowProps) {
+function PlayerRowView({
+  player,
+  isPick,
+  isFound = false,
+  paused,
+  onVote,
+  onEdit,
+  onShow,
+}: PlayerRowProps) {
   const scoreRef = useRef<HTMLSpanElement>(null);
   const shownScore = useRef(player.score);
 
@@ -72,7 +82,7 @@ function PlayerRowView({ player, isPick, paused, onVote, onEdit, onShow }: Playe
 
   return (
     <li
-      className={isPick ? 'player pick' : 'player'}
+      className={['player', isPick && 'pick', isFound && 'found'].filter(Boolean).join(' ')}
       data-testid="player-row"
       data-player-id={player.id}
       data-rank={player.rank}
@@ -142,6 +152,7 @@ export const PlayerRow = memo(
     a.player.score === b.player.score &&
     a.player.rank === b.player.rank &&
     a.isPick === b.isPick &&
+    a.isFound === b.isFound &&
     a.paused === b.paused &&
     a.onVote === b.onVote &&
     a.onEdit === b.onEdit &&

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clampView,
   fittedWindow,
   lastPage,
   mainRun,
@@ -36,6 +37,15 @@ describe('the ranking’s views', () => {
     expect(lastPage(10_000)).toBe(399);
     expect(lastPage(10_001)).toBe(400);
     expect(lastPage(0)).toBe(0);
+  });
+
+  it('keep a page of ranks on a board that shrank', () => {
+    const far: RankingView = { kind: 'rank', page: 40 };
+    expect(clampView(far, 10_000)).toBe(far);
+    expect(clampView(far, 500)).toEqual({ kind: 'rank', page: 19 });
+    expect(clampView(far, 0)).toEqual({ kind: 'rank', page: 0 });
+    expect(clampView(far, undefined)).toBe(far);
+    expect(clampView(topView, 0)).toBe(topView);
   });
 
   it('follow whole pages for the rows a big screen has room for', () => {

@@ -45,6 +45,13 @@ export function lastPage(playerCount: number): number {
   return pageOf(Math.max(0, playerCount - 1));
 }
 
+/** The view kept on the board: a page of ranks past a board that shrank becomes its last page. */
+export function clampView(view: RankingView, playerCount: number | undefined): RankingView {
+  if (view.kind !== 'rank' || playerCount === undefined) return view;
+  const last = lastPage(playerCount);
+  return view.page <= last ? view : { kind: 'rank', page: last };
+}
+
 /**
  * The rows to show on the big screen or in an embed: the stream follows whole pages, enough for
  * the `fits` rows the screen has room for.
