@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import { encodeSse } from '../../contract/events.ts';
 import { recoverLink, routePatterns } from '../../contract/paths.ts';
 import { boardQuery, DEFAULT_LIMIT, recoverQuery } from '../../contract/requests.ts';
@@ -38,7 +38,9 @@ export function boardStream(deps: StreamDeps): RequestHandler {
       );
     }
     // Look the board up again: it may have been deleted while the signature was checked.
-    const start = service.streamStart(boardId, window, lastEventIdOf(req) ?? query.lastEventId);
+    // A resuming client (Last-Event-ID, or ?lastEventId=) gets the whole window again: see
+    // BoardService.streamStart.
+    const start = service.streamStart(boardId, window);
     if (start === undefined) throw boardNotFound();
     deps.metrics.streamOpens.inc({ catch_up: catchUpKind(start) });
     sendHeld(res, start, `retry: 2000\n\n${encodeEvents(start)}`, deps);
@@ -125,10 +127,4 @@ function sendHeld(
     nextLink: recoverLink(start.boardId, start.pages),
   });
   res.status(200).type(EVENT_STREAM).set('Cache-Control', 'no-store').send(body);
-}
-
-/** The version an EventSource reconnects from (`Last-Event-ID`), when it is one. */
-function lastEventIdOf(req: Request): number | undefined {
-  const header = req.get('last-event-id');
-  return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
 }

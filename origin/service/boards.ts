@@ -117,21 +117,17 @@ export class BoardService {
   }
 
   /**
-   * A new stream on the board's window, for a client that last saw version `after` (none: a new
-   * client): the whole window unless the client is current. Undefined when the board is gone.
+   * A new stream on the board's window: the board and every page of the window, as they are now.
+   * A reconnecting client (`Last-Event-ID`) gets the same: its last id says which version it
+   * reached on one channel, not that it saw that version on every channel, and a window is small.
+   * Undefined when the board is gone.
    */
-  streamStart(
-    boardId: string,
-    window: StreamWindow,
-    after: number | undefined,
-  ): StreamStart | undefined {
+  streamStart(boardId: string, window: StreamWindow): StreamStart | undefined {
     const board = this.boardOrUndefined(boardId);
     if (board === undefined) return undefined;
     const around =
       window.around === undefined ? undefined : boards.positionOf(board, window.around);
-    const pages = streamPages(window, around);
-    const current = after === board.version;
-    return this.stream(board, pages, () => !current);
+    return this.stream(board, streamPages(window, around), () => true);
   }
 
   /**
