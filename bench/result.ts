@@ -61,11 +61,19 @@ export const scoreAddRun = z.object({
   load: loadFigure,
   ratioToHttp: finite,
   ratioToExpress: finite,
-  /** Publishes of this board's channel that reached Pushpin's publish endpoint, per second. */
+  /**
+   * Messages of this board (its own channel and its pages') that reached Pushpin's publish
+   * endpoint, per second.
+   */
   publishesPerSecond: finite,
-  /** The most publishes counted in any one whole second of the run. */
+  /** The most publishes one channel of the board got in any one whole second of the run. */
   maxPublishesInOneSecond: z.number().int(),
-  /** `update` events per second seen by one SSE subscriber on the board, through Pushpin. */
+  /**
+   * The largest publish request body of the run, in bytes (Fanout refuses over 65,536). Absent
+   * from results written before messages were measured.
+   */
+  largestPublishBytes: z.number().int().optional(),
+  /** Events per second seen by one SSE subscriber on the board's top 100 rows, through Pushpin. */
   updatesSeenPerSecond: finite,
   cpu: cpuShares,
   /** Origin CPU time per acknowledged `+1`. */
@@ -83,7 +91,7 @@ export const fanoutRun = z.object({
   publishToReceive: latencySummary,
   /** From the `+1` request being sent to the origin to each subscriber's read. */
   scoreAddToReceive: latencySummary,
-  /** Subscribers that got every version, in order, with an unbroken `since` chain. */
+  /** Subscribers that reached the last version without any channel going back, still open. */
   deliveredAll: z.number().int(),
   deliveredShare: finite,
   /** Subscriber connections that ended during the run. */
@@ -195,12 +203,18 @@ export const benchResult = z.object({
   held: heldFigure,
   amplification: z.object({
     publishIntervalMs: z.number().int(),
-    /** The most publishes per second per board the coalescing interval allows. */
+    /** The most publishes per second per channel the coalescing interval allows. */
     boundPerSecond: finite,
     atScoreAddsPerSecond: finite,
     publishesPerSecond: finite,
     maxPublishesInOneSecond: z.number().int(),
     bounded: z.boolean(),
+    /**
+     * The largest message published in any `+1` run, and Fanout's cap on one message. Absent
+     * from results written before messages were measured.
+     */
+    largestPublishBytes: z.number().int().optional(),
+    publishCapBytes: z.number().int().optional(),
   }),
   goals: z.array(goal).min(1),
 });

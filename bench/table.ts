@@ -150,7 +150,7 @@ function durableScoreAdd(result: BenchResult): string[] {
         'non-2xx',
         'errors',
         'publishes/s',
-        'updates seen/s',
+        'events seen/s',
         'origin CPU ms/+1',
         ...CPU_HEAD,
       ],
@@ -236,8 +236,11 @@ function held(result: BenchResult): string[] {
 function amplificationAndGoals(result: BenchResult): string[] {
   return [
     `**Publish amplification**: at ${int(result.amplification.atScoreAddsPerSecond)} +1/s on one board, ` +
-      `${result.amplification.publishesPerSecond.toFixed(1)} publishes/s (busiest second: ${result.amplification.maxPublishesInOneSecond}; ` +
-      `bound ${result.amplification.boundPerSecond} with PUBLISH_INTERVAL_MS=${result.amplification.publishIntervalMs}).`,
+      `${result.amplification.publishesPerSecond.toFixed(1)} publishes/s over its channels (busiest channel's busiest second: ${result.amplification.maxPublishesInOneSecond}; ` +
+      `bound ${result.amplification.boundPerSecond} with PUBLISH_INTERVAL_MS=${result.amplification.publishIntervalMs})` +
+      (result.amplification.largestPublishBytes === undefined
+        ? '.'
+        : `; largest message ${int(result.amplification.largestPublishBytes)} bytes (cap ${int(result.amplification.publishCapBytes ?? 0)}).`),
     '',
     '**Goals**',
     '',

@@ -91,6 +91,12 @@ describe('pushpinConfig for Pushpin 1.36 (Debian)', () => {
     expect(Number(conf.get('handler/message_hwm'))).toBeGreaterThanOrEqual(100_000);
   });
 
+  it("caps a published message at Fanout's 64 KiB, as the Fastly CLI's local Pushpin does", () => {
+    // Under both names: Pushpin 1.36 reads `push_in_max_body_size`, later ones the other.
+    expect(conf.get('handler/push_in_http_max_body_size')).toBe('65536');
+    expect(conf.get('handler/push_in_max_body_size')).toBe('65536');
+  });
+
   it('routes everything, and Pushpin-Route: origin, to the origin', () => {
     const lines = routes.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
     expect(lines).toEqual(['* 127.0.0.1:13000', 'id=origin 127.0.0.1:13000,over_http']);

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { MAX_MESSAGE_BYTES } from '../contract/windows.ts';
 import { type Service, ServiceError, spawnService, waitForHttp } from './processes.ts';
 
 /** One local Pushpin: where it keeps its files, where it listens, and what it proxies to. */
@@ -144,7 +145,12 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     'push_in_http_addr=127.0.0.1',
     `push_in_http_port=${publishPort}`,
     'push_in_http_max_headers_size=10000',
-    'push_in_http_max_body_size=1000000',
+    // Fanout refuses a published message over 64 KiB; so does this Pushpin (with a 400), so that
+    // a message that would fail in production fails here too, as with the Fastly CLI's local
+    // Pushpin. Pushpin 1.36 reads the cap as `push_in_max_body_size` (its stock config's
+    // `push_in_http_max_body_size` is ignored, leaving 1,000,000); later versions read the other.
+    `push_in_http_max_body_size=${MAX_MESSAGE_BYTES}`,
+    `push_in_max_body_size=${MAX_MESSAGE_BYTES}`,
     'stats_spec=ipc://{rundir}/{ipc_prefix}stats',
     'command_spec=ipc://{rundir}/{ipc_prefix}command',
     `message_rate=${options.messageRate ?? DEFAULT_MESSAGE_RATE}`,
