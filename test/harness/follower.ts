@@ -448,7 +448,7 @@ function describeRows(rows: readonly RankedPlayer[]): string {
 /**
  * The opening body of one of a follower's streams, as it arrived: the board's meta, then the
  * pages of the same version that came with it (each once), or nothing when the stream opened
- * without them (a stream resumed at the current version). `bytes` bounds its size from above.
+ * without them. `bytes` bounds its size from above.
  */
 export function openingOf(connection: FollowerConnection): { events: SseEvent[]; bytes: number } {
   const { events } = connection.client;
