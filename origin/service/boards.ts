@@ -7,7 +7,7 @@ import type {
 } from '../../contract/board.ts';
 import { type BoardEvent, boardChannel, pageChannel } from '../../contract/events.ts';
 import type { Readiness } from '../../contract/readiness.ts';
-import type { ImportRow } from '../../contract/requests.ts';
+import { DEFAULT_LIMIT, type ImportRow } from '../../contract/requests.ts';
 import { streamPages } from '../../contract/windows.ts';
 import type { Broadcaster, HeldChannel } from '../broadcaster.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
@@ -231,11 +231,12 @@ export class BoardService {
     return this.change((db) => ({ result: undefined, change: boards.deleteBoard(db, boardId) }));
   }
 
-  /** Empties every score on the board; answers the board as the reset left it. */
+  /** Empties every score on the board; answers the top of the board as the reset left it. */
   resetBoard(boardId: string): Promise<BoardView> {
     return this.change((db) => {
       const change = boards.resetBoard(db, boardId);
-      return { result: boards.boardView(boards.getBoard(db, boardId)), change };
+      const top = { limit: DEFAULT_LIMIT };
+      return { result: boards.boardView(boards.getBoard(db, boardId), top), change };
     });
   }
 
