@@ -34,8 +34,9 @@ export interface BenchStack {
 export interface BenchStackOptions {
   publishIntervalMs: number;
   /**
-   * Pushpin's log level. At 2 (info, local/pushpin.ts's default) it logs a line per proxied
-   * request, which costs the proxy and its runner CPU that the figures should not pay.
+   * Pushpin's log level, set here so a `PUSHPIN_LOG_LEVEL` left in the environment does not change
+   * the figures. At 2 (info) it logs three lines per proxied request, which costs the proxy and
+   * its runner CPU; 1 (warnings, local/pushpin.ts's default) logs none.
    */
   pushpinLogLevel: number;
   /** Delivery rate and queue; undefined keeps local/pushpin.ts's defaults. */

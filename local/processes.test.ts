@@ -121,6 +121,18 @@ describe('waitForHttp', () => {
     );
   });
 
+  it('waits for the status asked for, and says the last one it got', async () => {
+    const port = await freePort();
+    const service = node(
+      'gateway',
+      `require('node:http').createServer((q, s) => s.writeHead(502).end()).listen(${port}, '127.0.0.1')`,
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/`, { service, timeoutMs: 10_000 });
+    await expect(
+      waitForHttp(`http://127.0.0.1:${port}/`, { service, timeoutMs: 500, status: 200 }),
+    ).rejects.toThrow(/did not answer 200 within 500 ms \(last answer: 502\)/);
+  });
+
   it('times out with the logs of a service that never listens', async () => {
     const port = await freePort();
     const service = node('silent', `console.log('still booting'); setInterval(() => {}, 1000)`);

@@ -192,30 +192,41 @@ export interface WaitForHttpOptions {
   timeoutMs?: number;
   /** The service expected to answer: if it exits first, waiting stops and its logs explain why. */
   service?: Service;
+  /** The status to wait for; by default any answer counts (the server is up). */
+  status?: number;
 }
 
-/** Polls `url` until it gives any HTTP answer (any status counts: the server is up). */
+/** Polls `url` with GETs until it answers (with `options.status`, when given). */
 export async function waitForHttp(url: string, options: WaitForHttpOptions = {}): Promise<void> {
-  const { timeoutMs = 30_000, service } = options;
+  const { timeoutMs = 30_000, service, status } = options;
   const deadline = Date.now() + timeoutMs;
   const died = service?.exited.then(() => 'exited' as const);
+  let last: number | undefined;
   while (Date.now() < deadline) {
     if (service?.exit() !== undefined) break;
     const answered = await Promise.race([
       probe(url, Math.min(2_000, Math.max(1, deadline - Date.now()))),
       ...(died ? [died] : []),
     ]);
-    if (answered === true) return;
     if (answered === 'exited') break;
+    if (answered !== undefined && (status === undefined || answered === status)) return;
+    last = answered ?? last;
     await Promise.race([sleep(100), ...(died ? [died] : [])]);
   }
+  throw notAnswered(url, options, last);
+}
+
+function notAnswered(url: string, options: WaitForHttpOptions, last: number | undefined) {
+  const { timeoutMs = 30_000, service, status } = options;
   const exit = service?.exit();
   const what = service ? `${service.name} (pid ${service.pid})` : url;
+  const wanted = status === undefined ? '' : ` ${status}`;
+  const lastSeen = last === undefined ? '' : ` (last answer: ${last})`;
   const why =
     exit !== undefined
-      ? `${what} exited (${describeExit(exit)}) before ${url} answered`
-      : `${url} did not answer within ${timeoutMs} ms`;
-  throw new ServiceError(service ? `${why}.\n${formatLogs(service)}` : `${why}.`);
+      ? `${what} exited (${describeExit(exit)}) before ${url} answered${wanted}`
+      : `${url} did not answer${wanted} within ${timeoutMs} ms${lastSeen}`;
+  return new ServiceError(service ? `${why}.\n${formatLogs(service)}` : `${why}.`);
 }
 
 /** A service's last log lines, ready to append to an error message. */
@@ -225,22 +236,24 @@ export function formatLogs(service: Service, count = 30): string {
   return `Last lines from ${service.name}:\n${lines.map((line) => `  | ${line}`).join('\n')}`;
 }
 
-function describeExit(exit: ServiceExit): string {
+/** How a process ended, in words: "code 3", "signal SIGKILL", "could not start". */
+export function describeExit(exit: ServiceExit): string {
   if (exit.signal !== null) return `signal ${exit.signal}`;
   if (exit.code !== null) return `code ${exit.code}`;
   return 'could not start';
 }
 
-async function probe(url: string, timeoutMs: number): Promise<boolean> {
+// The status `url` answers with, or undefined when it does not answer.
+async function probe(url: string, timeoutMs: number): Promise<number | undefined> {
   try {
     const response = await fetch(url, {
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.body?.cancel();
-    return true;
+    return response.status;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

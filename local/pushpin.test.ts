@@ -4,6 +4,7 @@ import {
   type PushpinOptions,
   parsePushpinVersion,
   pushpinConfig,
+  pushpinLogLevelFromEnv,
 } from './pushpin.ts';
 
 const options: PushpinOptions = {
@@ -86,14 +87,28 @@ describe('pushpinConfig for Pushpin 1.36 (Debian)', () => {
     expect(conf.get('proxy/updates_check')).toBe('off');
   });
 
+  it('logs warnings and errors only: no line per request', () => {
+    expect(conf.get('runner/log_level')).toBe('1');
+  });
+
+  it('sets the publish endpoint limits under the names Pushpin 1.36 reads', () => {
+    expect(conf.get('handler/push_in_max_headers_size')).toBe('10000');
+    expect(conf.get('handler/push_in_max_body_size')).toBe('65536');
+    expect(config).not.toContain('push_in_http_max');
+  });
+
+  it('keeps condure at 8 KB per request head and 50,000 connections', () => {
+    expect(conf.get('runner/client_buffer_size')).toBe('8192');
+    expect(conf.get('runner/client_maxconn')).toBe('50000');
+  });
+
   it('sizes delivery limits for 10,000 subscribers', () => {
     expect(Number(conf.get('handler/message_rate'))).toBeGreaterThanOrEqual(10_000);
     expect(Number(conf.get('handler/message_hwm'))).toBeGreaterThanOrEqual(100_000);
   });
 
   it("caps a published message at Fanout's 64 KiB, as the Fastly CLI's local Pushpin does", () => {
-    // Under both names: Pushpin 1.36 reads `push_in_max_body_size`, later ones the other.
-    expect(conf.get('handler/push_in_http_max_body_size')).toBe('65536');
+    // Pushpin 1.36 reads `push_in_max_body_size` (and ignores the stock config's other name).
     expect(conf.get('handler/push_in_max_body_size')).toBe('65536');
   });
 
@@ -112,6 +127,11 @@ describe('pushpinConfig for Pushpin >= 1.40', () => {
     expect(conf.get('global/include')).toBe('{libdir}/internal.conf');
     expect(config).not.toContain('zurl');
   });
+
+  it('names the publish endpoint limits with _http_, as Pushpin >= 1.40 reads them', () => {
+    expect(conf.get('handler/push_in_http_max_headers_size')).toBe('10000');
+    expect(conf.get('handler/push_in_http_max_body_size')).toBe('65536');
+  });
 });
 
 describe('pushpinConfig options', () => {
@@ -127,6 +147,23 @@ describe('pushpinConfig options', () => {
     expect(conf.get('handler/message_hwm')).toBe('70');
   });
 
+  it('takes a log level', () => {
+    expect(
+      settings(pushpinConfig({ ...options, logLevel: 3 }, v136).config).get('runner/log_level'),
+    ).toBe('3');
+  });
+
+  it('adds a route for the readiness probe, taken only by its id, after the others', () => {
+    const probeRoute = { id: 'ready-0123abcd', port: 14000 };
+    const { routes } = pushpinConfig({ ...options, probeRoute }, v136);
+    const lines = routes.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(lines).toEqual([
+      '* 127.0.0.1:13000',
+      'id=origin 127.0.0.1:13000,over_http',
+      'id=ready-0123abcd 127.0.0.1:14000',
+    ]);
+  });
+
   it('writes a key with INI-special characters as base64', () => {
     const key = 'a,b;c "d"';
     const conf = settings(pushpinConfig({ ...options, sigKey: key }, v136).config);
@@ -138,6 +175,12 @@ describe('pushpinConfig options', () => {
     expect(() => pushpinConfig({ ...options, httpPort: 0 }, v136)).toThrow(/httpPort/);
     expect(() => pushpinConfig({ ...options, publishPort: 17999 }, v136)).toThrow(/both/);
     expect(() => pushpinConfig({ ...options, sigKey: '' }, v136)).toThrow(/sigKey/);
+    expect(() => pushpinConfig({ ...options, logLevel: -1 }, v136)).toThrow(/logLevel/);
+    expect(() => pushpinConfig({ ...options, logLevel: 1.5 }, v136)).toThrow(/logLevel/);
+    const probeRoute = { id: 'x 1.2.3.4:80', port: 14000 };
+    expect(() => pushpinConfig({ ...options, probeRoute }, v136)).toThrow(/probeRoute id/);
+    const noPort = { id: 'ready', port: 0 };
+    expect(() => pushpinConfig({ ...options, probeRoute: noPort }, v136)).toThrow(/probePort/);
     expect(() => pushpinConfig({ ...options, dir: `/tmp/${'x'.repeat(90)}` }, v136)).toThrow(
       /too long/,
     );
@@ -145,6 +188,23 @@ describe('pushpinConfig options', () => {
 
   it('is pure', () => {
     expect(pushpinConfig(options, v136)).toEqual(pushpinConfig(options, v136));
+  });
+});
+
+describe('pushpinLogLevelFromEnv', () => {
+  it('reads PUSHPIN_LOG_LEVEL, or nothing when it is unset or empty', () => {
+    expect(pushpinLogLevelFromEnv({ PUSHPIN_LOG_LEVEL: '2' })).toBe(2);
+    expect(pushpinLogLevelFromEnv({ PUSHPIN_LOG_LEVEL: '0' })).toBe(0);
+    expect(pushpinLogLevelFromEnv({})).toBeUndefined();
+    expect(pushpinLogLevelFromEnv({ PUSHPIN_LOG_LEVEL: '' })).toBeUndefined();
+  });
+
+  it('refuses what is not a level, saying which ones are', () => {
+    for (const raw of ['debug', '-1', '2.5', '9', ' 2']) {
+      expect(() => pushpinLogLevelFromEnv({ PUSHPIN_LOG_LEVEL: raw })).toThrow(
+        /PUSHPIN_LOG_LEVEL=.* is not a Pushpin log level: use 0 to 5/,
+      );
+    }
   });
 });
 

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { MAX_MESSAGE_BYTES } from '../contract/windows.ts';
-import { type Service, ServiceError, spawnService, waitForHttp } from './processes.ts';
+import { type Service, ServiceError, spawnService } from './processes.ts';
+import { startProbeOrigin, waitForPushpin } from './pushpin-ready.ts';
 
 /** One local Pushpin: where it keeps its files, where it listens, and what it proxies to. */
 export interface PushpinOptions {
@@ -22,8 +23,16 @@ export interface PushpinOptions {
   messageRate?: number | undefined;
   /** Deliveries that may wait for the rate limit before new ones are dropped. */
   messageHwm?: number | undefined;
-  /** 2 = info, 3 = debug (every ZeroMQ message). */
+  /**
+   * 1 = warnings and errors (the default), 2 = info (three lines per proxied request), 3 = debug
+   * (every ZeroMQ message). `startPushpin` takes `PUSHPIN_LOG_LEVEL` when this is not given.
+   */
   logLevel?: number | undefined;
+  /**
+   * A route only a request with `Pushpin-Route: <id>` takes, to `127.0.0.1:<port>`: where
+   * `startPushpin` runs its readiness probe.
+   */
+  probeRoute?: { id: string; port: number } | undefined;
   /** Pushpin's `internal.conf`; the default depends on the version (see `pushpinConfig`). */
   internalConf?: string | undefined;
 }
@@ -55,6 +64,13 @@ export interface PushpinService extends Service {
 const DEFAULT_MESSAGE_RATE = 50_000;
 const DEFAULT_MESSAGE_HWM = 250_000;
 
+/**
+ * At level 2 Pushpin logs three lines per proxied request (zurl in, zurl out, proxy), which its
+ * runner relays through a pipe to whoever started it: proxying measured about 40% faster at 1.
+ */
+export const DEFAULT_PUSHPIN_LOG_LEVEL = 1;
+const MAX_LOG_LEVEL = 5;
+
 // Unix socket paths are limited to 104 (macOS) or 108 (Linux) bytes including the final NUL, and
 // the longest socket name Pushpin puts in its rundir is about 28 bytes ("pushpin-condure-out-stream").
 const MAX_SOCKET_PATH = 103;
@@ -67,6 +83,22 @@ export function parsePushpinVersion(output: string): PushpinVersion {
     throw new ServiceError(`Cannot read a Pushpin version from ${JSON.stringify(output.trim())}.`);
   }
   return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0) };
+}
+
+/**
+ * `PUSHPIN_LOG_LEVEL` from an environment, or undefined when it is unset or empty; a
+ * ServiceError when it is not a level.
+ */
+export function pushpinLogLevelFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.PUSHPIN_LOG_LEVEL;
+  if (raw === undefined || raw === '') return undefined;
+  const level = Number(raw);
+  if (!/^\d+$/.test(raw) || level > MAX_LOG_LEVEL) {
+    throw new ServiceError(
+      `PUSHPIN_LOG_LEVEL=${raw} is not a Pushpin log level: use 0 to ${MAX_LOG_LEVEL} (1 warnings, the default; 2 a line per request; 3 debug).`,
+    );
+  }
+  return level;
 }
 
 /** Pushpin 1.40 merged condure and zurl into `connmgr` and renamed its services. */
@@ -88,6 +120,7 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
   const internalConf =
     options.internalConf ?? (connmgr ? '{libdir}/internal.conf' : '/usr/lib/pushpin/internal.conf');
   const origin = `${originHost}:${originPort}`;
+  const pushIn = connmgr ? 'push_in_http_' : 'push_in_';
 
   const config = [
     '# Written by local/pushpin.ts for one local Pushpin; rewritten on every start.',
@@ -104,7 +137,11 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     `services=${connmgr ? 'connmgr,proxy,handler' : 'condure,zurl,pushpin-proxy,pushpin-handler'}`,
     `http_port=127.0.0.1:${httpPort}`,
     `logdir=${join(dir, 'log')}`,
-    `log_level=${options.logLevel ?? 2}`,
+    `log_level=${options.logLevel ?? DEFAULT_PUSHPIN_LOG_LEVEL}`,
+    // A request's head (request line and headers) must fit this buffer, and its whole URI
+    // (http://host:port/path?query) condure's fixed 4096 bytes (URI_SIZE_MAX, in Pushpin's
+    // connmgr too): past either, condure closes the connection without an answer. Two buffers per
+    // connection: bigger ones cost every held viewer.
     'client_buffer_size=8192',
     'client_maxconn=50000',
     '',
@@ -144,13 +181,13 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     'push_in_sub_connect=false',
     'push_in_http_addr=127.0.0.1',
     `push_in_http_port=${publishPort}`,
-    'push_in_http_max_headers_size=10000',
+    // Pushpin < 1.40 reads these without `_http` (Debian's stock pushpin.conf has the new names,
+    // which its handler ignores).
+    `${pushIn}max_headers_size=10000`,
     // Fanout refuses a published message over 64 KiB; so does this Pushpin (with a 400), so that
     // a message that would fail in production fails here too, as with the Fastly CLI's local
-    // Pushpin. Pushpin 1.36 reads the cap as `push_in_max_body_size` (its stock config's
-    // `push_in_http_max_body_size` is ignored, leaving 1,000,000); later versions read the other.
-    `push_in_http_max_body_size=${MAX_MESSAGE_BYTES}`,
-    `push_in_max_body_size=${MAX_MESSAGE_BYTES}`,
+    // Pushpin.
+    `${pushIn}max_body_size=${MAX_MESSAGE_BYTES}`,
     'stats_spec=ipc://{rundir}/{ipc_prefix}stats',
     'command_spec=ipc://{rundir}/{ipc_prefix}command',
     `message_rate=${options.messageRate ?? DEFAULT_MESSAGE_RATE}`,
@@ -170,6 +207,12 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     `* ${origin}`,
     '# Requests handed over by Viceroy carry `Pushpin-Route: origin`.',
     `id=origin ${origin},over_http`,
+    ...(options.probeRoute === undefined
+      ? []
+      : [
+          '# The start-up readiness probe (local/pushpin-ready.ts); its id is random.',
+          `id=${options.probeRoute.id} 127.0.0.1:${options.probeRoute.port}`,
+        ]),
     '',
   ].join('\n');
 
@@ -178,14 +221,11 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
 
 // Refuses options that would give a config Pushpin starts with but that does not work.
 function checkPushpinOptions(options: PushpinOptions): void {
-  const { dir, httpPort, publishPort, originPort } = options;
+  const { dir, httpPort, publishPort, originPort, logLevel, probeRoute } = options;
   const originHost = options.originHost ?? '127.0.0.1';
   if (!isAbsolute(dir)) throw new ServiceError(`Pushpin dir must be absolute, got ${dir}.`);
-  for (const [name, port] of Object.entries({ httpPort, publishPort, originPort })) {
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-      throw new ServiceError(`Pushpin ${name} must be a TCP port, got ${port}.`);
-    }
-  }
+  const probePort = probeRoute === undefined ? {} : { probePort: probeRoute.port };
+  checkPorts({ httpPort, publishPort, originPort, ...probePort });
   if (httpPort === publishPort) {
     throw new ServiceError(`Pushpin httpPort and publishPort are both ${httpPort}.`);
   }
@@ -193,10 +233,26 @@ function checkPushpinOptions(options: PushpinOptions): void {
     throw new ServiceError(`Pushpin originHost must be a host name or IP, got ${originHost}.`);
   }
   if (options.sigKey === '') throw new ServiceError('Pushpin sigKey is empty.');
+  if (logLevel !== undefined && !(Number.isInteger(logLevel) && logLevel >= 0)) {
+    throw new ServiceError(`Pushpin logLevel must be a whole number from 0, got ${logLevel}.`);
+  }
+  if (probeRoute !== undefined && !/^[A-Za-z0-9_-]+$/.test(probeRoute.id)) {
+    throw new ServiceError(
+      `Pushpin probeRoute id must be letters, digits, - or _, got ${probeRoute.id}.`,
+    );
+  }
   if (Buffer.byteLength(join(dir, 'run', LONGEST_SOCKET_NAME)) > MAX_SOCKET_PATH) {
     throw new ServiceError(
       `Pushpin dir ${dir} is too long for Unix socket paths (about ${MAX_SOCKET_PATH - LONGEST_SOCKET_NAME.length - 5} bytes at most): use a shorter one, e.g. under the OS temp dir.`,
     );
+  }
+}
+
+function checkPorts(ports: Record<string, number>): void {
+  for (const [name, port] of Object.entries(ports)) {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new ServiceError(`Pushpin ${name} must be a TCP port, got ${port}.`);
+    }
   }
 }
 
@@ -241,8 +297,9 @@ export interface StartPushpinOptions extends PushpinOptions {
 }
 
 /**
- * Writes this Pushpin's config into `options.dir`, starts it, and resolves once both its client
- * port and its publish port answer HTTP.
+ * Writes this Pushpin's config into `options.dir`, starts it, and resolves once it is ready: a
+ * stream held through its client port receives a message published to its publish endpoint
+ * (local/pushpin-ready.ts). Its log level is `options.logLevel`, else `PUSHPIN_LOG_LEVEL`, else 1.
  */
 export async function startPushpin(options: StartPushpinOptions): Promise<PushpinService> {
   const bin = options.bin ?? 'pushpin';
@@ -252,48 +309,50 @@ export async function startPushpin(options: StartPushpinOptions): Promise<Pushpi
     (!hasConnmgr(version) && !existsSync('/usr/lib/pushpin/internal.conf')
       ? '{libdir}/internal.conf'
       : undefined);
-  const files = pushpinConfig({ ...options, internalConf }, version);
-  const rundir = join(options.dir, 'run');
+  const logLevel =
+    options.logLevel ?? pushpinLogLevelFromEnv(process.env) ?? DEFAULT_PUSHPIN_LOG_LEVEL;
+  const probe = await startProbeOrigin();
+  let service: Service | undefined;
+  try {
+    const probeRoute = { id: probe.id, port: probe.port };
+    const files = pushpinConfig({ ...options, internalConf, logLevel, probeRoute }, version);
+    const configFile = await writePushpinFiles(options.dir, files);
+    const url = `http://127.0.0.1:${options.httpPort}/`;
+    const publishUrl = `http://127.0.0.1:${options.publishPort}/`;
+    service = spawnService({
+      name: 'pushpin',
+      command: bin,
+      args: ['--config', configFile, '--merge-output'],
+      url,
+      onLine: options.onLine,
+    });
+    await waitForPushpin({
+      service,
+      url,
+      publishUrl,
+      probe,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      whereToLook: `Its config: ${configFile}. It logs at log_level=${logLevel}; PUSHPIN_LOG_LEVEL=2 logs every request, 3 every internal message.`,
+    });
+    return { ...service, publishUrl, version, configFile };
+  } catch (error) {
+    await service?.stop();
+    throw error;
+  } finally {
+    await probe.close();
+  }
+}
+
+// Writes the config and routes into dir, with an empty rundir and a logdir; gives the config's path.
+async function writePushpinFiles(dir: string, files: PushpinFiles): Promise<string> {
+  const rundir = join(dir, 'run');
   // Sockets and pid files of a Pushpin that was killed would confuse the new one.
   await rm(rundir, { recursive: true, force: true });
   await mkdir(rundir, { recursive: true });
-  await mkdir(join(options.dir, 'log'), { recursive: true });
-  const configFile = join(options.dir, 'pushpin.conf');
+  await mkdir(join(dir, 'log'), { recursive: true });
+  const configFile = join(dir, 'pushpin.conf');
   // The config holds the signing key.
   await writeFile(configFile, files.config, { mode: 0o600 });
-  await writeFile(join(options.dir, 'routes'), files.routes);
-
-  const url = `http://127.0.0.1:${options.httpPort}/`;
-  const publishUrl = `http://127.0.0.1:${options.publishPort}/`;
-  const service = spawnService({
-    name: 'pushpin',
-    command: bin,
-    args: ['--config', configFile, '--merge-output'],
-    url,
-    onLine: options.onLine,
-  });
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  try {
-    await waitForHttp(url, { service, timeoutMs });
-    await waitForHttp(publishUrl, { service, timeoutMs });
-    await settled(service, hasConnmgr(version) ? 3 : 4);
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return { ...service, publishUrl, version, configFile };
-}
-
-// Pushpin's programs find each other over ZeroMQ, which retries a failed connect every 100 ms.
-// In the first moments after they start, a held request can fail ("Accept service unavailable")
-// or its response can be published before anyone subscribed, and hang. Wait until each program
-// has logged "started", then a few reconnect intervals. A Pushpin that logs differently only
-// costs the wait.
-async function settled(service: Service, programs: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  const started = () => service.logs().filter((line) => /\] started$/.test(line)).length;
-  while (started() < programs && Date.now() < deadline && service.exit() === undefined) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await writeFile(join(dir, 'routes'), files.routes);
+  return configFile;
 }

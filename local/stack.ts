@@ -3,8 +3,9 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiPaths } from '../contract/paths.ts';
 import { startOrigin } from './origin.ts';
-import { freePort, type Service, ServiceError } from './processes.ts';
+import { freePort, type Service, ServiceError, waitForHttp } from './processes.ts';
 import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 import { type PushpinService, startPushpin } from './pushpin.ts';
 import { startViceroy, type ViceroyService } from './viceroy.ts';
@@ -44,7 +45,10 @@ export interface StackOptions {
    * endpoint, so a test or the bench sees every published message and its size.
    */
   relayPublishes?: boolean | undefined;
-  /** Pushpin's delivery limits and log level (local/pushpin.ts's defaults otherwise). */
+  /**
+   * Pushpin's delivery limits and log level (local/pushpin.ts's defaults otherwise; the log level
+   * defaults to `PUSHPIN_LOG_LEVEL`, else 1).
+   */
   pushpin?:
     | {
         messageRate?: number | undefined;
@@ -152,6 +156,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       nodeFlags: options.origin?.nodeFlags,
       onLine: printer('origin'),
     });
+    // The route too: Pushpin's zurl reaches the origin.
+    const throughPushpin = new URL(apiPaths.health(), urls.pushpin).href;
+    await waitForHttp(throughPushpin, { service: origin, status: 200, timeoutMs: 10_000 }).catch(
+      (error: unknown) => {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new ServiceError(`The origin answers at ${urls.origin}, not through Pushpin: ${why}`);
+      },
+    );
   };
   const launchPushpin = async () => {
     pushpin = await startPushpin({

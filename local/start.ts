@@ -4,7 +4,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { ensureSecret } from '../origin/secrets.ts';
 import { ROOT_DIR } from './origin.ts';
 import { formatLogs, portInUse, type Service, ServiceError, stopAllServices } from './processes.ts';
-import { PUSHPIN_INSTALL_HINT } from './pushpin.ts';
+import { PUSHPIN_INSTALL_HINT, pushpinLogLevelFromEnv } from './pushpin.ts';
 import { type Stack, startStack } from './stack.ts';
 import { buildEdgeWasm, EDGE_WASM, findViceroy, VICEROY_INSTALL_HINT } from './viceroy.ts';
 import { startVite } from './vite.ts';
@@ -15,7 +15,11 @@ import { startVite } from './vite.ts';
 /** What `npm start` runs, read once from its arguments and the environment. */
 interface StartConfig {
   dev: boolean;
-  verbose: boolean;
+  /**
+   * `PUSHPIN_LOG_LEVEL`; `--verbose` makes it 2 (a line per request) when it is not set. Pushpin
+   * writes nothing but warnings and errors at the default, 1.
+   */
+  pushpinLogLevel: number | undefined;
   ports: { origin: number; pushpin: number; publish: number; edge: number; vite: number };
   dataFile: string;
   /** `ADMIN_TOKEN`, when set: it wins over the token kept beside the data. */
@@ -37,7 +41,7 @@ function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): StartConfi
   };
   return {
     dev: args.has('--dev'),
-    verbose: args.has('--verbose'),
+    pushpinLogLevel: pushpinLogLevelFromEnv(env) ?? (args.has('--verbose') ? 2 : undefined),
     ports: {
       origin: port('PORT', 3000),
       pushpin: port('PUSHPIN_PORT', 7999),
@@ -118,16 +122,10 @@ async function build(config: StartConfig): Promise<void> {
   }
 }
 
-/** The lines a service writes, prefixed with its name; `show` picks them unless `--verbose`. */
-function printer(config: StartConfig, show: (service: string, line: string) => boolean) {
-  return (service: string, line: string) => {
-    if (config.verbose || show(service, line)) console.log(`[${service}] ${line}`);
-  };
+/** Prints a line a service writes, prefixed with its name. */
+function print(service: string, line: string): void {
+  console.log(`[${service}] ${line}`);
 }
-
-// Pushpin logs every request at INFO; show its warnings and errors only.
-const quietPushpin = (service: string, line: string) =>
-  service !== 'pushpin' || !line.startsWith('[INFO]');
 
 /** Starts the stack with the secrets kept beside the data, so a restart keeps the same ones. */
 async function startLocalStack(config: StartConfig): Promise<Stack> {
@@ -146,7 +144,8 @@ async function startLocalStack(config: StartConfig): Promise<Stack> {
     gripKey,
     adminToken,
     viceroy: config.viceroy === undefined ? undefined : { wasm: EDGE_WASM, bin: config.viceroy },
-    onLine: printer(config, quietPushpin),
+    pushpin: { logLevel: config.pushpinLogLevel },
+    onLine: print,
   });
 }
 
@@ -201,11 +200,10 @@ async function main(): Promise<void> {
   const stack = await startLocalStack(config);
   const services: Service[] = stack.services();
   if (config.dev) {
-    const show = printer(config, () => true);
     const vite = await startVite({
       port: config.ports.vite,
       pushpinPort: config.ports.pushpin,
-      onLine: (line) => show('vite', line),
+      onLine: (line) => print('vite', line),
     });
     services.push(vite);
   }

@@ -5,11 +5,12 @@ import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';
 import { gripPublish, isPublishRefusal, publishErrorMessage, publishFailure } from './grip.ts';
-import { adminRoutes } from './http/admin.ts';
+import { adminRoutes, restoreRoutes } from './http/admin.ts';
 import { AdminAuth } from './http/auth.ts';
 import { boardRoutes } from './http/boards.ts';
 import { jsonBody } from './http/body.ts';
 import { errorHandler, HttpError } from './http/errors.ts';
+import { exportRoutes } from './http/export.ts';
 import { cors, securityHeaders } from './http/headers.ts';
 import { healthRoutes, readinessRoutes } from './http/health.ts';
 import { importRoutes } from './http/import.ts';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): App {
     publisher,
     keepAliveSeconds: config.keepAliveSeconds,
     metrics,
+    restoreMaxBytes: config.restoreMaxBytes,
   };
   return { app: expressApp(config, api, logger), broadcaster, metrics };
 }
@@ -133,9 +135,16 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
     if (req.method === 'GET' || req.method === 'HEAD') serveGrip(req, res, next);
     else next();
   });
+  app.use(restoreRoutes(api));
   app.use(importRoutes({ ...api, importMaxBytes: config.importMaxBytes }));
   app.use(jsonBody());
-  app.use(adminRoutes(api), boardRoutes(api), recoveryRoutes(api), playerRoutes(api));
+  app.use(
+    adminRoutes(api),
+    boardRoutes(api),
+    exportRoutes(api),
+    recoveryRoutes(api),
+    playerRoutes(api),
+  );
   app.use(webRoutes(config.webDist));
   app.use((req, _res, next) => {
     next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));

@@ -167,6 +167,21 @@ export class Broadcaster {
     ];
   }
 
+  /**
+   * The board was replaced whole (a restore): its viewers reload their windows once the
+   * replacement is durable. `previousVersion` is the board's version before, undefined when it
+   * did not exist (then nobody can be watching it). Each channel's chain goes on.
+   */
+  replace(boardId: string, previousVersion: number | undefined): void {
+    const board = this.options.data().boards[boardId];
+    if (board === undefined || previousVersion === undefined) return;
+    const state = this.state(board, previousVersion);
+    state.reload = 'restore';
+    state.dirty.clear();
+    state.meta = false;
+    this.soon(boardId, state);
+  }
+
   /** Notes a change; schedules its publication. Call right after the mutation. */
   record(change: BoardChange): void {
     if (change.deleted) {

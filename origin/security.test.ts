@@ -83,6 +83,12 @@ const ROUTES = [
   { path: '/boards/demo/players/p1/score-add/', allow: 'POST' },
   { path: '/boards/demo/reset/', allow: 'POST' },
   { path: '/boards/demo/import/', allow: 'POST' },
+  { path: '/boards/demo/export/', allow: 'GET' },
+  { path: '/admin/', allow: 'GET' },
+  { path: '/admin/backup/', allow: 'GET' },
+  { path: '/admin/restore/', allow: 'POST' },
+  { path: '/healthz', allow: 'GET' },
+  { path: '/readyz', allow: 'GET' },
 ];
 
 /** Endpoints that read a JSON body, with a body each would accept. */
@@ -103,6 +109,19 @@ const ADMIN_ENDPOINTS = [
   { method: 'DELETE', path: '/boards/demo/players/p1/' },
   { method: 'POST', path: '/boards/demo/reset/' },
   { method: 'POST', path: '/boards/demo/players/p1/score-add/', body: { amount: 5 } },
+  { method: 'GET', path: '/boards/demo/export/' },
+  { method: 'GET', path: '/admin/' },
+  { method: 'GET', path: '/admin/backup/' },
+  {
+    method: 'POST',
+    path: '/admin/restore/',
+    body: {
+      format: 'grip-leaderboard-backup',
+      version: 1,
+      createdAt: '2026-01-01T00:00:00Z',
+      boards: [],
+    },
+  },
 ];
 
 /** Every endpoint under a board, as a function of the board id (and a valid admin request). */
@@ -116,6 +135,7 @@ const BOARD_ENDPOINTS = [
   { method: 'DELETE', path: (b: string) => `/boards/${b}/players/p1/` },
   { method: 'POST', path: (b: string) => `/boards/${b}/players/p1/score-add/` },
   { method: 'POST', path: (b: string) => `/boards/${b}/reset/` },
+  { method: 'GET', path: (b: string) => `/boards/${b}/export/` },
 ];
 
 /** Every endpoint under a player of the demo board, as a function of the player id. */

@@ -177,6 +177,27 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
     expect(headers['x-forwarded-proto']).toBe('http');
   });
 
+  it('names every request with its own id: a client’s X-Request-Id never reaches the origin', async () => {
+    const before = seenCount();
+    const response = await fetch(new URL('boards/demo/', edgeUrl), {
+      headers: { 'X-Request-Id': 'chosen-by-the-client' },
+    });
+    expect(response.status).toBe(200);
+    const seen = seenSince(before);
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /boards/demo/']);
+    // Fastly's 32-hex trace id (Viceroy counts sandboxes), or a UUID where the runtime gives none.
+    const edgeId = /^([0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})$/;
+    const sent = seen[0]?.headers['x-request-id'];
+    expect(sent).toMatch(edgeId);
+    expect(response.headers.get('x-request-id')).toBe(sent);
+
+    // The edge's own answers carry one too, and no two requests share one.
+    const health = await fetch(new URL('edge/health', edgeUrl));
+    const own = health.headers.get('x-request-id');
+    expect(own).toMatch(edgeId);
+    expect(own).not.toBe(sent);
+  });
+
   it('hands board streams to Fanout: the window, then the page a +1 through the edge changes', async () => {
     const before = seenCount();
     const board = await api.getBoard('demo');

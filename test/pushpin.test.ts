@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,33 @@ function verifyHs256(token: string, key: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload, 'base64url').toString());
 }
 
+// Sends one GET over a fresh connection and gives every byte that comes back until the server
+// closes it ('' when it closes without answering). `Connection: close` makes a server that answers
+// close too.
+function rawGet(url: string, path: string, headers: Record<string, string> = {}): Promise<string> {
+  const { hostname, port, host } = new URL(url);
+  const head = Object.entries({ Host: host, Connection: 'close', ...headers })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\n${head}\r\n`);
+    });
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.setTimeout(10_000, () =>
+      socket.destroy(new Error(`no answer to GET ${path.slice(0, 40)}…`)),
+    );
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? resolve(received) : reject(error),
+    );
+    socket.on('end', () => resolve(received));
+  });
+}
+
 // The score a player has in a page event, if the event carries the player.
 function scoreIn(event: SseEvent, playerId: string): number | undefined {
   if (event.event !== 'page') return undefined;
@@ -45,9 +73,10 @@ describe('Pushpin in front of a bare origin', () => {
   let origin: Server | undefined;
   let dir: string | undefined;
   const pushpins: PushpinService[] = [];
+  let originPort = 0;
 
   beforeAll(async () => {
-    const originPort = await freePort();
+    originPort = await freePort();
     const server = createServer((req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
       if (req.url === '/stream') {
@@ -113,6 +142,32 @@ describe('Pushpin in front of a bare origin', () => {
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('origin saw /routed');
+  });
+
+  // condure copies the whole URI (http://host:port/path?query) into a fixed 4096-byte array
+  // (URI_SIZE_MAX, in Pushpin's connmgr too) and the request head into client_buffer_size
+  // (8192): past either it closes the connection without a status line, and no setting changes
+  // that. Node itself answers such requests (its limit is 16 KB of head, then 431).
+  it('closes the connection without an answer once the URI passes 4096 bytes', async () => {
+    const [a] = pushpins;
+    if (a === undefined) throw new Error('Pushpin did not start');
+    const room = 4096 - `http://${new URL(a.url).host}`.length;
+    const fits = `/${'a'.repeat(room - 1)}`;
+    const tooLong = `/${'a'.repeat(room)}`;
+    expect(await rawGet(a.url, fits)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(await rawGet(a.url, tooLong)).toBe('');
+    expect(await rawGet(a.url, `/${'a'.repeat(7_000)}`)).toBe('');
+    const straight = `http://127.0.0.1:${originPort}/`;
+    expect(await rawGet(straight, `/${'a'.repeat(7_000)}`)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+
+  it('closes the connection without an answer once the request head passes 8 KB', async () => {
+    const [a] = pushpins;
+    if (a === undefined) throw new Error('Pushpin did not start');
+    expect(await rawGet(a.url, '/head', { 'X-Pad': 'p'.repeat(7_800) })).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
+    expect(await rawGet(a.url, '/head', { 'X-Pad': 'p'.repeat(8_200) })).toBe('');
   });
 
   it('delivers a publish to held streams of that Pushpin only', async () => {

@@ -426,6 +426,60 @@ describe('admin mode', () => {
     expect(problems).toEqual([]);
   });
 
+  it('downloads a board’s results as CSV or JSON with the token, and says why one failed', async () => {
+    const { board, players } = await boardWith('Finals, "day 2"', 2, 'Runner');
+    const second = players[1];
+    if (second === undefined) throw new Error('the board has fewer players than it should');
+    await api.updatePlayer(board.id, second.id, { score: 5 });
+    const { page, problems } = await openPage('');
+    await page.getByTestId('board-link').first().waitFor();
+    await signIn(page, stack.adminToken);
+    await page.getByTestId('admin-badge').waitFor();
+    await page.goto(new URL(`b/${board.id}`, stack.urls.pushpin).href);
+    await whenLive(page);
+
+    // The file the server named, as the browser saved it: a BOM, the header row, ranks in order.
+    const save = async (label: string) => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: label }).click(),
+      ]);
+      const chunks: Buffer[] = [];
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+      return { name: download.suggestedFilename(), bytes: Buffer.concat(chunks) };
+    };
+    const csv = await save('Download results (CSV)');
+    expect(csv.name).toMatch(/^finals-day-2-\d{4}-\d{2}-\d{2}\.csv$/);
+    expect([...csv.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(csv.bytes.subarray(3).toString('utf8').split('\r\n')).toEqual([
+      'rank,name,score,id',
+      `1,Runner 2,5,${second.id}`,
+      `2,Runner 1,0,${players[0]?.id}`,
+      '',
+    ]);
+    await page.getByText(`Downloading ${csv.name}.`).waitFor();
+    const json = await save('Download results (JSON)');
+    expect(json.name).toBe(csv.name.replace(/\.csv$/, '.json'));
+    expect(JSON.parse(json.bytes.toString('utf8'))).toMatchObject({
+      board: { id: board.id, playerCount: 2, players: [{ id: second.id, rank: 1 }, {}] },
+    });
+
+    // A refusal shows under the buttons, and nothing is saved.
+    await page.evaluate(`sessionStorage.setItem('leaderboard:admin-token', 'an-old-token-123456')`);
+    await page.reload();
+    await whenLive(page);
+    let saved = false;
+    page.on('download', () => {
+      saved = true;
+    });
+    await page.getByRole('button', { name: 'Download results (CSV)' }).click();
+    const error = page.locator('#results-download-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe('The admin token is not valid.');
+    expect(saved).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
   it('shows a 403 beside the control when the kept token stops being valid', async () => {
     const board = await api.createBoard('Token rotated');
     const { page, problems } = await openPage(`b/${board.id}`);

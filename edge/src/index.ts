@@ -14,6 +14,8 @@ async function handle(event: FetchEvent): Promise<Response> {
       handoff: createFanoutHandoff,
       fetchOrigin,
       clientAddress: event.client.address ?? '',
+      // Fastly's id for this request, the one its own logs carry (Viceroy numbers its sandboxes).
+      requestId: env('FASTLY_TRACE_ID') || crypto.randomUUID(),
       serviceVersion: env('FASTLY_SERVICE_VERSION') || 'local',
     });
   } catch (error) {

@@ -29,6 +29,7 @@ function recordingEdge(overrides: Partial<Edge> = {}): { edge: Edge; calls: Call
       });
     },
     clientAddress: '203.0.113.7',
+    requestId: 'edge-trace-1',
     serviceVersion: '42',
     ...overrides,
   };
@@ -210,6 +211,7 @@ describe('requests to the origin', () => {
       }
       expect(headers?.has('grip-sig')).toBe(false);
       expect(headers?.has('x-forwarded-port')).toBe(false);
+      expect(headers?.get('x-request-id')).toBe('edge-trace-1');
     }
   });
 
@@ -227,6 +229,40 @@ describe('requests to the origin', () => {
     await route(new Request('http://127.0.0.1:7676/boards/'), edge);
     expect(calls[0]?.request.headers.get('x-forwarded-proto')).toBe('http');
     expect(calls[0]?.request.headers.get('x-forwarded-host')).toBe('127.0.0.1:7676');
+  });
+});
+
+describe('request ids', () => {
+  it('sends the edge’s id to the origin, never the client’s, on both paths', async () => {
+    const forged = { 'X-Request-Id': 'client-chosen' };
+    for (const headers of [forged, { ...forged, ...SSE }]) {
+      const { calls } = await send('/boards/demo/', { headers });
+      expect(calls[0]?.request.headers.get('x-request-id')).toBe('edge-trace-1');
+    }
+  });
+
+  it('answers with the edge’s id, over whatever the origin sent', async () => {
+    const { response } = await send('/boards/', undefined, {
+      fetchOrigin: async () => new Response('{}', { headers: { 'X-Request-Id': 'cached-one' } }),
+    });
+    expect(response.headers.get('x-request-id')).toBe('edge-trace-1');
+  });
+
+  it.each<[string, string, RequestInit?, Partial<Edge>?]>([
+    ['its health route', '/edge/health'],
+    ['its manifest', '/.well-known/fastly/demo-manifest'],
+    ['a refusal', '/boards/demo/', { method: 'PUT' }],
+    ['a bad stream path', '/boards/de.mo/', { headers: SSE }],
+    ['an unreachable origin', '/boards/', {}, { fetchOrigin: () => Promise.reject(new Error()) }],
+  ])('answers %s with the id too', async (_, path, init, overrides) => {
+    const { response } = await send(path, init, { requestId: 'abc123', ...overrides });
+    expect(response.headers.get('x-request-id')).toBe('abc123');
+  });
+
+  it('leaves a handoff’s response to Fanout', async () => {
+    const { response } = await send('/boards/demo/', { headers: SSE });
+    expect(response.headers.get('x-test')).toBe('handoff');
+    expect(response.headers.has('x-request-id')).toBe(false);
   });
 });
 

@@ -26,6 +26,11 @@ export interface Edge {
   fetchOrigin(request: Request, cache: CachePolicy): Promise<Response>;
   /** The downstream client's IP address (`event.client.address`); empty when unknown. */
   clientAddress: string;
+  /**
+   * The request's id: Fastly's trace id (`FASTLY_TRACE_ID`), or a fresh UUID where the runtime
+   * gives none. Sent to the origin and back to the client as `X-Request-Id`.
+   */
+  requestId: string;
   /** Named in `/edge/health`: `FASTLY_SERVICE_VERSION` (Viceroy reports `0`). */
   serviceVersion: string;
 }
@@ -87,39 +92,48 @@ export function decide(request: Request): Decision {
 
 /**
  * The edge: answers its own routes, hands board streams to Fanout, sends the rest to the origin.
- * It never throws; every failure is a JSON error response.
+ * It never throws; every failure is a JSON error response. Every answer but a handoff (which
+ * Fanout makes) carries the request's id in `X-Request-Id`.
  */
 export async function route(request: Request, edge: Edge): Promise<Response> {
+  let response: Response;
   try {
     const decision = decide(request);
-    switch (decision.action) {
-      case 'refuse':
-        return errorResponse(decision.error, request.method);
-      case 'manifest':
-        return ownResponse(
-          request,
-          DEMO_MANIFEST,
-          'text/markdown; charset=utf-8',
-          'public, max-age=300',
-        );
-      case 'health':
-        return ownResponse(
-          request,
-          JSON.stringify({ ok: true, service: 'edge', version: edge.serviceVersion }),
-          'application/json; charset=utf-8',
-          'no-store',
-        );
-      case 'handoff':
-        return edge.handoff(forwardedRequest(request, edge.clientAddress), decision.backend);
-      case 'origin':
-        return await fetchOrigin(
-          edge,
-          forwardedRequest(request, edge.clientAddress),
-          decision.cache,
-        );
+    if (decision.action === 'handoff') {
+      return edge.handoff(forwardedRequest(request, edge), decision.backend);
     }
+    response = await answer(request, decision, edge);
   } catch (error) {
-    return errorResponse(error, request.method);
+    response = errorResponse(error, request.method);
+  }
+  response.headers.set('X-Request-Id', edge.requestId);
+  return response;
+}
+
+async function answer(
+  request: Request,
+  decision: Exclude<Decision, { action: 'handoff' }>,
+  edge: Edge,
+): Promise<Response> {
+  switch (decision.action) {
+    case 'refuse':
+      return errorResponse(decision.error, request.method);
+    case 'manifest':
+      return ownResponse(
+        request,
+        DEMO_MANIFEST,
+        'text/markdown; charset=utf-8',
+        'public, max-age=300',
+      );
+    case 'health':
+      return ownResponse(
+        request,
+        JSON.stringify({ ok: true, service: 'edge', version: edge.serviceVersion }),
+        'application/json; charset=utf-8',
+        'no-store',
+      );
+    case 'origin':
+      return await fetchOrigin(edge, forwardedRequest(request, edge), decision.cache);
   }
 }
 

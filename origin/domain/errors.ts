@@ -8,7 +8,8 @@ export type BoardErrorKind =
   | 'name_taken'
   | 'limit_reached'
   | 'score_out_of_range'
-  | 'id_exhausted';
+  | 'id_exhausted'
+  | 'invalid_backup';
 
 /** A change or read the board rules refuse. Thrown before anything has changed. */
 export class BoardError extends Error {

@@ -5,13 +5,14 @@ import { HttpError } from './errors.ts';
 const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
 
 /**
- * Reads request bodies: UTF-8 JSON (RFC 8259) of at most 4 KB, or nothing. Anything else is
- * refused before it is read. Leaves `req.body` undefined when there is no body.
+ * Reads request bodies: UTF-8 JSON (RFC 8259) of at most `limitBytes` (4 KB unless told), or
+ * nothing. Anything else is refused before it is read. Leaves `req.body` undefined when there is
+ * no body.
  */
-export function jsonBody(): RequestHandler[] {
+export function jsonBody(limitBytes = 4 * 1024): RequestHandler[] {
   return [
     requireJsonWhenBody,
-    express.json({ limit: '4kb', strict: true, type: 'application/json' }),
+    express.json({ limit: limitBytes, strict: true, type: 'application/json' }),
   ];
 }
 

@@ -10,6 +10,7 @@ describe('toHttpError', () => {
     ['limit_reached', 409, 'limit_reached'],
     ['score_out_of_range', 409, 'score_out_of_range'],
     ['id_exhausted', 500, 'id_exhausted'],
+    ['invalid_backup', 400, 'invalid_backup'],
   ])('maps the domain refusal %s to %i %s, keeping its message', (kind, status, code) => {
     const error = toHttpError(new BoardError(kind, 'what happened'));
     expect(error).toMatchObject({ status, code, message: 'what happened' });

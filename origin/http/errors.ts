@@ -38,6 +38,7 @@ const BOARD_ERRORS: Readonly<Record<BoardErrorKind, { status: number; code: stri
   limit_reached: { status: 409, code: 'limit_reached' },
   score_out_of_range: { status: 409, code: 'score_out_of_range' },
   id_exhausted: { status: 500, code: 'id_exhausted' },
+  invalid_backup: { status: 400, code: 'invalid_backup' },
 };
 
 /** Maps what the domain, the service, Express and its body parser throw onto the one error type. */
@@ -63,7 +64,7 @@ function fromBodyParser(error: unknown): HttpError | undefined {
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
   switch (type) {
     case 'entity.too.large':
-      return new HttpError(413, 'body_too_large', 'the body is larger than 4 KB');
+      return new HttpError(413, 'body_too_large', `the body is larger than ${sizeOf(error)}`);
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_json', 'the body is not valid JSON');
     case 'charset.unsupported':
@@ -76,6 +77,13 @@ function fromBodyParser(error: unknown): HttpError | undefined {
     return new HttpError(status, 'bad_request', 'the request is not valid');
   }
   return undefined;
+}
+
+/** The limit a body went past, in words: `4 KB`, `64 MB`. */
+function sizeOf(error: unknown): string {
+  const { limit } = error as { limit?: unknown };
+  if (typeof limit !== 'number') return 'the limit';
+  return limit < 1024 * 1024 ? `${limit / 1024} KB` : `${limit / (1024 * 1024)} MB`;
 }
 
 /**

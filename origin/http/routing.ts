@@ -22,6 +22,8 @@ export interface ApiDeps {
   /** Seconds between keep-alive comments on idle streams. */
   keepAliveSeconds: number;
   metrics: Metrics;
+  /** Largest body `POST /admin/restore/` reads. */
+  restoreMaxBytes: number;
 }
 
 /**
@@ -68,13 +70,20 @@ export function parseQuery<S extends z.ZodMiniType>(req: Request, schema: S): z.
   return check(schema, req.query, 'invalid_query');
 }
 
-function check<S extends z.ZodMiniType>(schema: S, value: unknown, code: string): z.output<S> {
+/** A value checked against a schema, or a 400 with `code` saying what is wrong (at most 5 things). */
+export function check<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  code: string,
+): z.output<S> {
   const result = z.safeParse(schema, value);
   if (result.success) return result.data;
-  const detail = result.error.issues
+  const { issues } = result.error;
+  const detail = issues
+    .slice(0, 5)
     .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
     .join('; ');
-  throw badRequest(code, detail);
+  throw badRequest(code, issues.length > 5 ? `${detail}; and ${issues.length - 5} more` : detail);
 }
 
 /** Answers every method a route does not serve with 405 and the methods it does. */

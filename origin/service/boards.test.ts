@@ -172,10 +172,17 @@ describe('readiness', () => {
   /** A service over a store and a broadcaster that only say how they are. */
   const withHealth = (failed: boolean, failingBoards: number) =>
     new BoardService({
-      store: { data: { boards: {} }, failed, touch: () => {}, commit: async () => {} },
+      store: {
+        data: { boards: {} },
+        failed,
+        touch: () => {},
+        commit: async () => {},
+        replaceAll: () => {},
+      },
       broadcaster: {
         record: () => {},
         heldChannels: () => [],
+        replace: () => {},
         publishHealth: () => ({
           failingBoards,
           failingSince: failingBoards === 0 ? undefined : Date.UTC(2026, 0, 1),

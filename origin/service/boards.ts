@@ -1,4 +1,6 @@
+import type { Backup } from '../../contract/backup.ts';
 import type {
+  BoardList,
   BoardSummary,
   BoardView,
   ImportResult,
@@ -6,10 +8,12 @@ import type {
   RankedPlayer,
 } from '../../contract/board.ts';
 import { type BoardEvent, boardChannel, pageChannel } from '../../contract/events.ts';
+import type { BoardExport } from '../../contract/export.ts';
 import type { Readiness } from '../../contract/readiness.ts';
 import { DEFAULT_LIMIT, type ImportRow } from '../../contract/requests.ts';
 import { streamPages } from '../../contract/windows.ts';
 import type { Broadcaster, HeldChannel } from '../broadcaster.ts';
+import { backupOf, restoredDatabase } from '../domain/backup.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
 import type { Store } from '../store/store.ts';
@@ -27,8 +31,8 @@ export class StorageFailedError extends Error {
 }
 
 export interface BoardServiceDeps {
-  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit'>;
-  broadcaster: Pick<Broadcaster, 'record' | 'heldChannels' | 'publishHealth'>;
+  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit' | 'replaceAll'>;
+  broadcaster: Pick<Broadcaster, 'record' | 'heldChannels' | 'publishHealth' | 'replace'>;
   limits: Limits;
   newId: NewId;
   now: () => Date;
@@ -100,6 +104,11 @@ export class BoardService {
   /** The board in rank order, whole or a window of it. */
   viewBoard(boardId: string, options: ViewOptions = {}): BoardView {
     return boards.boardView(boards.getBoard(this.data, boardId), options);
+  }
+
+  /** The whole board in rank order, and when it was taken: what an export writes. */
+  exportBoard(boardId: string): BoardExport {
+    return { exportedAt: this.deps.now().toISOString(), board: this.viewBoard(boardId) };
   }
 
   viewPlayer(boardId: string, playerId: string): RankedPlayer {
@@ -276,6 +285,34 @@ export class BoardService {
       const { player, change } = boards.addScore(db, boardId, playerId, amount);
       return { result: player, change };
     });
+  }
+
+  /** The whole database as a backup document. */
+  backup(): Backup {
+    return backupOf(this.data, this.deps.now());
+  }
+
+  /**
+   * Replaces the whole database with a backup, durably in one commit, and resolves with the boards
+   * as they now are. Refused (`BoardError`) before anything changes when the backup breaks a board
+   * rule or a limit. Viewers of every restored board get a snapshot; viewers of a board the backup
+   * does not have learn that it was deleted.
+   */
+  async restore(backup: Backup): Promise<BoardList> {
+    this.assertAvailable();
+    const { store, broadcaster, limits } = this.deps;
+    const before = store.data;
+    const { db, deleted } = restoredDatabase(before, backup, limits);
+    store.replaceAll(db);
+    for (const change of deleted) broadcaster.record(change);
+    for (const id of Object.keys(db.boards)) {
+      broadcaster.replace(
+        id,
+        Object.hasOwn(before.boards, id) ? before.boards[id]?.version : undefined,
+      );
+    }
+    await store.commit();
+    return { boards: boards.listBoards(db) };
   }
 
   private get data(): Database {

@@ -291,6 +291,33 @@ describe('the journal', () => {
     expect(await readFile(path, 'utf8')).toBe(before);
   });
 
+  it('takes a whole new database (a restore) as one line, redone whole or not at all', async () => {
+    const path = await tempFile();
+    const store = await busyStore(path);
+    const replacement = emptyDatabase();
+    createBoard(replacement, { name: 'Restored', order: 'desc' }, limits, () => 'r', new Date(0));
+    addPlayer(replacement, 'r', 'Back', limits, newId);
+    const before = (await readFile(`${path}.journal`, 'utf8')).split('\n').length;
+    store.replaceAll(replacement);
+    await store.commit();
+    const lines = (await readFile(`${path}.journal`, 'utf8')).trim().split('\n');
+    expect(lines.length).toBe(before);
+    expect(sameData((await fileStore(path, seed)).data)).toEqual(sameData(replacement));
+  });
+
+  it('after a restore cut short by a crash, reopens as it was before it', async () => {
+    const path = await tempFile();
+    const store = await busyStore(path);
+    const expected = structuredClone(store.data);
+    const journal = `${path}.journal`;
+    const complete = await readFile(journal, 'utf8');
+    store.replaceAll(emptyDatabase());
+    await store.commit();
+    const restoreLine = (await readFile(journal, 'utf8')).slice(complete.length);
+    await writeFile(journal, complete + restoreLine.slice(0, restoreLine.length - 10));
+    expect(sameData((await fileStore(path, seed)).data)).toEqual(sameData(expected));
+  });
+
   it('is folded into the data file once it outgrows it, while running', async () => {
     const path = await tempFile();
     const store = await fileStore(path, seed, undefined, 2_000);

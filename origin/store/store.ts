@@ -130,6 +130,19 @@ export class Store {
     return this.db.data;
   }
 
+  /**
+   * Replaces the whole database (a restore). The next commit writes every board of `data` whole
+   * and deletes every other board, in one journal entry (or one data file without a journal): a
+   * crash leaves the old database or the new one, never a mix.
+   */
+  replaceAll(data: Database): void {
+    this.db.data = data;
+    this.touched = new Map();
+    // No version of these boards is on disk: the next commit writes each in full.
+    for (const id of Object.keys(data.boards)) this.persisted.set(id, -1);
+    this.pending++;
+  }
+
   /** Hears of every group commit that made mutations durable; returns how to stop listening. */
   onCommit(listener: (commit: CommitReport) => void): () => void {
     this.commitListeners.add(listener);

@@ -6,6 +6,7 @@ import { ActionForm } from '../ui/ActionForm.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { nameInput } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
+import { ResultsDownload } from './ResultsDownload.tsx';
 import './admin.css';
 
 interface BoardAdminProps {
@@ -15,7 +16,10 @@ interface BoardAdminProps {
   onDone: (text: string) => void;
 }
 
-/** Admin tools for a whole board: add a player, reset every score, delete the board. */
+/**
+ * Admin tools for a whole board: add a player, download the results, reset every score, delete the
+ * board.
+ */
 export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
   const [name, setName] = useState('');
   const adding = useAction();
@@ -52,6 +56,7 @@ export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
         onSubmit={add}
         submitLabel="Add player"
       />
+      <ResultsDownload boardId={board.id} admin={admin} onDone={onDone} />
       <div className="admin-danger">
         <button type="button" className="button quiet" onClick={() => setConfirming('reset')}>
           Reset scores…

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApi, errorText } from './client.ts';
+import { ApiError, createApi, errorText, fileNameOf } from './client.ts';
 
 function answering(response: () => Response, seen: Request[] = []): typeof fetch {
   return async (input, init) => {
@@ -155,6 +155,77 @@ describe('the admin calls', () => {
     expect(
       seen.map((r) => `${r.method} ${new URL(r.url).pathname} ${r.headers.get('authorization')}`),
     ).toEqual(['GET /admin/ Bearer good', 'GET /admin/ Bearer bad']);
+  });
+});
+
+describe('the results download', () => {
+  const csv = '\uFEFFrank,name,score,id\r\n1,Ada,42,p1\r\n';
+
+  it('fetches the export with the token and keeps the file and the name the server gave', async () => {
+    const seen: Request[] = [];
+    const answer = () =>
+      new Response(csv, {
+        headers: {
+          'Content-Type': 'text/csv; charset=utf-8; header=present',
+          'Content-Disposition': 'attachment; filename="quiz-night-2026-12-02.csv"',
+        },
+      });
+    const file = await createApi(answering(answer, seen)).admin('s3cret').exportBoard('q 1', 'csv');
+    expect(file.fileName).toBe('quiz-night-2026-12-02.csv');
+    expect(new Uint8Array(await file.blob.arrayBuffer()).slice(0, 3)).toEqual(
+      new Uint8Array([0xef, 0xbb, 0xbf]),
+    );
+    expect(await file.blob.text()).toContain('rank,name,score,id');
+    const url = new URL(seen[0]?.url ?? '');
+    expect(`${seen[0]?.method} ${url.pathname}${url.search}`).toBe(
+      'GET /boards/q%201/export/?format=csv',
+    );
+    expect(seen[0]?.headers.get('Authorization')).toBe('Bearer s3cret');
+    expect(seen[0]?.headers.get('Accept')).toMatch(/^text\/csv\b/);
+  });
+
+  it('names the file after the board when the server suggests no name', async () => {
+    const admin = createApi(answering(() => Response.json({ board: {} }))).admin('t');
+    expect((await admin.exportBoard('demo', 'json')).fileName).toBe('demo.json');
+  });
+
+  it('fails with the server’s error, as the other admin calls do', async () => {
+    const admin = createApi(
+      answering(() =>
+        Response.json(
+          { error: { code: 'not_found', message: 'No board with id "gone".' } },
+          { status: 404 },
+        ),
+      ),
+    ).admin('t');
+    const error = await failure(admin.exportBoard('gone', 'csv'));
+    expect([error.status, error.code, error.message]).toEqual([
+      404,
+      'not_found',
+      'No board with id "gone".',
+    ]);
+  });
+
+  it.each<[string, string | null, string | undefined]>([
+    ['a quoted name', 'attachment; filename="board-2026-01-01.csv"', 'board-2026-01-01.csv'],
+    ['a bare name', 'attachment; filename=board.csv', 'board.csv'],
+    ['an escaped quote', 'attachment; filename="a\\"b.csv"', 'a"b.csv'],
+    [
+      'filename* before filename',
+      `attachment; filename="x.csv"; filename*=UTF-8''h%C3%B4tel.csv`,
+      'hôtel.csv',
+    ],
+    [
+      'a bad filename*, then filename',
+      `attachment; filename*=UTF-8''%E0%A4%A; filename="x.csv"`,
+      'x.csv',
+    ],
+    ['a folder in the name', 'attachment; filename="../../etc/passwd"', 'passwd'],
+    ['an empty name', 'attachment; filename=""', undefined],
+    ['no name', 'attachment', undefined],
+    ['no header', null, undefined],
+  ])('reads %s from Content-Disposition', (_, header, name) => {
+    expect(fileNameOf(header)).toBe(name);
   });
 });
 

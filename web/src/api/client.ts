@@ -12,6 +12,7 @@ import {
   type RankedPlayer,
   rankedPlayerSchema,
 } from '../../../contract/board.ts';
+import type { ExportFormat } from '../../../contract/export.ts';
 import { apiPaths } from '../../../contract/paths.ts';
 import type { UpdatePlayerBody } from '../../../contract/requests.ts';
 
@@ -32,6 +33,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A file the server sent to be saved: its content and the name it suggested. */
+export interface Download {
+  blob: Blob;
+  fileName: string;
+}
+
 /** What only the holder of the admin token may do (`Authorization: Bearer <token>`). */
 export interface AdminApi {
   /**
@@ -45,6 +52,11 @@ export interface AdminApi {
   addPlayer(boardId: string, name: string): Promise<RankedPlayer>;
   updatePlayer(boardId: string, playerId: string, patch: UpdatePlayerBody): Promise<RankedPlayer>;
   removePlayer(boardId: string, playerId: string): Promise<void>;
+  /**
+   * The board's results as a file, CSV or JSON (`GET /boards/:id/export/`), named as the server's
+   * `Content-Disposition` says, else `<boardId>.<format>`.
+   */
+  exportBoard(boardId: string, format: ExportFormat): Promise<Download>;
 }
 
 /**
@@ -95,29 +107,35 @@ interface CallOptions {
   body?: unknown;
   token?: string;
   signal?: AbortSignal | undefined;
+  /** What to ask for; errors come as JSON whatever is asked. */
+  accept?: string;
 }
+
+const MEDIA_TYPES: Record<ExportFormat, string> = { csv: 'text/csv', json: 'application/json' };
 
 /** An API client over the given `fetch` (the browser's by default). */
 export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
-  async function send(path: string, options: CallOptions): Promise<Answer> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  /** The server's answer when it is a success; its error, or ours, as an `ApiError` otherwise. */
+  async function respond(path: string, options: CallOptions): Promise<Response> {
     let response: Response;
     try {
       response = await fetchImpl(path, {
         method: options.method ?? 'GET',
-        headers,
+        headers: headersFor(options),
         body: options.body === undefined ? null : JSON.stringify(options.body),
         signal: options.signal ?? null,
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new ApiError(0, 'network', 'Could not reach the server. Check your connection.');
+      throw unreachable();
     }
-    const body = await readJson(response);
-    if (!response.ok) throw errorFrom(response, body);
-    return { status: response.status, body };
+    if (!response.ok) throw errorFrom(response, await readJson(response));
+    return response;
+  }
+
+  async function send(path: string, options: CallOptions): Promise<Answer> {
+    const response = await respond(path, options);
+    return { status: response.status, body: await readJson(response) };
   }
 
   async function call<T>(path: string, schema: z.ZodMiniType<T>, options: CallOptions = {}) {
@@ -155,6 +173,21 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
     removePlayer: async (boardId, playerId) => {
       await send(apiPaths.player(boardId, playerId), { method: 'DELETE', token });
     },
+    exportBoard: async (boardId, format) => {
+      const query = new URLSearchParams({ format });
+      const response = await respond(`${apiPaths.boardExport(boardId)}?${query}`, {
+        token,
+        accept: `${MEDIA_TYPES[format]}, application/json;q=0.5`,
+      });
+      let blob: Blob;
+      try {
+        blob = await response.blob();
+      } catch {
+        throw unreachable();
+      }
+      const suggested = fileNameOf(response.headers.get('Content-Disposition'));
+      return { blob, fileName: suggested ?? `${boardId}.${format}` };
+    },
   });
 
   return {
@@ -178,6 +211,41 @@ export function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const sentence = message.charAt(0).toLocaleUpperCase() + message.slice(1);
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+/**
+ * The file name a `Content-Disposition` header suggests (RFC 6266: `filename*` before `filename`),
+ * without any folder in it; undefined when it suggests none.
+ */
+export function fileNameOf(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  const extended = /\bfilename\*\s*=\s*UTF-8'[^']*'([^;\s]+)/i.exec(header)?.[1];
+  const plain = /\bfilename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header);
+  const name =
+    (extended === undefined ? undefined : decoded(extended)) ??
+    plain?.[1]?.replace(/\\(.)/g, '$1') ??
+    plain?.[2];
+  const base = name?.split(/[/\\]/).at(-1)?.trim();
+  return base === undefined || base === '' ? undefined : base;
+}
+
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function headersFor({ accept, token, body }: CallOptions): Record<string, string> {
+  const headers: Record<string, string> = { Accept: accept ?? 'application/json' };
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  return headers;
+}
+
+function unreachable(): ApiError {
+  return new ApiError(0, 'network', 'Could not reach the server. Check your connection.');
 }
 
 async function readJson(response: Response): Promise<unknown> {
