@@ -39,7 +39,7 @@ describe('outside production', () => {
       corsOrigins: [],
       frameAncestors: "'self'",
       maxBoards: 100,
-      maxPlayersPerBoard: 10_000,
+      maxPlayersPerBoard: 1_000_000,
       scoreRatePerSecond: 10,
       scoreBurst: 30,
     });
@@ -157,6 +157,7 @@ describe('numbers', () => {
     ['MAX_BOARDS', '0'],
     ['MAX_PLAYERS_PER_BOARD', '0'],
     ['MAX_PLAYERS_PER_BOARD', '99999999999999999999'],
+    ['MAX_PLAYERS_PER_BOARD', '10000001'],
     ['SCORE_RATE_PER_SECOND', '0'],
     ['SCORE_BURST', '0'],
   ])('%s=%s is out of range', (name, value) => {

@@ -102,7 +102,7 @@ const schema = z.object({
   IMPORT_MAX_MB: integer(1, 4_096).default(256),
   KEEP_ALIVE_SECONDS: integer(1, 3600).default(20),
   MAX_BOARDS: integer(1, 1_000_000).default(100),
-  MAX_PLAYERS_PER_BOARD: integer(1, 1_000_000).default(10_000),
+  MAX_PLAYERS_PER_BOARD: integer(1, 10_000_000).default(1_000_000),
   SCORE_RATE_PER_SECOND: integer(1, 1_000_000).default(10),
   SCORE_BURST: integer(1, 1_000_000).default(30),
   TRUST_PROXY: z
