@@ -150,8 +150,13 @@ export function createBoard(
 export function deleteBoard(db: Database, boardId: string): BoardChange {
   const board = getBoard(db, boardId);
   delete db.boards[boardId];
+  return deletedChange(board);
+}
+
+/** What deleting a board is, as a change: the version after its last, nothing else. */
+export function deletedChange(board: BoardRecord): BoardChange {
   return {
-    boardId,
+    boardId: board.id,
     version: board.version + 1,
     changed: [],
     removed: [],
