@@ -21,6 +21,8 @@ export interface BenchStack {
   origin: Service;
   pushpin: PushpinService;
   relay: PublishRelay;
+  /** The stack itself (to restart the origin); `origin` is always its current process. */
+  stack: Stack;
   /** Straight to the origin, with the admin token. */
   direct: Client;
   publishIntervalMs: number;
@@ -48,6 +50,8 @@ export interface BenchStackOptions {
   originNodeFlags?: readonly string[] | undefined;
   /** Every line the services write; `BENCH_LOGS=1` prints them to stderr. */
   onLine?: ((service: StackServiceName, line: string) => void) | undefined;
+  /** A data file to start from (default: a new empty one in the stack's temporary dir). */
+  dataFile?: string | undefined;
 }
 
 /**
@@ -65,6 +69,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   try {
     stack = await startStack({
       relayPublishes: true,
+      dataFile: options.dataFile,
       pushpin: {
         logLevel: options.pushpinLogLevel,
         messageRate: options.messageRate,
@@ -100,9 +105,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   return {
     originUrl: stack.urls.origin,
     pushpinUrl: stack.urls.pushpin,
-    origin,
+    get origin() {
+      return stack.origin() ?? origin;
+    },
     pushpin,
     relay,
+    stack,
     direct: createClient(stack.urls.origin, stack.adminToken),
     publishIntervalMs: options.publishIntervalMs,
     heapDir,
