@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { preciseNow } from '../local/publish-relay.ts';
 import { replaceDurably } from '../origin/store/json-file.ts';
-import { preciseNow } from './publish-relay.ts';
 import type { DiskFigure } from './result.ts';
 import { summarize } from './stats.ts';
 

@@ -1,9 +1,9 @@
-import { boardChannel } from '../contract/events.ts';
+import { pageChannel } from '../contract/events.ts';
 import { apiPaths } from '../contract/paths.ts';
+import { preciseNow } from '../local/publish-relay.ts';
 import { type BenchStack, createBoardWithPlayers } from './fixture.ts';
 import { liveHeapBytes } from './heap.ts';
 import { benchParts, processMemory, sessionMemory, totalRss, watchCpu } from './proc.ts';
-import { preciseNow } from './publish-relay.ts';
 import type { FanoutRun, HeldFigure } from './result.ts';
 import { summarize } from './stats.ts';
 import type { SubscriberPool } from './subscriber-pool.ts';
@@ -42,7 +42,8 @@ export async function measureFanout(
   const { relay, direct } = bench;
   const { boardId, playerIds } = await createBoardWithPlayers(direct, 'Fan-out', 10);
   const url = new URL(apiPaths.board(boardId), bench.pushpinUrl).href;
-  const channel = boardChannel(boardId);
+  // Ten players all sit on the first page: every +1 is published there.
+  const channel = pageChannel(boardId, 0);
   const pushpinPid = bench.pushpin.pid;
   const originPid = bench.origin.pid;
 
@@ -150,7 +151,7 @@ export async function measureFanout(
   };
 }
 
-/** Each version's publish time: the first publish on the channel that covers it. */
+/** Each version's publish time: the first publish on the page that carries it. */
 function withPublishTimes(
   sent: readonly { version: number; sentAt: number }[],
   seen: readonly { channel: string; id: number; at: number }[],

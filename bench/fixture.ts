@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { RankedPlayer } from '../contract/board.ts';
 import { type Client, createClient } from '../local/client.ts';
 import type { Service } from '../local/processes.ts';
+import type { PublishRelay } from '../local/publish-relay.ts';
 import type { PushpinService } from '../local/pushpin.ts';
 import { type Stack, type StackServiceName, startStack } from '../local/stack.ts';
-import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 
 /**
  * What the benchmark lifts from the origin's defaults, and why: every load client is 127.0.0.1,
@@ -14,13 +14,15 @@ import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
  */
 export const LIFTED_RATE_LIMIT = { SCORE_RATE_PER_SECOND: '1000000', SCORE_BURST: '1000000' };
 
-/** A real origin behind a real Pushpin, with the counting relay on the publish path. */
+/** A real origin behind a real Pushpin, with the recording relay on the publish path. */
 export interface BenchStack {
   originUrl: string;
   pushpinUrl: string;
   origin: Service;
   pushpin: PushpinService;
   relay: PublishRelay;
+  /** The stack itself (to restart the origin); `origin` is always its current process. */
+  stack: Stack;
   /** Straight to the origin, with the admin token. */
   direct: Client;
   publishIntervalMs: number;
@@ -48,15 +50,16 @@ export interface BenchStackOptions {
   originNodeFlags?: readonly string[] | undefined;
   /** Every line the services write; `BENCH_LOGS=1` prints them to stderr. */
   onLine?: ((service: StackServiceName, line: string) => void) | undefined;
+  /** A data file to start from (default: a new empty one in the stack's temporary dir). */
+  dataFile?: string | undefined;
 }
 
 /**
  * Starts Pushpin and the origin with local/stack.ts's `startStack` (as `npm start` does, but on
- * free ports, in a temporary directory); publishes go through the counting relay.
+ * free ports, in a temporary directory); publishes go through the recording relay.
  */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const heapDir = await mkdtemp(join(tmpdir(), 'bench-heap-'));
-  const relay = await startPublishRelay();
   const onLine =
     options.onLine ??
     (process.env.BENCH_LOGS === '1'
@@ -65,6 +68,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   let stack: Stack;
   try {
     stack = await startStack({
+      relayPublishes: true,
+      dataFile: options.dataFile,
       pushpin: {
         logLevel: options.pushpinLogLevel,
         messageRate: options.messageRate,
@@ -75,7 +80,6 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         env: {
           ...LIFTED_RATE_LIMIT,
           PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
-          GRIP_URL: relay.url,
           ...options.originEnv,
           NODE_OPTIONS: [
             `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}`,
@@ -86,23 +90,27 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       onLine,
     });
   } catch (error) {
-    await relay.close();
     await rm(heapDir, { recursive: true, force: true });
     throw error;
   }
-  relay.target = stack.urls.publish;
   const origin = stack.origin();
   const pushpin = stack.pushpin();
-  if (origin === undefined || pushpin === undefined) throw new Error('the stack did not start');
+  const { relay } = stack;
+  if (origin === undefined || pushpin === undefined || relay === undefined) {
+    throw new Error('the stack did not start');
+  }
   const config = await readFile(pushpin.configFile, 'utf8');
   const setting = (name: string) =>
     Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(config)?.[1] ?? -1);
   return {
     originUrl: stack.urls.origin,
     pushpinUrl: stack.urls.pushpin,
-    origin,
+    get origin() {
+      return stack.origin() ?? origin;
+    },
     pushpin,
     relay,
+    stack,
     direct: createClient(stack.urls.origin, stack.adminToken),
     publishIntervalMs: options.publishIntervalMs,
     heapDir,
@@ -113,7 +121,6 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     },
     stop: async () => {
       await stack.stop();
-      await relay.close();
       await rm(heapDir, { recursive: true, force: true });
     },
   };

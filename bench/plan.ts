@@ -1,5 +1,6 @@
 import type { FanoutOptions } from './fanout.ts';
 import type { ScoreAddOptions } from './score-add.ts';
+import type { SizesOptions } from './sizes.ts';
 
 /** Everything that sizes one run; `full` is what the published figures use. */
 export interface BenchPlan {
@@ -16,6 +17,8 @@ export interface BenchPlan {
   pushpinLogLevel: number;
   scoreAdd: ScoreAddOptions;
   fanout: FanoutOptions;
+  /** The `board sizes` section (sizes.ts); publish interval and log level are the run's. */
+  sizes: Omit<SizesOptions, 'publishIntervalMs' | 'pushpinLogLevel'>;
 }
 
 const FULL: BenchPlan = {
@@ -38,6 +41,15 @@ const FULL: BenchPlan = {
     updates: 20,
     settleMs: 10_000,
   },
+  sizes: {
+    boards: [10, 10_000, 100_000, 1_000_000],
+    connections: 50,
+    seconds: 10,
+    warmupSeconds: 2,
+    reads: 1_000,
+    isolatedPlusOnes: 40,
+    reset: { players: 10_000, viewers: 1_000, spreadMs: 10_000 },
+  },
 };
 
 // Small enough for CI (well under a minute), large enough that every code path runs: several
@@ -59,6 +71,15 @@ const QUICK: BenchPlan = {
     ],
     updates: 5,
     settleMs: 5_000,
+  },
+  sizes: {
+    boards: [10, 10_000],
+    connections: 20,
+    seconds: 1.5,
+    warmupSeconds: 0.5,
+    reads: 200,
+    isolatedPlusOnes: 10,
+    reset: { players: 10_000, viewers: 100, spreadMs: 2_000 },
   },
 };
 

@@ -61,11 +61,19 @@ export const scoreAddRun = z.object({
   load: loadFigure,
   ratioToHttp: finite,
   ratioToExpress: finite,
-  /** Publishes of this board's channel that reached Pushpin's publish endpoint, per second. */
+  /**
+   * Messages of this board (its own channel and its pages') that reached Pushpin's publish
+   * endpoint, per second.
+   */
   publishesPerSecond: finite,
-  /** The most publishes counted in any one whole second of the run. */
+  /** The most publishes one channel of the board got in any one whole second of the run. */
   maxPublishesInOneSecond: z.number().int(),
-  /** `update` events per second seen by one SSE subscriber on the board, through Pushpin. */
+  /**
+   * The largest publish request body of the run, in bytes (Fanout refuses over 65,536). Absent
+   * from results written before messages were measured.
+   */
+  largestPublishBytes: z.number().int().optional(),
+  /** Events per second seen by one SSE subscriber on the board's top 100 rows, through Pushpin. */
   updatesSeenPerSecond: finite,
   cpu: cpuShares,
   /** Origin CPU time per acknowledged `+1`. */
@@ -83,7 +91,7 @@ export const fanoutRun = z.object({
   publishToReceive: latencySummary,
   /** From the `+1` request being sent to the origin to each subscriber's read. */
   scoreAddToReceive: latencySummary,
-  /** Subscribers that got every version, in order, with an unbroken `since` chain. */
+  /** Subscribers that reached the last version without any channel going back, still open. */
   deliveredAll: z.number().int(),
   deliveredShare: finite,
   /** Subscriber connections that ended during the run. */
@@ -147,6 +155,61 @@ export const diskFigure = z.object({
 });
 export type DiskFigure = z.infer<typeof diskFigure>;
 
+/** One board size of the `board sizes` section (sizes.ts), each on a fresh origin. */
+export const sizeRun = z.object({
+  players: z.number().int(),
+  /** The origin from its data file, from spawn until /healthz answers (and through Pushpin). */
+  startMs: finite,
+  /** The origin's RSS once started, and after the +1 load. */
+  rssBytes: z.number().int(),
+  rssAfterLoadBytes: z.number().int(),
+  /** Durable +1 straight to the origin. */
+  plusOne: loadFigure,
+  originCpuPercent: finite,
+  /** +1/s against the smallest board of the run. */
+  ratioToSmallest: finite,
+  /** The origin's event-loop delay over the +1 load (its prom-client metrics). */
+  eventLoopP99Ms: z.number(),
+  eventLoopMaxMs: z.number(),
+  /** GET of the top 100 and around a player at 3/4 of the board, one at a time, no other load. */
+  top100: latencySummary.extend({ bytes: z.number().int() }),
+  around: latencySummary.extend({ bytes: z.number().int() }),
+  /** A stream of the top 100 through Pushpin: time and bytes to its whole opening. */
+  streamOpen: z.object({ ms: finite, bytes: z.number().int() }),
+  /** Isolated +1s (one per two publish intervals) on players across the board. */
+  isolated: z.object({
+    plusOnes: z.number().int(),
+    bytesPerPlusOne: finite,
+    /** What a viewer of the top 100 is sent per +1 (board channel and pages 0 to 3). */
+    viewerBytesPerPlusOne: finite,
+    publishesPerPlusOne: finite,
+  }),
+  /** The same under the +1 load, coalesced, per acknowledged +1. */
+  underLoad: z.object({ bytesPerPlusOne: finite, viewerBytesPerPlusOne: finite }),
+});
+export type SizeRun = z.infer<typeof sizeRun>;
+
+/** What a reset with N held viewers costs the origin (sizes.ts). */
+export const resetFigure = z.object({
+  players: z.number().int(),
+  viewers: z.number().int(),
+  /** Viewers that had their stream's opening when the reset was sent. */
+  connected: z.number().int(),
+  spreadMs: z.number().int(),
+  resetMs: finite,
+  reloadsReceived: z.number().int(),
+  reopened: z.number().int(),
+  /** Requests the origin answered from the reset to a second after the spread, the reset excluded. */
+  originRequests: z.number().int(),
+  originCpuPercent: finite,
+  originCpuMs: finite,
+  windowSeconds: finite,
+});
+export type ResetFigure = z.infer<typeof resetFigure>;
+
+export const sizesFigure = z.object({ runs: z.array(sizeRun).min(1), reset: resetFigure });
+export type SizesFigure = z.infer<typeof sizesFigure>;
+
 export const goal = z.object({
   name: z.string(),
   target: z.string(),
@@ -195,13 +258,32 @@ export const benchResult = z.object({
   held: heldFigure,
   amplification: z.object({
     publishIntervalMs: z.number().int(),
-    /** The most publishes per second per board the coalescing interval allows. */
+    /** The most publishes per second per channel the coalescing interval allows. */
     boundPerSecond: finite,
     atScoreAddsPerSecond: finite,
     publishesPerSecond: finite,
     maxPublishesInOneSecond: z.number().int(),
     bounded: z.boolean(),
+    /**
+     * The largest message published in any `+1` run, and Fanout's cap on one message. Absent
+     * from results written before messages were measured.
+     */
+    largestPublishBytes: z.number().int().optional(),
+    publishCapBytes: z.number().int().optional(),
   }),
+  /** Boards of several sizes side by side; absent from results written before it existed. */
+  sizes: sizesFigure.optional(),
   goals: z.array(goal).min(1),
 });
 export type BenchResult = z.infer<typeof benchResult>;
+
+/** `npm run bench -- --only sizes`: the board-sizes section alone, with the run's machine. */
+export const sizesOnlyResult = benchResult
+  .pick({ schema: true, mode: true, command: true, date: true, seconds: true, source: true })
+  .extend({
+    machine: benchResult.shape.machine,
+    load: benchResult.shape.load,
+    sizes: sizesFigure,
+    goals: z.array(goal),
+  });
+export type SizesOnlyResult = z.infer<typeof sizesOnlyResult>;

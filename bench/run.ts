@@ -6,10 +6,11 @@ import { latencyChart } from './chart.ts';
 import { benchPlan } from './plan.ts';
 import { formatProfile, profileOrigin } from './profile.ts';
 import { benchResult } from './result.ts';
-import { runSuite } from './suite.ts';
-import { formatResult } from './table.ts';
+import { runSizesOnly, runSuite } from './suite.ts';
+import { formatResult, formatSizesOnly } from './table.ts';
 
 // `npm run bench` (a few minutes) or `npm run bench -- --quick` (under a minute, for CI);
+// `--only sizes` runs the board-sizes section alone (sizes[-quick]-latest.json);
 // `--profile` profiles the origin under `+1` load instead (with `--quick`: small and short).
 // Loopback only; everything it starts it stops; a watchdog ends a run that hangs.
 
@@ -19,15 +20,25 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     chart: { type: 'string' },
+    /** `sizes`: only the board-sizes section, written to sizes[-quick]-latest.json. */
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'sizes') {
+  console.error(`bench: --only knows one section, sizes (not ${values.only})`);
+  process.exit(2);
+}
 const mode = values.quick ? 'quick' : 'full';
 const outDir = resolve(values.out ?? join(ROOT_DIR, 'bench', 'results'));
 const chartFile = resolve(
   values.chart ??
     (mode === 'full' ? join(ROOT_DIR, 'docs', 'latency.svg') : join(outDir, 'latency-quick.svg')),
 );
-const command = `npm run bench${mode === 'quick' ? ' -- --quick' : ''}`;
+const flags = [
+  ...(mode === 'quick' ? ['--quick'] : []),
+  ...(values.only ? ['--only', values.only] : []),
+];
+const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
 await mkdir(outDir, { recursive: true });
 
 const watchdog = setTimeout(
@@ -35,7 +46,7 @@ const watchdog = setTimeout(
     console.error(`bench: still running after the ${mode} run's time limit; giving up`);
     process.exit(1);
   },
-  (mode === 'full' ? 12 : 3) * 60_000,
+  (mode === 'full' ? (values.only ? 8 : 16) : 3.5) * 60_000,
 );
 watchdog.unref();
 
@@ -52,6 +63,22 @@ if (values.profile) {
     process.exit(0);
   } catch (error) {
     console.error('bench --profile failed:', error);
+    process.exit(1);
+  }
+}
+
+if (values.only === 'sizes') {
+  try {
+    const result = await runSizesOnly(benchPlan(mode), command);
+    const stamp = result.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+    const suffix = mode === 'quick' ? '-quick' : '';
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    await writeFile(join(outDir, `sizes-${stamp}${suffix}.json`), json);
+    await writeFile(join(outDir, `sizes${suffix}-latest.json`), json);
+    console.log(formatSizesOnly(result));
+    process.exit(0);
+  } catch (error) {
+    console.error('bench --only sizes failed:', error);
     process.exit(1);
   }
 }

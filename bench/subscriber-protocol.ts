@@ -31,7 +31,7 @@ export type SubscriberReply =
       type: 'report';
       /** Subscribers open at the mark. */
       measured: number;
-      /** Of those, how many got every version in order and are still open. */
+      /** Of those, how many reached the last version, never going back on a channel, and are still open. */
       complete: number;
       dropped: number;
       /** Board events received since the mark, by all of them together. */

@@ -1,5 +1,5 @@
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
-import { preciseNow } from './publish-relay.ts';
+import { preciseNow } from '../local/publish-relay.ts';
 import type { SubscriberCommand, SubscriberReply, VersionTimes } from './subscriber-protocol.ts';
 
 // A load process that holds many SSE subscribers with bare node:http (no per-connection client
@@ -8,11 +8,14 @@ import type { SubscriberCommand, SubscriberReply, VersionTimes } from './subscri
 // sockets is not done on the measuring process's one thread.
 
 interface Subscriber {
-  /** The board version this subscriber has reached (its last event's id). */
+  /** The newest board version this subscriber has heard of (its highest event id). */
   version: number;
   /** The version it had when the current measurement started. */
   markedVersion: number;
-  /** Events since the mark, flattened: version, since (-1 for a snapshot), arrival time. */
+  /**
+   * Events since the mark, flattened: version, channel (the page, or -1 for the board's own
+   * channel), arrival time.
+   */
   events: number[];
   buffer: string;
   ended: boolean;
@@ -70,7 +73,8 @@ function open(url: string, localAddress: string | undefined): Promise<Subscriber
   });
 }
 
-// Pushpin and the origin frame events with LF only; an event ends at a blank line.
+// Pushpin and the origin frame events with LF only; an event ends at a blank line. A `page`
+// event is on its page's channel; `board`, `reload` and `deleted` are on the board's own.
 function receive(subscriber: Subscriber, chunk: string, at: number): void {
   subscriber.buffer += chunk;
   for (;;) {
@@ -79,10 +83,10 @@ function receive(subscriber: Subscriber, chunk: string, at: number): void {
     const block = subscriber.buffer.slice(0, end);
     subscriber.buffer = subscriber.buffer.slice(end + 2);
     const type = /^event: (\w+)$/m.exec(block)?.[1];
-    if (type !== 'update' && type !== 'snapshot') continue;
+    if (type !== 'page' && type !== 'board' && type !== 'reload' && type !== 'deleted') continue;
     const version = Number(/^id: (\d+)$/m.exec(block)?.[1] ?? Number.NaN);
-    const since = type === 'update' ? Number(/"since":(\d+)/.exec(block)?.[1] ?? Number.NaN) : -1;
-    subscriber.events.push(version, since, at);
+    const channel = type === 'page' ? Number(/"page":(\d+)/.exec(block)?.[1] ?? Number.NaN) : -1;
+    subscriber.events.push(version, channel, at);
     if (version > subscriber.version) subscriber.version = version;
   }
 }
@@ -136,7 +140,8 @@ function mark(): void {
 
 /**
  * Latencies of every subscriber that was open at the mark, for every version sent since: the
- * first event at or past a version counts as its delivery (coalesced events stand for several).
+ * first event at or past a version counts as its delivery (a page published once stands for
+ * every change it coalesced).
  */
 function report(sent: readonly VersionTimes[]): SubscriberReply {
   const publishToReceive: number[] = [];
@@ -163,15 +168,19 @@ function report(sent: readonly VersionTimes[]): SubscriberReply {
   return { type: 'report', measured, complete, dropped, updates, publishToReceive, sentToReceive };
 }
 
-// Whether the events (version, since, time triples) follow each other from `from` without a gap
-// or a step back, and the version they reach.
+// Whether the events (version, channel, time triples) never go back on any one channel (an id
+// heard twice is an opening body and a publish racing, not a step back), and the version they
+// reach.
 function chainOf(events: readonly number[], from: number): { ordered: boolean; reached: number } {
+  const lastOnChannel = new Map<number, number>();
   let reached = from;
   let ordered = true;
   for (let i = 0; i < events.length; i += 3) {
     const version = events[i] as number;
-    const since = events[i + 1] as number;
-    if (version <= reached || since > reached) ordered = false;
+    const channel = events[i + 1] as number;
+    const previous = lastOnChannel.get(channel);
+    if (previous !== undefined && version < previous) ordered = false;
+    lastOnChannel.set(channel, version);
     reached = Math.max(reached, version);
   }
   return { ordered, reached };

@@ -1,3 +1,4 @@
+import { preciseNow } from '../local/publish-relay.ts';
 import { detectPushpin } from '../local/pushpin.ts';
 import { measureCeiling } from './ceiling.ts';
 import { measureDisk } from './disk.ts';
@@ -5,9 +6,9 @@ import { measureFanout } from './fanout.ts';
 import { LIFTED_RATE_LIMIT, startBenchStack } from './fixture.ts';
 import { describeMachine, machineLoad, openFilesLimit, sourceState } from './machine.ts';
 import type { BenchPlan } from './plan.ts';
-import { preciseNow } from './publish-relay.ts';
-import type { BenchResult, Goal } from './result.ts';
+import type { BenchResult, Goal, SizesFigure, SizesOnlyResult } from './result.ts';
 import { amplification, measureScoreAdd } from './score-add.ts';
+import { measureReset, measureSizes } from './sizes.ts';
 import { SubscriberPool } from './subscriber-pool.ts';
 
 /** Progress lines go to stderr so stdout holds only the table. */
@@ -45,6 +46,7 @@ export async function runSuite(plan: BenchPlan, command: string): Promise<BenchR
     pushpinLogLevel: plan.pushpinLogLevel,
   });
   const pool = await SubscriberPool.start(plan.subscriberProcesses);
+  let sections: Omit<BenchResult, 'goals' | 'sizes'>;
   try {
     // Fan-out first, on a fresh origin: the held-memory figure should not carry the garbage of
     // the `+1` storms.
@@ -55,7 +57,7 @@ export async function runSuite(plan: BenchPlan, command: string): Promise<BenchR
     say(`+1: boards of ${plan.scoreAdd.boards.join(' and ')} players`);
     const scoreAdd = await measureScoreAdd(bench, pool, ceiling, plan.scoreAdd);
     const loadAfter = machineLoad();
-    const result: BenchResult = {
+    sections = {
       schema: 1,
       mode: plan.mode,
       command,
@@ -85,14 +87,61 @@ export async function runSuite(plan: BenchPlan, command: string): Promise<BenchR
       fanout,
       held,
       amplification: amplification(scoreAdd, plan.publishIntervalMs),
-      goals: [],
     };
-    result.goals = goalsOf(result);
-    return result;
   } finally {
     await pool.stop();
     await bench.stop();
   }
+  // Each board size on an origin of its own, once the shared stack is gone.
+  const sizes = await measureAllSizes(plan);
+  const result: BenchResult = {
+    ...sections,
+    seconds: (preciseNow() - started) / 1000,
+    load: { ...sections.load, after: machineLoad().averages, uptimeAfter: machineLoad().uptime },
+    sizes,
+    goals: [],
+  };
+  result.goals = goalsOf(result);
+  return result;
+}
+
+/** The `board sizes` section alone (`npm run bench -- --only sizes`). */
+export async function measureAllSizes(plan: BenchPlan): Promise<SizesFigure> {
+  const options = {
+    ...plan.sizes,
+    publishIntervalMs: plan.publishIntervalMs,
+    pushpinLogLevel: plan.pushpinLogLevel,
+  };
+  say(`board sizes: ${plan.sizes.boards.join(', ')} players, each on a fresh origin`);
+  const runs = await measureSizes(options);
+  const reset = await measureReset(options);
+  return { runs, reset };
+}
+
+/** The board-size goals of issue 11 (printed, never asserted). */
+export function sizeGoals(sizes: SizesFigure): Goal[] {
+  const int = (n: number) => Math.round(n).toLocaleString('en-US');
+  const goals: Goal[] = [];
+  const smallest = sizes.runs[0];
+  const largest = sizes.runs.at(-1);
+  if (smallest !== undefined && largest !== undefined && largest !== smallest) {
+    goals.push({
+      name: `durable +1/s, ${int(largest.players)} players against ${int(smallest.players)}`,
+      target: '>= 80%',
+      measured: `${int(largest.plusOne.perSecond)}/s against ${int(smallest.plusOne.perSecond)}/s (${Math.round(largest.ratioToSmallest * 100)}%)`,
+      met: largest.ratioToSmallest >= 0.8,
+    });
+  }
+  for (const run of sizes.runs) {
+    const worst = Math.max(run.top100.p99Ms, run.around.p99Ms);
+    goals.push({
+      name: `GET top 100 and around a player, p99, ${int(run.players)} players`,
+      target: '<= 5 ms',
+      measured: `${run.top100.p99Ms.toFixed(2)} ms and ${run.around.p99Ms.toFixed(2)} ms`,
+      met: worst <= 5,
+    });
+  }
+  return goals;
 }
 
 /** The issue's goals, checked against what was measured (printed, never asserted). */
@@ -145,10 +194,49 @@ export function goalsOf(result: BenchResult): Goal[] {
     met: result.held.originGrowthBytes < 10 * 1024 * 1024,
   });
   goals.push({
-    name: 'publishes per board per second at the highest +1 rate',
+    name: 'publishes per channel per second at the highest +1 rate',
     target: `<= ${result.amplification.boundPerSecond} (one per ${result.amplification.publishIntervalMs} ms)`,
     measured: `${result.amplification.maxPublishesInOneSecond} in the busiest second at ${int(result.amplification.atScoreAddsPerSecond)} +1/s`,
     met: result.amplification.bounded,
   });
+  if (result.sizes !== undefined) goals.push(...sizeGoals(result.sizes));
+  const { largestPublishBytes, publishCapBytes } = result.amplification;
+  if (largestPublishBytes !== undefined && publishCapBytes !== undefined) {
+    goals.push({
+      name: 'largest message published under +1 load',
+      target: `<= ${int(publishCapBytes)} bytes (Fanout's cap)`,
+      measured: `${int(largestPublishBytes)} bytes`,
+      met: largestPublishBytes <= publishCapBytes,
+    });
+  }
   return goals;
+}
+
+/** Only the board-sizes section, with what says where it ran. */
+export async function runSizesOnly(plan: BenchPlan, command: string): Promise<SizesOnlyResult> {
+  const started = preciseNow();
+  const loadBefore = machineLoad();
+  const source = sourceState();
+  const version = await detectPushpin();
+  const machine = describeMachine(`${version.major}.${version.minor}.${version.patch}`);
+  say(`bench (${plan.mode}, board sizes only) on ${machine.cores} cores, ${loadBefore.uptime}`);
+  const sizes = await measureAllSizes(plan);
+  const loadAfter = machineLoad();
+  return {
+    schema: 1,
+    mode: plan.mode,
+    command,
+    date: new Date().toISOString(),
+    seconds: (preciseNow() - started) / 1000,
+    source,
+    machine,
+    load: {
+      before: loadBefore.averages,
+      after: loadAfter.averages,
+      uptimeBefore: loadBefore.uptime,
+      uptimeAfter: loadAfter.uptime,
+    },
+    sizes,
+    goals: sizeGoals(sizes),
+  };
 }

@@ -1,4 +1,10 @@
-import type { BenchResult, CpuSharesFigure, LatencySummary } from './result.ts';
+import type {
+  BenchResult,
+  CpuSharesFigure,
+  LatencySummary,
+  SizesFigure,
+  SizesOnlyResult,
+} from './result.ts';
 
 // The run as Markdown tables: readable on a terminal, and pasted as is into docs/performance.md.
 
@@ -70,8 +76,77 @@ export function formatResult(result: BenchResult): string {
     '',
     ...held(result),
     '',
+    ...(result.sizes === undefined ? [] : [...boardSizes(result.sizes), '']),
     ...amplificationAndGoals(result),
   ].join('\n');
+}
+
+/** The `board sizes` section: one column per board size, one row per figure. */
+export function boardSizes(sizes: SizesFigure): string[] {
+  const { runs, reset } = sizes;
+  const f2 = (n: number) => n.toFixed(2);
+  const row = (name: string, cell: (run: SizesFigure['runs'][number]) => string) => [
+    name,
+    ...runs.map(cell),
+  ];
+  const rows = [
+    row('durable +1/s, straight to the origin', (r) => int(r.plusOne.perSecond)),
+    row('  as % of the smallest board', (r) => pct(r.ratioToSmallest)),
+    row('  +1 latency p50 / p99 (ms)', (r) => `${ms(r.plusOne.p50Ms)} / ${ms(r.plusOne.p99Ms)}`),
+    row('  origin CPU (% of a core)', (r) => int(r.originCpuPercent)),
+    row(
+      '  event-loop delay p99 / max (ms)',
+      (r) => `${ms(r.eventLoopP99Ms)} / ${ms(r.eventLoopMaxMs)}`,
+    ),
+    row('GET top 100, p50 / p99 (ms)', (r) => `${f2(r.top100.p50Ms)} / ${f2(r.top100.p99Ms)}`),
+    row('  body (KB)', (r) => kb(r.top100.bytes)),
+    row(
+      'GET around a player at 3/4, p50 / p99 (ms)',
+      (r) => `${f2(r.around.p50Ms)} / ${f2(r.around.p99Ms)}`,
+    ),
+    row('  body (KB)', (r) => kb(r.around.bytes)),
+    row('stream open (top 100) via Pushpin (ms)', (r) => ms(r.streamOpen.ms)),
+    row('  opening (KB)', (r) => kb(r.streamOpen.bytes)),
+    row('bytes published per isolated +1', (r) => int(r.isolated.bytesPerPlusOne)),
+    row('  to a top-100 viewer', (r) => int(r.isolated.viewerBytesPerPlusOne)),
+    row('bytes published per +1 under load', (r) => f2(r.underLoad.bytesPerPlusOne)),
+    row('  to a top-100 viewer', (r) => f2(r.underLoad.viewerBytesPerPlusOne)),
+    row(
+      'origin RSS started / after load (MB)',
+      (r) => `${mb(r.rssBytes)} / ${mb(r.rssAfterLoadBytes)}`,
+    ),
+    row('origin start to /healthz (ms)', (r) => int(r.startMs)),
+  ];
+  return [
+    `**Board sizes** (each on a fresh origin started from its data file; +1 load: ${runs[0]?.plusOne.connections ?? 0} connections, ${runs[0]?.plusOne.seconds ?? 0} s)`,
+    '',
+    table(['', ...runs.map((r) => `${int(r.players)} players`)], rows),
+    '',
+    `**Reset with held viewers**: ${int(reset.connected)} of ${int(reset.viewers)} viewers of the top 100 of a ${int(reset.players)}-player board, RELOAD_SPREAD_MS=${int(reset.spreadMs)}`,
+    '',
+    table(
+      [
+        'reset (ms)',
+        'reloads received',
+        'streams reopened',
+        'origin requests in the window',
+        'origin CPU (ms)',
+        'origin CPU (% of a core)',
+        'window (s)',
+      ],
+      [
+        [
+          ms(reset.resetMs),
+          int(reset.reloadsReceived),
+          int(reset.reopened),
+          int(reset.originRequests),
+          int(reset.originCpuMs),
+          int(reset.originCpuPercent),
+          reset.windowSeconds.toFixed(1),
+        ],
+      ],
+    ),
+  ];
 }
 
 function runLines(result: BenchResult): string[] {
@@ -150,7 +225,7 @@ function durableScoreAdd(result: BenchResult): string[] {
         'non-2xx',
         'errors',
         'publishes/s',
-        'updates seen/s',
+        'events seen/s',
         'origin CPU ms/+1',
         ...CPU_HEAD,
       ],
@@ -236,8 +311,11 @@ function held(result: BenchResult): string[] {
 function amplificationAndGoals(result: BenchResult): string[] {
   return [
     `**Publish amplification**: at ${int(result.amplification.atScoreAddsPerSecond)} +1/s on one board, ` +
-      `${result.amplification.publishesPerSecond.toFixed(1)} publishes/s (busiest second: ${result.amplification.maxPublishesInOneSecond}; ` +
-      `bound ${result.amplification.boundPerSecond} with PUBLISH_INTERVAL_MS=${result.amplification.publishIntervalMs}).`,
+      `${result.amplification.publishesPerSecond.toFixed(1)} publishes/s over its channels (busiest channel's busiest second: ${result.amplification.maxPublishesInOneSecond}; ` +
+      `bound ${result.amplification.boundPerSecond} with PUBLISH_INTERVAL_MS=${result.amplification.publishIntervalMs})` +
+      (result.amplification.largestPublishBytes === undefined
+        ? '.'
+        : `; largest message ${int(result.amplification.largestPublishBytes)} bytes (cap ${int(result.amplification.publishCapBytes ?? 0)}).`),
     '',
     '**Goals**',
     '',
@@ -246,4 +324,27 @@ function amplificationAndGoals(result: BenchResult): string[] {
       result.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO']),
     ),
   ];
+}
+
+/** `--only sizes`: the machine, the section and its goals. */
+export function formatSizesOnly(result: SizesOnlyResult): string {
+  const { machine, load } = result;
+  const loadavg = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
+  return [
+    `- Run ${result.date} (\`${result.command}\`, ${result.seconds.toFixed(0)} s): ${machine.cores} x ${machine.cpuModel}, ` +
+      `${(machine.memoryBytes / 1024 ** 3).toFixed(0)} GB, ${machine.os}, Node ${machine.node}, Pushpin ${machine.pushpin}.`,
+    `- Load averages (1, 5, 15 min): ${loadavg(load.before)} before, ${loadavg(load.after)} after.`,
+    result.source === undefined
+      ? '- Code: not recorded by this run.'
+      : `- Code: commit ${result.source.commit.slice(0, 12)}${result.source.uncommitted.length > 0 ? ` with uncommitted changes to ${result.source.uncommitted.join(', ')}` : ''}.`,
+    '',
+    ...boardSizes(result.sizes),
+    '',
+    '**Goals**',
+    '',
+    table(
+      ['goal', 'target', 'measured', 'met'],
+      result.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO']),
+    ),
+  ].join('\n');
 }

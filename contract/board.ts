@@ -41,7 +41,7 @@ export const boardSummarySchema = z.object({
 });
 export type BoardSummary = z.infer<typeof boardSummarySchema>;
 
-/** A board as shown; `players` may be a window of it (`limit`, `around`). */
+/** A board as shown; `players` is a window of it (`limit`, `from`, `around`). */
 export const boardViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -49,15 +49,35 @@ export const boardViewSchema = z.object({
   version: count,
   /** Total players on the board. */
   playerCount: count,
+  /** The 0-based position (in display order) of `players[0]`: where the window starts. */
+  offset: count,
   players: z.array(rankedPlayerSchema),
 });
 export type BoardView = z.infer<typeof boardViewSchema>;
 
+/** Players found by a name search, each with its rank. */
+export const playerListSchema = z.object({ players: z.array(rankedPlayerSchema) });
+export type PlayerList = z.infer<typeof playerListSchema>;
+
 export const boardListSchema = z.object({ boards: z.array(boardSummarySchema) });
 export type BoardList = z.infer<typeof boardListSchema>;
 
+/** What an import did. */
+export const importResultSchema = z.object({
+  added: count,
+  skipped: count,
+  version: count,
+  playerCount: count,
+});
+export type ImportResult = z.infer<typeof importResultSchema>;
+
 /** Every error the API answers with: a stable `code` to branch on and a message for people. */
 export const errorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    /** For an import: the lines refused, each with what is wrong (the first 100). */
+    lines: z.optional(z.array(z.object({ line: z.int(), message: z.string() }))),
+  }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

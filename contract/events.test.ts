@@ -1,25 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { type BoardEvent, boardChannel, decodeEvent, encodeSse, eventVersion } from './events.ts';
+import {
+  type BoardEvent,
+  boardChannel,
+  decodeEvent,
+  encodeSse,
+  eventVersion,
+  pageChannel,
+  pageOfChannel,
+} from './events.ts';
 
-const snapshot: BoardEvent = {
-  type: 'snapshot',
-  board: {
-    id: 'b1',
-    name: 'Quiz',
-    order: 'desc',
-    version: 3,
-    playerCount: 1,
-    players: [{ id: 'p1', name: 'Ada', score: 2, scoredAt: 3, rank: 1 }],
-  },
+const board: BoardEvent = {
+  type: 'board',
+  board: { id: 'b1', name: 'Quiz', order: 'desc', version: 3, playerCount: 1 },
 };
-const update: BoardEvent = {
-  type: 'update',
+const page: BoardEvent = {
+  type: 'page',
   version: 5,
-  since: 3,
-  players: [{ id: 'p1', name: 'Ada', score: 4, scoredAt: 5 }],
-  removed: ['p2'],
+  page: 2,
+  players: [{ id: 'p1', name: 'Ada', score: 4, scoredAt: 5, rank: 51 }],
 };
-const deleted: BoardEvent = { type: 'deleted', version: 6 };
+const reload: BoardEvent = { type: 'reload', version: 6, reason: 'reset', spreadMs: 5000 };
+const deleted: BoardEvent = { type: 'deleted', version: 7 };
 
 /** Splits one encoded event back into its SSE fields. */
 function fields(sse: string): Record<string, string> {
@@ -32,32 +33,38 @@ function fields(sse: string): Record<string, string> {
 }
 
 describe('the event contract', () => {
-  it.each([snapshot, update, deleted])('decodes what it encodes ($type)', (event) => {
+  it.each([board, page, reload, deleted])('decodes what it encodes ($type)', (event) => {
     const { event: type = '', id, data = '' } = fields(encodeSse(event));
     expect(Number(id)).toBe(eventVersion(event));
     expect(decodeEvent(type, data)).toEqual(event);
   });
 
   it.each([
-    ['an unknown event name', 'reset', '{"version":1}'],
+    ['an unknown event name', 'snapshot', '{"version":1}'],
     ['data that is not JSON', 'update', '{'],
     ['a negative version', 'deleted', '{"version":-1}'],
-    ['an update without removed', 'update', '{"version":2,"since":1,"players":[]}'],
+    ['a page without its number', 'page', '{"version":2,"players":[]}'],
     [
-      'a player without scoredAt',
-      'update',
-      '{"version":2,"since":1,"players":[{"id":"a","name":"A","score":1}],"removed":[]}',
+      'a player without a rank',
+      'page',
+      '{"version":2,"page":0,"players":[{"id":"a","name":"A","score":1,"scoredAt":1}]}',
     ],
     [
-      'a snapshot with an unknown order',
-      'snapshot',
-      '{"id":"b","name":"B","order":"up","version":1,"playerCount":0,"players":[]}',
+      'a board with an unknown order',
+      'board',
+      '{"id":"b","name":"B","order":"up","version":1,"playerCount":0}',
     ],
+    ['a reload for no known reason', 'reload', '{"version":1,"reason":"whim","spreadMs":0}'],
   ])('refuses %s', (_, type, data) => {
     expect(decodeEvent(type, data)).toBeUndefined();
   });
 
-  it('names one channel per board', () => {
+  it('names a channel per board and per page that cannot clash across boards', () => {
     expect(boardChannel('abc')).toBe('board-abc');
+    expect(pageChannel('abc', 3)).toBe('board-abc.p3');
+    expect(pageOfChannel('abc', 'board-abc.p3')).toBe(3);
+    expect(pageOfChannel('abc', 'board-abc')).toBeUndefined();
+    expect(pageOfChannel('ab', 'board-abc.p3')).toBeUndefined();
+    expect(pageOfChannel('abc', 'board-abc.p03')).toBeUndefined();
   });
 });

@@ -1,71 +1,90 @@
 import * as z from 'zod/mini';
-import { type BoardView, boardViewSchema, playerStateSchema } from './board.ts';
+import { boardViewSchema, rankedPlayerSchema } from './board.ts';
+
+/**
+ * The live stream of a board, as `text/event-stream`. A stream watches a window of the board (see
+ * `windows.ts`): it hears the board's own channel (`board`, `reload`, `deleted`) and the channels
+ * of the pages its window covers (`page`). The SSE event name is the `type`; the SSE `id` is the
+ * board version the event brings the client to, so a reconnecting client resumes with
+ * `Last-Event-ID`.
+ */
 
 const count = z.int().check(z.nonnegative());
 
-/** The `data:` of an SSE `snapshot` event: the full board (or the window a stream watches). */
-export const snapshotDataSchema = boardViewSchema;
+/** The board without its players: what every stream is told first and whenever it changes. */
+export const boardMetaSchema = z.pick(boardViewSchema, {
+  id: true,
+  name: true,
+  order: true,
+  version: true,
+  playerCount: true,
+});
+export type BoardMeta = z.infer<typeof boardMetaSchema>;
 
 /**
- * The `data:` of an SSE `update` event: what changed between versions `since` and `version`.
- * Players carry their absolute state, so an update applies to any client state at a version in
- * [since, version).
+ * One page of the ranking as it is at `version`: the players at positions
+ * [page * PAGE_SIZE, page * PAGE_SIZE + players.length), in display order, with their exact ranks.
+ * It replaces whatever the client held for that page; fewer than PAGE_SIZE players means the
+ * board ends there.
  */
-export const updateDataSchema = z.object({
+export const pageDataSchema = z.object({
   version: count,
-  since: count,
-  players: z.array(playerStateSchema),
-  removed: z.array(z.string()),
+  page: count,
+  players: z.array(rankedPlayerSchema),
 });
-export type UpdateData = z.infer<typeof updateDataSchema>;
+export type PageData = z.infer<typeof pageDataSchema>;
 
-/** The `data:` of an SSE `deleted` event: the board is gone and clients stop listening. */
+/** Why a board asks its viewers to load their window again. */
+export const reloadReasonSchema = z.enum(['reset', 'import', 'restore', 'repair']);
+export type ReloadReason = z.infer<typeof reloadReasonSchema>;
+
+/**
+ * Much of the board changed at once (a reset, an import, a restore), or the origin could not
+ * publish what changed: the client loads its window again (`GET /boards/:id/?...&v=<version>`),
+ * after a random pause of up to `spreadMs` so that a crowd does not arrive in the same second.
+ */
+export const reloadDataSchema = z.object({
+  version: count,
+  reason: reloadReasonSchema,
+  spreadMs: count,
+});
+export type ReloadData = z.infer<typeof reloadDataSchema>;
+
+/** The board is gone; clients stop listening. */
 export const deletedDataSchema = z.object({ version: count });
 export type DeletedData = z.infer<typeof deletedDataSchema>;
 
-/** The full board: sent first on every stream, and again whenever a client cannot catch up. */
-export interface SnapshotEvent {
-  type: 'snapshot';
-  board: BoardView;
+export interface BoardMetaEvent {
+  type: 'board';
+  board: BoardMeta;
 }
-
-/** What changed on a board between two versions. */
-export interface UpdateEvent extends UpdateData {
-  type: 'update';
+export interface PageEvent extends PageData {
+  type: 'page';
 }
-
-/** The board is gone. */
+export interface ReloadEvent extends ReloadData {
+  type: 'reload';
+}
 export interface DeletedEvent extends DeletedData {
   type: 'deleted';
 }
 
-/** Everything published on a board's channel, told apart by `type` (the SSE event name). */
-export type BoardEvent = SnapshotEvent | UpdateEvent | DeletedEvent;
-
-/** The event names a stream carries. */
-export const EVENT_TYPES = [
-  'snapshot',
-  'update',
-  'deleted',
-] as const satisfies readonly BoardEvent['type'][];
+/** Everything a stream carries, told apart by `type` (the SSE event name). */
+export type BoardEvent = BoardMetaEvent | PageEvent | ReloadEvent | DeletedEvent;
 
 /** The SSE `id:` of an event: the board version it brings a client to. */
 export function eventVersion(event: BoardEvent): number {
-  return event.type === 'snapshot' ? event.board.version : event.version;
+  return event.type === 'board' ? event.board.version : event.version;
 }
 
 /** The JSON carried in the SSE `data:` line (the `type` travels as the SSE event name). */
 export function eventData(event: BoardEvent): unknown {
   switch (event.type) {
-    case 'snapshot':
+    case 'board':
       return event.board;
-    case 'update':
-      return {
-        version: event.version,
-        since: event.since,
-        players: event.players,
-        removed: event.removed,
-      };
+    case 'page':
+      return { version: event.version, page: event.page, players: event.players };
+    case 'reload':
+      return { version: event.version, reason: event.reason, spreadMs: event.spreadMs };
     case 'deleted':
       return { version: event.version };
   }
@@ -83,13 +102,17 @@ export function decodeEvent(type: string, data: string): BoardEvent | undefined 
     return undefined;
   }
   switch (type) {
-    case 'snapshot': {
-      const board = snapshotDataSchema.safeParse(json);
-      return board.success ? { type: 'snapshot', board: board.data } : undefined;
+    case 'board': {
+      const board = boardMetaSchema.safeParse(json);
+      return board.success ? { type: 'board', board: board.data } : undefined;
     }
-    case 'update': {
-      const update = updateDataSchema.safeParse(json);
-      return update.success ? { type: 'update', ...update.data } : undefined;
+    case 'page': {
+      const page = pageDataSchema.safeParse(json);
+      return page.success ? { type: 'page', ...page.data } : undefined;
+    }
+    case 'reload': {
+      const reload = reloadDataSchema.safeParse(json);
+      return reload.success ? { type: 'reload', ...reload.data } : undefined;
     }
     case 'deleted': {
       const deleted = deletedDataSchema.safeParse(json);
@@ -105,7 +128,20 @@ export function encodeSse(event: BoardEvent): string {
   return `event: ${event.type}\nid: ${eventVersion(event)}\ndata: ${JSON.stringify(eventData(event))}\n\n`;
 }
 
-/** The GRIP channel a board's events are published on. */
+/** The GRIP channel of a board's own events (`board`, `reload`, `deleted`). */
 export function boardChannel(boardId: string): string {
   return `board-${boardId}`;
+}
+
+/** The GRIP channel of one page of a board. `.` never appears in an id, so names cannot clash. */
+export function pageChannel(boardId: string, page: number): string {
+  return `board-${boardId}.p${page}`;
+}
+
+/** The page a channel name belongs to on a board, or undefined for the board's own channel. */
+export function pageOfChannel(boardId: string, channel: string): number | undefined {
+  const prefix = `${boardChannel(boardId)}.p`;
+  if (!channel.startsWith(prefix)) return undefined;
+  const page = channel.slice(prefix.length);
+  return /^(0|[1-9]\d{0,8})$/.test(page) ? Number(page) : undefined;
 }

@@ -23,6 +23,7 @@ export const apiPaths = {
   /** The board's results to download (admin): `?format=csv` (the default) or `?format=json`. */
   boardExport: (boardId: string) => `/boards/${seg(boardId)}/export/`,
   players: (boardId: string) => `/boards/${seg(boardId)}/players/`,
+  import: (boardId: string) => `/boards/${seg(boardId)}/import/`,
   player: (boardId: string, playerId: string) =>
     `/boards/${seg(boardId)}/players/${seg(playerId)}/`,
   scoreAdd: (boardId: string, playerId: string) =>
@@ -41,9 +42,20 @@ export const routePatterns = {
   reset: '/boards/:boardId/reset/',
   boardExport: '/boards/:boardId/export/',
   players: '/boards/:boardId/players/',
+  import: '/boards/:boardId/import/',
   player: '/boards/:boardId/players/:playerId/',
   scoreAdd: '/boards/:boardId/players/:playerId/score-add/',
 } as const satisfies Record<keyof typeof apiPaths, string>;
+
+/**
+ * The recovery link of a stream that follows these pages (GRIP `Grip-Link: <...>; rel=next`).
+ * The commas between pages are escaped (`%2C`): Pushpin splits a `Grip-Link` value on every comma,
+ * even inside `<...>`, and refuses the whole hold ("failed to parse Grip-Link value", a 502 to the
+ * client). The query reads the same once decoded.
+ */
+export function recoverLink(boardId: string, pages: readonly number[]): string {
+  return `${apiPaths.recover(boardId)}?pages=${pages.join('%2C')}`;
+}
 
 const BOARD_PATH = /^\/boards\/([^/]+)\/$/;
 

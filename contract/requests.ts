@@ -66,26 +66,83 @@ export const scoreAddBody = z.strictObject({
 });
 export type ScoreAddBody = z.input<typeof scoreAddBody>;
 
-/** Most players one board request returns. */
-export const MAX_LIMIT = 10_000;
+/** Most players one board request returns; a board of a million is read a window at a time. */
+export const MAX_LIMIT = 1_000;
 
-const limitSchema = z.pipe(
+/** Players a board request returns when it names no `limit`. */
+export const DEFAULT_LIMIT = 100;
+
+const wholeFrom = (min: number, max: number) =>
   z.pipe(
-    z.string().check(z.regex(/^[1-9]\d{0,5}$/, 'must be a whole number from 1')),
-    z.transform(Number),
-  ),
-  z.number().check(z.maximum(MAX_LIMIT, `must be at most ${MAX_LIMIT}`)),
-);
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,9}$/, `must be a whole number from ${min}`)),
+      z.transform(Number),
+    ),
+    z
+      .number()
+      .check(z.minimum(min, `must be at least ${min}`), z.maximum(max, `must be at most ${max}`)),
+  );
 
 const versionSchema = z.pipe(z.string().check(z.regex(/^\d{1,15}$/)), z.transform(Number));
 
-/** `GET /boards/:id/`: a window of the board, or where a stream resumes. */
+/**
+ * `GET /boards/:id/`: a window of the board (`limit` rows from position `from`, or around a
+ * player), or where a stream resumes (`lastEventId`). `v` names the version a client reloads for
+ * after a `reload` event: it makes the answer's URL one an edge cache can share.
+ */
 export const boardQuery = z.strictObject({
-  limit: z.optional(limitSchema),
+  limit: z.optional(wholeFrom(1, MAX_LIMIT)),
+  from: z.optional(wholeFrom(0, 999_999_999)),
   around: z.optional(z.string()),
   lastEventId: z.optional(versionSchema),
+  v: z.optional(versionSchema),
 });
 export type BoardQuery = z.output<typeof boardQuery>;
+
+/** Most players one name search returns. */
+export const MAX_SEARCH_RESULTS = 50;
+
+/** `GET /boards/:id/players/?q=<prefix>&limit=`: players whose names start with `q`, any case. */
+export const playerSearchQuery = z.strictObject({
+  q: z
+    .string()
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters')),
+  limit: z.optional(wholeFrom(1, MAX_SEARCH_RESULTS)),
+});
+export type PlayerSearchQuery = z.output<typeof playerSearchQuery>;
+
+/**
+ * One row of a player import (`POST /boards/:id/import/`), as an NDJSON line
+ * (`{"name": "Ada", "score": 12}`) or a CSV row under the header `name,score`.
+ */
+export const importRowSchema = z.strictObject({
+  name: nameSchema,
+  score: z.optional(scoreSchema),
+});
+export type ImportRow = z.output<typeof importRowSchema>;
+
+/** The import's query: what to do with a name already on the board (refuse the import, or skip it). */
+export const importQuery = z.strictObject({
+  existing: z.optional(z.enum(['refuse', 'skip'])),
+});
+
+/** Rows one import may carry. */
+export const MAX_IMPORT_ROWS = 1_000_000;
+
+/** The recovery link's query: the pages the held stream follows (`pages=0,1,2,3`). */
+export const recoverQuery = z.strictObject({
+  pages: z.pipe(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^(0|[1-9]\d{0,8})(,(0|[1-9]\d{0,8})){0,7}$/,
+          'must be page numbers, comma-separated',
+        ),
+      ),
+    z.transform((list) => [...new Set(list.split(',').map(Number))].sort((a, b) => a - b)),
+  ),
+});
 
 /** Endpoints that take no input still refuse input they would silently ignore. */
 export const emptyBody = z.strictObject({});

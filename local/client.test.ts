@@ -40,7 +40,15 @@ beforeEach(() => {
 });
 
 const player = { id: 'p 1', name: 'Ada', score: 3, scoredAt: 2, rank: 1 };
-const board = { id: 'b/1', name: 'Quiz', order: 'desc', version: 2, playerCount: 1, players: [] };
+const board = {
+  id: 'b/1',
+  name: 'Quiz',
+  order: 'desc',
+  version: 2,
+  playerCount: 1,
+  offset: 0,
+  players: [],
+};
 
 describe('createClient', () => {
   it('sends a public +1 to the contract path, ids escaped, without the token', async () => {
@@ -63,9 +71,11 @@ describe('createClient', () => {
     await client.createBoard('Quiz', 'asc');
     answer = { status: 200, body: board };
     await client.getBoard('b/1', { limit: 10, around: 'p 1' });
+    await client.getBoard('b/1', { limit: 25, from: 50 });
     expect(seen.map((s) => [s.method, s.url, s.authorization, s.body])).toEqual([
       ['POST', '/boards/', 'Bearer secret', '{"name":"Quiz","order":"asc"}'],
       ['GET', '/boards/b%2F1/?limit=10&around=p+1', undefined, ''],
+      ['GET', '/boards/b%2F1/?limit=25&from=50', undefined, ''],
     ]);
   });
 

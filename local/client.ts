@@ -27,9 +27,13 @@ export interface RequestOptions {
   headers?: Record<string, string> | undefined;
 }
 
-/** Which players of a board to fetch: the top `limit`, or a window around one player. */
+/**
+ * Which players of a board to fetch: `limit` rows (the API's default is 100) from position `from`
+ * (0, the top, by default), or around one player.
+ */
 export interface BoardWindow {
   limit?: number | undefined;
+  from?: number | undefined;
   around?: string | undefined;
 }
 
@@ -130,6 +134,7 @@ export function createClient(baseUrl: string, adminToken?: string): Client {
     getBoard: (boardId, window = {}) => {
       const query = new URLSearchParams();
       if (window.limit !== undefined) query.set('limit', String(window.limit));
+      if (window.from !== undefined) query.set('from', String(window.from));
       if (window.around !== undefined) query.set('around', window.around);
       const search = query.size > 0 ? `?${query}` : '';
       return call(board, 'GET', `${apiPaths.board(boardId)}${search}`);

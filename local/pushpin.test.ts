@@ -93,7 +93,7 @@ describe('pushpinConfig for Pushpin 1.36 (Debian)', () => {
 
   it('sets the publish endpoint limits under the names Pushpin 1.36 reads', () => {
     expect(conf.get('handler/push_in_max_headers_size')).toBe('10000');
-    expect(conf.get('handler/push_in_max_body_size')).toBe('1000000');
+    expect(conf.get('handler/push_in_max_body_size')).toBe('65536');
     expect(config).not.toContain('push_in_http_max');
   });
 
@@ -105,6 +105,11 @@ describe('pushpinConfig for Pushpin 1.36 (Debian)', () => {
   it('sizes delivery limits for 10,000 subscribers', () => {
     expect(Number(conf.get('handler/message_rate'))).toBeGreaterThanOrEqual(10_000);
     expect(Number(conf.get('handler/message_hwm'))).toBeGreaterThanOrEqual(100_000);
+  });
+
+  it("caps a published message at Fanout's 64 KiB, as the Fastly CLI's local Pushpin does", () => {
+    // Pushpin 1.36 reads `push_in_max_body_size` (and ignores the stock config's other name).
+    expect(conf.get('handler/push_in_max_body_size')).toBe('65536');
   });
 
   it('routes everything, and Pushpin-Route: origin, to the origin', () => {
@@ -125,7 +130,7 @@ describe('pushpinConfig for Pushpin >= 1.40', () => {
 
   it('names the publish endpoint limits with _http_, as Pushpin >= 1.40 reads them', () => {
     expect(conf.get('handler/push_in_http_max_headers_size')).toBe('10000');
-    expect(conf.get('handler/push_in_http_max_body_size')).toBe('1000000');
+    expect(conf.get('handler/push_in_http_max_body_size')).toBe('65536');
   });
 });
 

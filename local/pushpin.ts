@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { MAX_MESSAGE_BYTES } from '../contract/windows.ts';
 import { type Service, ServiceError, spawnService } from './processes.ts';
 import { startProbeOrigin, waitForPushpin } from './pushpin-ready.ts';
 
@@ -184,7 +185,10 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
     // Pushpin < 1.40 reads these without `_http` (Debian's stock pushpin.conf has the new names,
     // which its handler ignores).
     `${pushIn}max_headers_size=10000`,
-    `${pushIn}max_body_size=1000000`,
+    // Fanout refuses a published message over 64 KiB; so does this Pushpin (with a 400), so that
+    // a message that would fail in production fails here too, as with the Fastly CLI's local
+    // Pushpin.
+    `${pushIn}max_body_size=${MAX_MESSAGE_BYTES}`,
     'stats_spec=ipc://{rundir}/{ipc_prefix}stats',
     'command_spec=ipc://{rundir}/{ipc_prefix}command',
     `message_rate=${options.messageRate ?? DEFAULT_MESSAGE_RATE}`,

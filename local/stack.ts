@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { apiPaths } from '../contract/paths.ts';
 import { startOrigin } from './origin.ts';
 import { freePort, type Service, ServiceError, waitForHttp } from './processes.ts';
+import { type PublishRelay, startPublishRelay } from './publish-relay.ts';
 import { type PushpinService, startPushpin } from './pushpin.ts';
 import { startViceroy, type ViceroyService } from './viceroy.ts';
 
@@ -39,6 +40,11 @@ export interface StackOptions {
         nodeFlags?: readonly string[] | undefined;
       }
     | undefined;
+  /**
+   * Puts a recording relay (local/publish-relay.ts) between the origin and Pushpin's publish
+   * endpoint, so a test or the bench sees every published message and its size.
+   */
+  relayPublishes?: boolean | undefined;
   /**
    * Pushpin's delivery limits and log level (local/pushpin.ts's defaults otherwise; the log level
    * defaults to `PUSHPIN_LOG_LEVEL`, else 1).
@@ -74,6 +80,8 @@ export interface StackUrls {
   publish: string;
   /** Through the edge in Viceroy, when the stack runs it. */
   edge: string | undefined;
+  /** Where the origin publishes: the relay when there is one, else Pushpin's publish endpoint. */
+  gripUrl: string;
 }
 
 /** An origin behind a Pushpin, and optionally the edge in front, on one machine. */
@@ -85,6 +93,8 @@ export interface Stack {
   dataFile: string;
   /** The temporary dir of Pushpin's and Viceroy's files (and the default data file). */
   dir: string;
+  /** The relay every publish goes through, when `relayPublishes` asked for one. */
+  relay: PublishRelay | undefined;
   /** The current processes (they change when restarted). */
   origin(): Service | undefined;
   pushpin(): PushpinService | undefined;
@@ -117,11 +127,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gripKey = options.gripKey ?? randomBytes(32).toString('base64url');
   const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
   const ports = await choosePorts(options);
+  const publish = `http://127.0.0.1:${ports.publish}/`;
+  const relay = options.relayPublishes ? await startPublishRelay(publish) : undefined;
   const urls: StackUrls = {
     origin: `http://127.0.0.1:${ports.origin}/`,
     pushpin: `http://127.0.0.1:${ports.pushpin}/`,
-    publish: `http://127.0.0.1:${ports.publish}/`,
+    publish,
     edge: ports.edge === undefined ? undefined : `http://127.0.0.1:${ports.edge}/`,
+    gripUrl: relay?.url ?? publish,
   };
   const printer = (name: StackServiceName) => {
     const { onLine } = options;
@@ -136,7 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     origin = await startOrigin({
       port: ports.origin,
       dataFile,
-      gripUrl: urls.publish,
+      gripUrl: urls.gripUrl,
       gripVerifyKey: gripKey,
       adminToken,
       env: options.origin?.env,
@@ -180,6 +193,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stop = async () => {
     // The origin publishes what waits as it stops: Pushpin goes after it.
     for (const service of [viceroy, origin, pushpin]) await service?.stop().catch(() => {});
+    await relay?.close();
     process.off('exit', removeDir);
     await rm(dir, { recursive: true, force: true });
   };
@@ -203,6 +217,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gripKey,
     dataFile,
     dir,
+    relay,
     origin: () => origin,
     pushpin: () => pushpin,
     viceroy: () => viceroy,

@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
 import type { NewId } from './domain/board.ts';
-import { gripPublish, publishErrorMessage, publishFailure } from './grip.ts';
+import { gripPublish, isPublishRefusal, publishErrorMessage, publishFailure } from './grip.ts';
 import { adminRoutes, restoreRoutes } from './http/admin.ts';
 import { AdminAuth } from './http/auth.ts';
 import { boardRoutes } from './http/boards.ts';
@@ -13,6 +13,7 @@ import { errorHandler, HttpError } from './http/errors.ts';
 import { exportRoutes } from './http/export.ts';
 import { cors, securityHeaders } from './http/headers.ts';
 import { healthRoutes, readinessRoutes } from './http/health.ts';
+import { importRoutes } from './http/import.ts';
 import { playerRoutes } from './http/players.ts';
 import { requestLogging } from './http/request-log.ts';
 import { requestMetrics } from './http/request-metrics.ts';
@@ -57,7 +58,14 @@ export function createApp(deps: AppDeps): App {
     commit: () => store.commit(),
     publish: gripPublish(publisher),
     publishIntervalMs: config.publishIntervalMs,
-    historySize: config.historySize,
+    pagesPerFlush: config.pagesPerFlush,
+    reloadSpreadMs: config.reloadSpreadMs,
+    isRefusal: isPublishRefusal,
+    onRefused: (error, boardId, channel) =>
+      logger.error(
+        { boardId, channel, failure: publishFailure(error) },
+        `the proxy refused a message for its content (${publishErrorMessage(error)}); viewers are told to reload, and it is not sent again`,
+      ),
     now,
     onError: (error, boardId) =>
       logger.warn(
@@ -128,6 +136,7 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
     else next();
   });
   app.use(restoreRoutes(api));
+  app.use(importRoutes({ ...api, importMaxBytes: config.importMaxBytes }));
   app.use(jsonBody());
   app.use(
     adminRoutes(api),

@@ -1,7 +1,9 @@
-import type { BoardEvent, UpdateEvent } from '../contract/events.ts';
-import { boardChannel, encodeSse } from '../contract/events.ts';
+import type { BoardEvent, ReloadReason } from '../contract/events.ts';
+import { boardChannel, encodeSse, pageChannel } from '../contract/events.ts';
+import { MAX_MESSAGE_BYTES, pageOf } from '../contract/windows.ts';
 import type { BoardChange, BoardRecord, Database } from './domain/board.ts';
-import { boardView } from './domain/board.ts';
+import { boardMeta, pageRows } from './domain/board.ts';
+import { PageRanges } from './page-ranges.ts';
 
 /** Sends one SSE-framed event to a channel with GRIP `id`/`prev-id` (a `Publisher` in production). */
 export type PublishFn = (
@@ -18,19 +20,26 @@ export interface BroadcasterOptions {
   commit: () => Promise<void>;
   publish: PublishFn;
   publishIntervalMs: number;
-  historySize: number;
+  /** Most page messages one board publishes per interval; pages past it wait their turn. */
+  pagesPerFlush: number;
+  /** How long viewers spread their reloads over after a `reload` event. */
+  reloadSpreadMs: number;
   now?: () => number;
   schedule?: (run: () => void, ms: number) => void;
   /** Hears of every failed publish (`boardId`: where it went). */
   onError?: (error: unknown, boardId: string) => void;
+  /** Hears, once per board, that a message was refused for its content and a reload went out. */
+  onRefused?: (error: unknown, boardId: string, channel: string) => void;
   /** Hears of every publish sent to the proxy, with how it went (for metrics). */
   onPublish?: (report: PublishReport) => void;
+  /** Whether a failed publish was refused for what it carried (a 4xx such as 413): never resent. */
+  isRefusal?: (error: unknown) => boolean;
   /**
    * A publish that has not answered by then counts as failed, so one stuck request cannot hold
    * back a board's later publishes; the proxy repairs the gap through the recovery link.
    */
   publishTimeoutMs?: number;
-  /** How long after a failed publish it is tried again (when nothing newer went out). */
+  /** How long after a failed publish it is tried again. */
   retryDelayMs?: number;
 }
 
@@ -52,213 +61,296 @@ export interface PublishHealth {
   failingSince: number | undefined;
 }
 
-interface Entry {
-  version: number;
-  changed: readonly string[];
-  removed: readonly string[];
+/** A channel and the id its last message had: what a stream is held after. */
+export interface HeldChannel {
+  channel: string;
+  prevId: number;
 }
 
-/** What the broadcaster knows of one board's channel. */
-interface ChannelState {
-  /** History covers every version in (floor, newest entry]. */
-  floor: number;
-  entries: Entry[];
-  published: number;
-  lastPublishAt: number;
+/** Pages at the top of every board, which most viewers watch: published before the others. */
+const TOP_PAGES = 4;
+
+/** What the broadcaster knows of one board's channels. */
+interface BoardState {
+  /** The id a channel that has published nothing yet is held after. */
+  base: number;
+  /** The id of the last message on each channel that has had one. */
+  published: Map<string, number>;
+  /** Pages whose rows changed and are not yet published. */
+  dirty: PageRanges;
+  /** The board's name, order or size changed and is not yet published. */
+  meta: boolean;
+  /** A bulk change waiting to be announced (it replaces everything else waiting). */
+  reload: ReloadReason | undefined;
+  /** Where the next round of deep pages starts, so every page gets its turn. */
+  cursor: number;
+  lastFlushAt: number;
   timer: boolean;
   chain: Promise<void>;
+  failingSince: number | undefined;
+  refusalReported: boolean;
+}
+
+interface Outgoing {
+  channel: string;
+  event: BoardEvent;
+  page: number | undefined;
 }
 
 /**
- * Broadcasts board changes on their GRIP channels and remembers recent ones per board (to resume
- * streams that missed some). Publishes are coalesced: at most one update per board per interval,
- * an idle board at once. Every update carries absolute player states and the version range it
- * covers, so one event can stand for any number of changes.
+ * Publishes board changes on GRIP channels: a board's own channel (`board`, `reload`, `deleted`)
+ * and one channel per page of its ranking (`page`, the page's rows as they now are). Each flush
+ * sends every changed page up to `pagesPerFlush`, at most once per interval per board, so what a
+ * board publishes per interval is bounded whatever its size and its audience; every message is a
+ * page at most, well inside Fanout's 64 KiB. Each channel has its own `id`/`prev-id` chain.
  */
 export class Broadcaster {
-  private readonly channels = new Map<string, ChannelState>();
+  private readonly boards = new Map<string, BoardState>();
   private readonly inFlight = new Set<Promise<void>>();
-  /** Boards whose last publish failed, and since when: cleared by the next that goes through. */
-  private readonly failing = new Map<string, number>();
   private readonly publishTimeoutMs: number;
   private readonly retryDelayMs: number;
   private readonly now: () => number;
   private readonly schedule: (run: () => void, ms: number) => void;
   private readonly onError: (error: unknown, boardId: string) => void;
+  private readonly isRefusal: (error: unknown) => boolean;
 
   constructor(private readonly options: BroadcasterOptions) {
     this.now = options.now ?? Date.now;
     this.schedule = options.schedule ?? ((run, ms) => void setTimeout(run, ms));
     this.onError = options.onError ?? (() => {});
+    this.isRefusal = options.isRefusal ?? (() => false);
     this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
   }
 
   /**
-   * Publishes every change still waiting for its interval, and resolves when every publish has
-   * gone out (or failed): for a clean stop, so viewers get the last changes.
+   * Publishes everything still waiting, and resolves when every publish has gone out (or failed):
+   * for a clean stop, so viewers get the last changes. A board with more changed pages than a
+   * flush carries takes a few rounds; after ten, the rest is left to the viewers' recovery.
    */
   async drain(): Promise<void> {
-    for (const [boardId, state] of this.channels) {
-      if (state.timer) this.flush(boardId);
+    for (let round = 0; round < 10; round++) {
+      let waiting = false;
+      for (const [boardId, state] of this.boards) {
+        if (state.reload !== undefined || state.meta || !state.dirty.empty) {
+          waiting = true;
+          this.flush(boardId);
+        }
+      }
+      await Promise.all(this.inFlight);
+      if (!waiting) return;
     }
-    await Promise.all(this.inFlight);
   }
 
   /** Whether the last publish of every board went through (a board being deleted aside). */
   publishHealth(): PublishHealth {
+    let failingBoards = 0;
     let failingSince: number | undefined;
-    for (const since of this.failing.values()) {
-      failingSince = failingSince === undefined ? since : Math.min(failingSince, since);
+    for (const state of this.boards.values()) {
+      if (state.failingSince === undefined) continue;
+      failingBoards++;
+      failingSince = Math.min(failingSince ?? state.failingSince, state.failingSince);
     }
-    return { failingBoards: this.failing.size, failingSince };
+    return { failingBoards, failingSince };
   }
 
-  /** The version last published on a board's channel: what a new stream subscribes after. */
-  publishedVersion(board: BoardRecord): number {
-    return this.channel(board).published;
+  /** The channels a stream on these pages of the board is held on, each after its last id. */
+  heldChannels(board: BoardRecord, pages: readonly number[]): HeldChannel[] {
+    const state = this.state(board);
+    const held = (channel: string) => ({
+      channel,
+      prevId: state.published.get(channel) ?? state.base,
+    });
+    return [
+      held(boardChannel(board.id)),
+      ...pages.map((page) => held(pageChannel(board.id, page))),
+    ];
+  }
+
+  /**
+   * The board was replaced whole (a restore): its viewers reload their windows once the
+   * replacement is durable. `previousVersion` is the board's version before, undefined when it
+   * did not exist (then nobody can be watching it). Each channel's chain goes on.
+   */
+  replace(boardId: string, previousVersion: number | undefined): void {
+    const board = this.options.data().boards[boardId];
+    if (board === undefined || previousVersion === undefined) return;
+    const state = this.state(board, previousVersion);
+    state.reload = 'restore';
+    state.dirty.clear();
+    state.meta = false;
+    this.soon(boardId, state);
   }
 
   /** Notes a change; schedules its publication. Call right after the mutation. */
   record(change: BoardChange): void {
-    const data = this.options.data();
     if (change.deleted) {
-      const state = this.channels.get(change.boardId);
-      const since = state?.published ?? change.version - 1;
-      this.channels.delete(change.boardId);
-      this.failing.delete(change.boardId);
-      this.send(state, change.boardId, { type: 'deleted', version: change.version }, since);
+      this.announceDeleted(change);
       return;
     }
-    const board = data.boards[change.boardId];
+    const board = this.options.data().boards[change.boardId];
     if (board === undefined) return;
-    const state = this.channel(board, change.version - 1);
-    state.entries.push({
-      version: change.version,
-      changed: change.changed,
-      removed: change.removed,
-    });
-    // Trim in batches: the history may hold up to twice its size, so dropping the oldest costs
-    // one splice per `historySize` changes instead of one per change.
-    const keep = this.options.historySize;
-    if (state.entries.length > Math.max(1, 2 * keep)) {
-      const dropped = state.entries.splice(0, state.entries.length - keep);
-      state.floor = dropped[dropped.length - 1]?.version ?? state.floor;
+    const state = this.state(board, change.version - 1);
+    if (change.bulk !== undefined) {
+      state.reload = change.bulk;
+      state.dirty.clear();
+      state.meta = false;
+    } else if (state.reload === undefined) {
+      for (const [first, last] of change.moved) state.dirty.add(pageOf(first), pageOf(last));
+      state.meta ||= change.meta;
     }
+    this.soon(board.id, state);
+  }
+
+  private announceDeleted(change: BoardChange): void {
+    const state = this.boards.get(change.boardId);
+    const channel = boardChannel(change.boardId);
+    const prevId = state?.published.get(channel) ?? state?.base ?? change.version - 1;
+    this.boards.delete(change.boardId);
+    const event: BoardEvent = { type: 'deleted', version: change.version };
+    const previous = state?.chain ?? Promise.resolve();
+    this.track(
+      previous
+        .then(() => this.options.commit())
+        .then(() => this.send(change.boardId, channel, event, prevId))
+        .catch((error: unknown) => this.onError(error, change.boardId)),
+    );
+  }
+
+  private soon(boardId: string, state: BoardState): void {
     if (state.timer) return;
-    const wait = state.lastPublishAt + this.options.publishIntervalMs - this.now();
-    if (wait <= 0) {
-      this.flush(board.id);
-    } else {
-      this.later(state, board.id, wait);
-    }
+    const wait = state.lastFlushAt + this.options.publishIntervalMs - this.now();
+    this.later(boardId, state, Math.max(0, wait));
   }
 
-  /**
-   * The board was replaced whole (a restore): its history no longer applies. Its viewers get a
-   * snapshot once the replacement is durable, chained after what they last got. `previousVersion`
-   * is the board's version before, undefined when it did not exist (then nobody can be watching).
-   */
-  replace(boardId: string, previousVersion: number | undefined): void {
-    const data = this.options.data();
-    const board = Object.hasOwn(data.boards, boardId) ? data.boards[boardId] : undefined;
-    const old = this.channels.get(boardId);
-    this.channels.delete(boardId);
-    this.failing.delete(boardId);
-    if (board === undefined) return;
-    const state = this.channel(board);
-    state.chain = old?.chain ?? state.chain;
-    state.lastPublishAt = this.now();
-    const since = old?.published ?? previousVersion;
-    if (since === undefined) return;
-    this.send(state, boardId, { type: 'snapshot', board: boardView(board) }, since);
+  private later(boardId: string, state: BoardState, ms: number): void {
+    state.timer = true;
+    const run = () => {
+      state.timer = false;
+      if (this.boards.get(boardId) === state) this.flush(boardId);
+    };
+    if (ms <= 0) run();
+    else this.schedule(run, ms);
   }
 
-  /**
-   * What a client at version `after` needs to reach the board's current version: nothing when it
-   * is current, an update when history reaches back that far, a snapshot otherwise.
-   */
-  catchUp(board: BoardRecord, after: number | undefined): BoardEvent | undefined {
-    if (after === board.version) return undefined;
-    const update = after === undefined ? undefined : this.updateSince(board, after);
-    return update ?? { type: 'snapshot', board: boardView(board) };
-  }
-
-  private updateSince(board: BoardRecord, since: number): UpdateEvent | undefined {
-    const state = this.channel(board);
-    if (since < state.floor || since > board.version) return undefined;
-    const { changed, removed } = changedAfter(state.entries, since);
-    const players = [];
-    if (changed.size > 0) {
-      for (const player of board.players) {
-        if (changed.delete(player.id)) players.push(player);
-      }
-    }
-    // What changed and is no longer on the board was removed.
-    for (const id of changed) removed.add(id);
-    return { type: 'update', version: board.version, since, players, removed: [...removed] };
-  }
-
+  /** Sends what waits on one board: a reload, or its meta and up to `pagesPerFlush` pages. */
   private flush(boardId: string): void {
     const board = this.options.data().boards[boardId];
-    const state = this.channels.get(boardId);
-    if (board === undefined || state === undefined || state.published >= board.version) return;
-    const since = state.published;
-    const event = this.updateSince(board, since) ?? {
-      type: 'snapshot' as const,
-      board: boardView(board),
-    };
-    state.published = board.version;
-    state.lastPublishAt = this.now();
-    this.send(state, boardId, event, since);
-  }
-
-  private send(
-    state: ChannelState | undefined,
-    boardId: string,
-    event: BoardEvent,
-    since: number,
-  ): void {
-    const version = event.type === 'snapshot' ? event.board.version : event.version;
-    const content = encodeSse(event);
-    const previous = state?.chain ?? Promise.resolve();
-    const sent = previous
+    const state = this.boards.get(boardId);
+    if (board === undefined || state === undefined) return;
+    const outgoing = this.outgoing(board, state);
+    if (outgoing.length === 0) return;
+    state.lastFlushAt = this.now();
+    const sends = outgoing.map((out) => {
+      const prevId = state.published.get(out.channel) ?? state.base;
+      state.published.set(out.channel, board.version);
+      return { ...out, prevId };
+    });
+    const round = state.chain
       .then(() => this.options.commit())
       .then(() =>
-        this.publish(boardChannel(boardId), content, String(version), String(since)).then(
-          () => this.failing.delete(boardId),
-          (error: unknown) => {
-            if (event.type !== 'deleted' && !this.failing.has(boardId)) {
-              this.failing.set(boardId, this.now());
-            }
-            throw error;
-          },
+        Promise.all(
+          sends.map((send) =>
+            this.send(boardId, send.channel, send.event, send.prevId).then(
+              () => true,
+              (error: unknown) =>
+                this.failed(board, state, { ...send, version: board.version }, error),
+            ),
+          ),
         ),
       )
       .then(
-        () => {},
-        (error: unknown) => {
-          this.onError(error, boardId);
-          this.retry(state, boardId, event, since, version);
+        (results) => {
+          if (results.every(Boolean)) state.failingSince = undefined;
         },
+        // The commit failed: nothing of this round is durable, so nothing is published (the
+        // store has failed and the origin is stopping).
+        (error: unknown) => this.onError(error, boardId),
       );
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
-    if (state !== undefined) state.chain = sent;
+    state.chain = round;
+    this.track(round);
+    if (state.reload !== undefined || state.meta || !state.dirty.empty) {
+      this.later(boardId, state, this.options.publishIntervalMs);
+    }
   }
 
-  /** One publish, timed out after `publishTimeoutMs` and reported to `onPublish`. */
-  private async publish(channel: string, content: string, id: string, prevId: string) {
+  private outgoing(board: BoardRecord, state: BoardState): Outgoing[] {
+    const channel = boardChannel(board.id);
+    if (state.reload !== undefined) {
+      const event: BoardEvent = {
+        type: 'reload',
+        version: board.version,
+        reason: state.reload,
+        spreadMs: this.options.reloadSpreadMs,
+      };
+      state.reload = undefined;
+      return [{ channel, event, page: undefined }];
+    }
+    const out: Outgoing[] = [];
+    if (state.meta) {
+      state.meta = false;
+      out.push({ channel, event: { type: 'board', board: boardMeta(board) }, page: undefined });
+    }
+    const pages = state.dirty.take(this.options.pagesPerFlush, TOP_PAGES, state.cursor);
+    for (const page of pages) {
+      if (page >= TOP_PAGES) state.cursor = page + 1;
+      out.push({
+        channel: pageChannel(board.id, page),
+        event: { type: 'page', version: board.version, page, players: pageRows(board, page) },
+        page,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A publish that failed: undo its id (subscribers never saw it) and try again later, unless the
+   * proxy refused it for what it carried; then viewers are told to reload instead, once.
+   */
+  private failed(
+    board: BoardRecord,
+    state: BoardState,
+    send: Outgoing & { prevId: number; version: number },
+    error: unknown,
+  ): false {
+    this.onError(error, board.id);
+    if (state.published.get(send.channel) === send.version) {
+      state.published.set(send.channel, send.prevId);
+    }
+    state.failingSince ??= this.now();
+    if (this.isRefusal(error) || error instanceof MessageTooLargeError) {
+      if (!state.refusalReported) this.options.onRefused?.(error, board.id, send.channel);
+      state.refusalReported = true;
+      if (send.event.type !== 'reload') state.reload = 'repair';
+    } else {
+      requeue(state, send);
+    }
+    const waiting = state.reload !== undefined || state.meta || !state.dirty.empty;
+    if (waiting && !state.timer && this.boards.get(board.id) === state) {
+      this.later(board.id, state, this.retryDelayMs);
+    }
+    return false;
+  }
+
+  /** One publish, size-checked, timed out after `publishTimeoutMs` and reported to `onPublish`. */
+  private async send(boardId: string, channel: string, event: BoardEvent, prevId: number) {
+    const content = encodeSse(event);
+    const bytes = Buffer.byteLength(content);
     const started = performance.now();
     const report = (ok: boolean, error?: unknown) =>
       this.options.onPublish?.({
         ok,
         ...(ok ? {} : { error }),
-        bytes: Buffer.byteLength(content),
+        bytes,
         seconds: (performance.now() - started) / 1000,
       });
     try {
-      await withTimeout(this.options.publish(channel, content, id, prevId), this.publishTimeoutMs);
+      if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(boardId, channel, bytes);
+      const id = String(event.type === 'board' ? event.board.version : event.version);
+      await withTimeout(
+        this.options.publish(channel, content, id, String(prevId)),
+        this.publishTimeoutMs,
+      );
     } catch (error) {
       report(false, error);
       throw error;
@@ -266,59 +358,50 @@ export class Broadcaster {
     report(true);
   }
 
-  /**
-   * A publish that failed and that nothing newer followed is sent again a second later: a busy
-   * board would repair the gap with its next publish (the proxy sees the broken prev-id chain), but
-   * an idle board's viewers would otherwise wait for the proxy's idle recovery.
-   */
-  private retry(
-    state: ChannelState | undefined,
-    boardId: string,
-    event: BoardEvent,
-    since: number,
-    version: number,
-  ): void {
-    if (state === undefined || event.type === 'deleted') return;
-    if (this.channels.get(boardId) !== state || state.published !== version || state.timer) return;
-    state.published = since;
-    this.later(state, boardId, this.retryDelayMs);
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
   }
 
-  private later(state: ChannelState, boardId: string, ms: number): void {
-    state.timer = true;
-    this.schedule(() => {
-      state.timer = false;
-      this.flush(boardId);
-    }, ms);
-  }
-
-  private channel(board: BoardRecord, floor = board.version): ChannelState {
-    let state = this.channels.get(board.id);
+  private state(board: BoardRecord, base = board.version): BoardState {
+    let state = this.boards.get(board.id);
     if (state === undefined) {
       state = {
-        floor,
-        entries: [],
-        published: floor,
-        lastPublishAt: Number.NEGATIVE_INFINITY,
+        base,
+        published: new Map(),
+        dirty: new PageRanges(),
+        meta: false,
+        reload: undefined,
+        cursor: 0,
+        lastFlushAt: Number.NEGATIVE_INFINITY,
         timer: false,
         chain: Promise.resolve(),
+        failingSince: undefined,
+        refusalReported: false,
       };
-      this.channels.set(board.id, state);
+      this.boards.set(board.id, state);
     }
     return state;
   }
 }
 
-/** Every player changed or removed by the history entries after version `since`. */
-function changedAfter(entries: readonly Entry[], since: number) {
-  const changed = new Set<string>();
-  const removed = new Set<string>();
-  for (const entry of entries) {
-    if (entry.version <= since) continue;
-    for (const id of entry.changed) changed.add(id);
-    for (const id of entry.removed) removed.add(id);
+/** Puts what a failed message carried back among what waits, to be sent as it is by then. */
+function requeue(state: BoardState, send: Outgoing): void {
+  if (send.event.type === 'reload') state.reload ??= send.event.reason;
+  else if (state.reload !== undefined) return;
+  else if (send.page !== undefined) state.dirty.add(send.page, send.page);
+  else state.meta = true;
+}
+
+/** A message that would break Fanout's cap: never sent (it cannot happen with pages of 25 rows). */
+export class MessageTooLargeError extends Error {
+  override name = 'MessageTooLargeError';
+
+  constructor(boardId: string, channel: string, bytes: number) {
+    super(
+      `a message of ${bytes} bytes for ${channel} (board ${boardId}) is over ${MAX_MESSAGE_BYTES}`,
+    );
   }
-  return { changed, removed };
 }
 
 /** A publish that had no answer in time. */

@@ -39,7 +39,7 @@ describe('outside production', () => {
       corsOrigins: [],
       frameAncestors: "'self'",
       maxBoards: 100,
-      maxPlayersPerBoard: 10_000,
+      maxPlayersPerBoard: 1_000_000,
       scoreRatePerSecond: 10,
       scoreBurst: 30,
     });
@@ -131,7 +131,8 @@ describe('numbers', () => {
   const variables = [
     'PORT',
     'PUBLISH_INTERVAL_MS',
-    'HISTORY_SIZE',
+    'PUBLISH_PAGES_PER_FLUSH',
+    'RELOAD_SPREAD_MS',
     'KEEP_ALIVE_SECONDS',
     'MAX_BOARDS',
     'MAX_PLAYERS_PER_BOARD',
@@ -149,11 +150,14 @@ describe('numbers', () => {
   it.each([
     ['PORT', '65536'],
     ['PUBLISH_INTERVAL_MS', '60001'],
+    ['PUBLISH_PAGES_PER_FLUSH', '0'],
+    ['RELOAD_SPREAD_MS', '600001'],
     ['KEEP_ALIVE_SECONDS', '0'],
     ['KEEP_ALIVE_SECONDS', '3601'],
     ['MAX_BOARDS', '0'],
     ['MAX_PLAYERS_PER_BOARD', '0'],
     ['MAX_PLAYERS_PER_BOARD', '99999999999999999999'],
+    ['MAX_PLAYERS_PER_BOARD', '10000001'],
     ['SCORE_RATE_PER_SECOND', '0'],
     ['SCORE_BURST', '0'],
   ])('%s=%s is out of range', (name, value) => {

@@ -34,8 +34,12 @@ export interface Config {
   webDist: string;
   /** At most one published update per board per interval; an idle board publishes at once. */
   publishIntervalMs: number;
-  /** How many recent versions per board the origin remembers for resuming streams. */
-  historySize: number;
+  /** Most page messages one board publishes per interval; the other changed pages wait a turn. */
+  pagesPerFlush: number;
+  /** How long viewers spread their reloads over after a bulk change (a reset, a restore). */
+  reloadSpreadMs: number;
+  /** Largest body a player import may have. */
+  importMaxBytes: number;
   /** Seconds between keep-alive comments on idle streams. */
   keepAliveSeconds: number;
   maxBoards: number;
@@ -93,10 +97,12 @@ const schema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   RESTORE_MAX_MB: integer(1, 1024).default(64),
   PUBLISH_INTERVAL_MS: integer(0, 60_000).default(50),
-  HISTORY_SIZE: integer(0, 1_000_000).default(1000),
+  PUBLISH_PAGES_PER_FLUSH: integer(1, 1_000).default(16),
+  RELOAD_SPREAD_MS: integer(0, 600_000).default(10_000),
+  IMPORT_MAX_MB: integer(1, 4_096).default(256),
   KEEP_ALIVE_SECONDS: integer(1, 3600).default(20),
   MAX_BOARDS: integer(1, 1_000_000).default(100),
-  MAX_PLAYERS_PER_BOARD: integer(1, 1_000_000).default(10_000),
+  MAX_PLAYERS_PER_BOARD: integer(1, 10_000_000).default(1_000_000),
   SCORE_RATE_PER_SECOND: integer(1, 1_000_000).default(10),
   SCORE_BURST: integer(1, 1_000_000).default(30),
   TRUST_PROXY: z
@@ -226,7 +232,9 @@ function configOf(e: Env, production: boolean, grip: GripSettings): Config {
     adminToken: e.ADMIN_TOKEN,
     webDist: e.WEB_DIST,
     publishIntervalMs: e.PUBLISH_INTERVAL_MS,
-    historySize: e.HISTORY_SIZE,
+    pagesPerFlush: e.PUBLISH_PAGES_PER_FLUSH,
+    reloadSpreadMs: e.RELOAD_SPREAD_MS,
+    importMaxBytes: e.IMPORT_MAX_MB * 2 ** 20,
     keepAliveSeconds: e.KEEP_ALIVE_SECONDS,
     maxBoards: e.MAX_BOARDS,
     maxPlayersPerBoard: e.MAX_PLAYERS_PER_BOARD,

@@ -88,14 +88,8 @@ export function resolveGrip(
   return problems.length === 0 ? { settings, problems: [] } : { settings: undefined, problems };
 }
 
-interface FromUrl {
-  url: string;
-  key: string | undefined;
-  verifyKey: string | undefined;
-  verifyIss: string | undefined;
-  fastlyServiceId: string | undefined;
-  loopback: boolean;
-}
+/** What a `GRIP_URL` says, before it is checked against the separate variables. */
+type FromUrl = GripSettings;
 
 /** Splits GRIP_URL with js-grip's own `parseGripUri`, after refusing what it would pass along. */
 function readGripUrl(value: string, problems: string[]): FromUrl | undefined {

@@ -149,10 +149,18 @@ describe.each(SETUPS)('Grip-Sig verified with $name', (setup) => {
     });
     expect(reply.status).toBe(200);
     expect(reply.headers['grip-hold']).toBe('stream');
-    expect(reply.headers['grip-channel']).toMatch(/^board-demo; prev-id=\d+$/);
-    expect(reply.headers['grip-link']).toBe('</boards/demo/recover/>; rel=next');
+    // The board's own channel and the four pages of the top 100, each after its last id.
+    expect(reply.headers['grip-channel']).toMatch(
+      /^board-demo; prev-id=\d+, board-demo\.p0; prev-id=\d+, board-demo\.p1; prev-id=\d+, board-demo\.p2; prev-id=\d+, board-demo\.p3; prev-id=\d+$/,
+    );
+    expect(reply.headers['grip-link']).toBe(
+      '</boards/demo/recover/?pages=0%2C1%2C2%2C3>; rel=next',
+    );
     expect(reply.headers['content-type']).toMatch(/^text\/event-stream/);
-    expect(reply.text).toMatch(/^retry: 2000\n\nevent: snapshot\nid: \d+\ndata: \{"id":"demo"/);
+    expect(reply.text).toMatch(/^retry: 2000\n\nevent: board\nid: \d+\ndata: \{"id":"demo"/);
+    expect(reply.text).toMatch(
+      /\nevent: page\nid: \d+\ndata: \{"version":\d+,"page":0,"players":\[\{/,
+    );
   });
 
   it('a GET that refuses the event stream (q=0) is served as JSON, also from the proxy', async () => {
@@ -165,12 +173,16 @@ describe.each(SETUPS)('Grip-Sig verified with $name', (setup) => {
   });
 
   it('the recovery link with the right signature is held again', async () => {
-    const reply = await origin.send('/boards/demo/recover/', {
-      headers: { 'grip-sig': right(), 'grip-last': 'board-demo; last-id=0' },
+    const reply = await origin.send('/boards/demo/recover/?pages=0', {
+      headers: {
+        'grip-sig': right(),
+        'grip-last': 'board-demo; last-id=0, board-demo.p0; last-id=0',
+      },
     });
     expect(reply.status).toBe(200);
     expect(reply.headers['grip-hold']).toBe('stream');
-    expect(reply.text).toMatch(/^event: snapshot\n/);
+    expect(reply.headers['grip-link']).toBe('</boards/demo/recover/?pages=0>; rel=next');
+    expect(reply.text).toMatch(/^event: board\n[\s\S]*\nevent: page\n/);
   });
 });
 

@@ -34,18 +34,19 @@ function hasExpiry(token: string): boolean {
 }
 
 export interface HoldOptions {
-  channel: string;
-  /** The id of the last message on the channel that the response body already accounts for. */
-  prevId: string;
+  /** Each channel with the id of its last message that the response body already accounts for. */
+  channels: ReadonlyArray<{ channel: string; prevId: number }>;
   keepAliveSeconds: number;
   /** Where the proxy asks for what a stream missed (GRIP reliable streaming). */
   nextLink?: string;
 }
 
-/** Turns the response into a held GRIP stream on one channel. */
+/** Turns the response into a held GRIP stream on its channels. */
 export function holdStream(grip: IResponseGrip, options: HoldOptions): void {
   const instruct = grip.startInstruct();
-  instruct.addChannel(new Channel(options.channel, options.prevId));
+  for (const { channel, prevId } of options.channels) {
+    instruct.addChannel(new Channel(channel, String(prevId)));
+  }
   instruct.setHoldStream();
   // An SSE comment: ignored by EventSource, but keeps idle connections alive through proxies.
   instruct.setKeepAlive(':\n\n', options.keepAliveSeconds);
@@ -58,17 +59,26 @@ export function gripPublish(publisher: Publisher): PublishFn {
     publisher.publishHttpStream(channel, content, id, prevId);
 }
 
-/** The last id the proxy saw on one channel, from `Grip-Last: <channel>; last-id=<id>[, ...]`. */
-export function gripLastId(header: string | undefined, channel: string): number | undefined {
+/**
+ * The last id the proxy saw on each channel, from `Grip-Last: <channel>; last-id=<id>[, ...]`.
+ * Ids that are not versions of ours are left out (as if unseen).
+ */
+export function gripLastIds(header: string | undefined): Map<string, number> {
+  const ids = new Map<string, number>();
   for (const part of (header ?? '').split(',')) {
     const [name, ...params] = part.split(';').map((s) => s.trim());
-    if (name !== channel) continue;
+    if (name === undefined || name === '') continue;
     for (const p of params) {
       const match = /^last-id=(\d{1,15})$/.exec(p);
-      if (match?.[1] !== undefined) return Number(match[1]);
+      if (match?.[1] !== undefined) ids.set(name, Number(match[1]));
     }
   }
-  return undefined;
+  return ids;
+}
+
+/** The last id the proxy saw on one channel (see `gripLastIds`). */
+export function gripLastId(header: string | undefined, channel: string): number | undefined {
+  return gripLastIds(header).get(channel);
 }
 
 /** What the origin's publisher is built from (see `Config`). */
@@ -111,6 +121,16 @@ export function publishFailure(error: unknown): string {
     return status > 0 ? String(status) : 'network';
   }
   return 'error';
+}
+
+/**
+ * Whether the proxy refused a publish for what it carried (a 4xx other than the ones about
+ * credentials, a missing service or a rate): sending the same message again cannot help.
+ */
+export function isPublishRefusal(error: unknown): boolean {
+  if (!(error instanceof PublishException)) return false;
+  const status = error.context.statusCode;
+  return status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status);
 }
 
 /**

@@ -78,10 +78,10 @@ describe('GET /metrics after real requests', () => {
     await origin.send('/boards/demo/', {
       headers: { accept: 'text/event-stream', 'grip-sig': gripSig() },
     });
-    await origin.send('/boards/demo/recover/', {
+    await origin.send('/boards/demo/recover/?pages=0', {
       headers: { 'grip-sig': gripSig(), 'grip-last': 'board-demo; last-id=1' },
     });
-    await origin.send('/boards/nope/recover/', {
+    await origin.send('/boards/nope/recover/?pages=0', {
       headers: { 'grip-sig': gripSig(), 'grip-last': 'board-nope; last-id=1' },
     });
     await origin.send('/no/such/path');
@@ -165,11 +165,9 @@ describe('GET /metrics after real requests', () => {
   });
 
   it('counts stream opens and recoveries by what caught them up', () => {
-    expect(sampleValue(samples, 'leaderboard_stream_opens_total', { catch_up: 'snapshot' })).toBe(
-      1,
-    );
+    expect(sampleValue(samples, 'leaderboard_stream_opens_total', { catch_up: 'window' })).toBe(1);
     expect(
-      sampleValue(samples, 'leaderboard_stream_recoveries_total', { catch_up: 'snapshot' }),
+      sampleValue(samples, 'leaderboard_stream_recoveries_total', { catch_up: 'window' }),
     ).toBe(1);
     expect(
       sampleValue(samples, 'leaderboard_stream_recoveries_total', { catch_up: 'deleted' }),

@@ -78,10 +78,11 @@ const ROUTES = [
   { path: '/boards/', allow: 'GET, POST' },
   { path: '/boards/demo/', allow: 'GET, DELETE' },
   { path: '/boards/demo/recover/', allow: 'GET' },
-  { path: '/boards/demo/players/', allow: 'POST' },
+  { path: '/boards/demo/players/', allow: 'GET, POST' },
   { path: '/boards/demo/players/p1/', allow: 'GET, PATCH, DELETE' },
   { path: '/boards/demo/players/p1/score-add/', allow: 'POST' },
   { path: '/boards/demo/reset/', allow: 'POST' },
+  { path: '/boards/demo/import/', allow: 'POST' },
   { path: '/boards/demo/export/', allow: 'GET' },
   { path: '/admin/', allow: 'GET' },
   { path: '/admin/backup/', allow: 'GET' },
@@ -219,6 +220,23 @@ describe('wrong methods are 405 with Allow', () => {
       })),
   );
   it.each(cases)(title, expectRefused);
+
+  const searches: BadCase[] = [
+    ['', 400, 'invalid_query'],
+    ['q=', 400, 'invalid_query'],
+    [`q=${'a'.repeat(65)}`, 400, 'invalid_query'],
+    ['q=a&limit=0', 400, 'invalid_query'],
+    ['q=a&limit=51', 400, 'invalid_query'],
+    ['q=a&limit=x', 400, 'invalid_query'],
+    ['q=a&q=b', 400, 'invalid_query'],
+    ['q=a&admin=1', 400, 'invalid_query'],
+  ].map(([query, status, code]) => ({
+    method: 'GET',
+    path: `/boards/demo/players/?${query}`,
+    status: Number(status),
+    code: String(code),
+  }));
+  it.each(searches)(title, expectRefused);
 });
 
 describe('bodies that are not UTF-8 JSON are 415', () => {
@@ -533,7 +551,11 @@ describe('query parameters', () => {
     ['limit=1.5', 400, 'invalid_query'],
     ['limit=abc', 400, 'invalid_query'],
     ['limit=1e3', 400, 'invalid_query'],
-    ['limit=10001', 400, 'invalid_query'],
+    ['limit=1001', 400, 'invalid_query'],
+    ['from=-1', 400, 'invalid_query'],
+    ['from=1.5', 400, 'invalid_query'],
+    ['from=1000000000', 400, 'invalid_query'],
+    ['v=abc', 400, 'invalid_query'],
     ['limit=99999999999999999999', 400, 'invalid_query'],
     ['limit=', 400, 'invalid_query'],
     ['limit=1&limit=2', 400, 'invalid_query'],
@@ -655,7 +677,7 @@ describe('URLs', () => {
   const cases: BadCase[] = [
     { method: 'GET', path: `/boards/${'x'.repeat(8000)}/`, status: 404, code: 'not_found' },
     { method: 'GET', path: `/${'a/'.repeat(4000)}`, status: 404, code: 'not_found' },
-    { method: 'GET', path: '/boards/demo/players/', status: 405, code: 'method_not_allowed' },
+    { method: 'GET', path: '/boards/demo/players/', status: 400, code: 'invalid_query' },
     { method: 'GET', path: '/nothing-here', status: 404, code: 'not_found' },
     { method: 'POST', path: '/', status: 404, code: 'not_found' },
     { method: 'GET', path: '/assets', status: 404, code: 'not_found' },
@@ -687,7 +709,7 @@ describe('HEAD', () => {
     ['/healthz', 200, 'application/json; charset=utf-8'],
     ['/boards/nope/', 404, 'application/json; charset=utf-8'],
     ['/boards/a.b/', 404, 'application/json; charset=utf-8'],
-    ['/boards/demo/players/', 405, 'application/json; charset=utf-8'],
+    ['/boards/demo/players/', 400, 'application/json; charset=utf-8'],
     ['/boards/demo/reset/', 405, 'application/json; charset=utf-8'],
   ])('HEAD %s -> %i %s with no body, nothing changed', async (path, status, type) => {
     const before = await origin.snapshot();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchPlan } from '../bench/plan.ts';
 import { benchResult } from '../bench/result.ts';
+import { MAX_MESSAGE_BYTES } from '../contract/windows.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 
 // The benchmark must not rot: its quick mode runs here, end to end, against a real origin and a
@@ -68,6 +69,9 @@ describe('npm run bench -- --quick', () => {
       plan.fanout.steps.map((s) => s.subscribers),
     );
     expect(result.held.subscribers).toBeGreaterThan(0);
+    // Every message published under +1 load fits in Fanout's 64 KiB.
+    expect(result.amplification.largestPublishBytes).toBeGreaterThan(0);
+    expect(result.amplification.largestPublishBytes).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(result.goals.length).toBeGreaterThan(0);
 
     const svg = await readFile(chart, 'utf8');

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BoardView, PlayerState } from '../contract/board.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
 import { freePort } from '../local/processes.ts';
 import { buildEdgeWasm, findViceroy, VICEROY_INSTALL_HINT } from '../local/viceroy.ts';
-import { dataOf, openSse } from './harness/sse.ts';
-import { type Stack, startTestStack } from './harness/stack.ts';
+import { type FollowerConnection, openingOf, WindowFollower } from './harness/follower.ts';
+import { publishedSizes, type Stack, startTestStack } from './harness/stack.ts';
 
 // Under CI a missing Viceroy fails the run; on a laptop it skips, and says how to install it.
 const viceroyBin = findViceroy();
@@ -199,38 +198,73 @@ describe.skipIf(viceroyBin === undefined && !required)('the edge, as wasm in Vic
     expect(own).not.toBe(sent);
   });
 
-  it('hands board streams to Fanout: a snapshot, then an update after a +1 through the edge', async () => {
+  it('hands board streams to Fanout: the window, then the page a +1 through the edge changes', async () => {
     const before = seenCount();
     const board = await api.getBoard('demo');
     const player = board.players[0];
     if (player === undefined) throw new Error('the demo board has no players');
 
-    const stream = await openSse(new URL('boards/demo/', edgeUrl).href);
+    const viewer = await WindowFollower.open({
+      baseUrl: edgeUrl,
+      boardId: 'demo',
+      window: { limit: 25 },
+    });
     try {
-      const snapshot = dataOf<BoardView>(await stream.waitFor((e) => e.event === 'snapshot'));
-      expect(snapshot.id).toBe('demo');
-      const start = snapshot.players.find((p) => p.id === player.id)?.score;
-      if (start === undefined) throw new Error(`player ${player.id} missing from the snapshot`);
+      await viewer.waitForVersion(board.version);
+      const opening = openingOf(viewer.connections[0] as FollowerConnection);
+      expect(opening.events.map((e) => e.event)).toEqual(['board', 'page']);
+      expect(viewer.rows()).toEqual(board.players);
 
       const voted = await api.scoreAdd('demo', player.id);
-      expect(voted.score).toBe(start + 1);
-      const update = await stream.waitFor(
-        (e) =>
-          e.event === 'update' &&
-          dataOf<{ players: PlayerState[] }>(e).players.some(
-            (p) => p.id === player.id && p.score === start + 1,
-          ),
-      );
-      expect(Number(update.id)).toBeGreaterThan(snapshot.version);
-    } finally {
-      stream.close();
-    }
+      expect(voted.score).toBe(player.score + 1);
+      await viewer.waitForVersion(voted.scoredAt);
+      expect(viewer.rows().find((p) => p.id === player.id)?.score).toBe(voted.score);
+      expect(viewer.neverDisconnected).toBe(true);
+      expect(viewer.violations).toEqual([]);
 
-    // The stream went through Pushpin (whose signed requests are the only ones the origin holds);
-    // the direct path carried only the JSON read and the vote.
-    const direct = seenSince(before);
-    expect(direct.some((r) => String(r.headers.accept).includes('text/event-stream'))).toBe(false);
-    expect(direct.map((r) => r.method)).toEqual(['GET', 'POST']);
+      // The stream went through Pushpin (whose signed requests are the only ones the origin
+      // holds); the direct path carried only the JSON read and the vote.
+      const direct = seenSince(before);
+      expect(direct.some((r) => String(r.headers.accept).includes('text/event-stream'))).toBe(
+        false,
+      );
+      expect(direct.map((r) => r.method)).toEqual(['GET', 'POST']);
+      await viewer.waitForMatch();
+    } finally {
+      viewer.close();
+    }
+  });
+
+  it('tells viewers of a reset to reload, and they load their window again through the edge', async () => {
+    const viewer = await WindowFollower.open({
+      baseUrl: edgeUrl,
+      boardId: 'demo',
+      window: { limit: 25 },
+    });
+    try {
+      await viewer.waitForVersion((await api.getBoard('demo')).version);
+      const before = seenCount();
+      const reset = await api.resetBoard('demo');
+      await viewer.waitUntil(
+        () => viewer.reloads.some((r) => r.loadedVersion !== undefined),
+        'reload',
+      );
+      expect(viewer.reloads.map((r) => [r.version, r.reason])).toEqual([[reset.version, 'reset']]);
+      expect(viewer.rows()).toEqual(reset.players.slice(0, 25));
+      expect(viewer.rows().every((p) => p.score === 0)).toBe(true);
+      expect(viewer.violations).toEqual([]);
+      // The reload named its version (`v`), so an edge cache may share it between viewers.
+      expect(seenSince(before).map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /boards/demo/reset/',
+        `GET /boards/demo/?from=0&limit=25&v=${reset.version}`,
+      ]);
+      await viewer.waitForMatch();
+      const sizes = publishedSizes(stack as Stack);
+      expect(sizes.over).toEqual([]);
+      expect(sizes.refused).toEqual([]);
+    } finally {
+      viewer.close();
+    }
   });
 
   it('passes Fanout-path errors of the origin through, and answers bad stream paths itself', async () => {

@@ -5,13 +5,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BoardView } from '../contract/board.ts';
+import type { BoardMeta, PageData } from '../contract/events.ts';
 import { apiPaths } from '../contract/paths.ts';
+import { MAX_MESSAGE_BYTES } from '../contract/windows.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { freePort } from '../local/processes.ts';
 import { type PushpinService, startPushpin } from '../local/pushpin.ts';
 import { dataOf, openSse, type SseClient, type SseEvent } from './harness/sse.ts';
-import { type Stack, startTestStack } from './harness/stack.ts';
+import { askOriginAsProxy, publishedSizes, type Stack, startTestStack } from './harness/stack.ts';
 
 // Verifies an HS256 JWT by hand and returns its claims; throws when the signature is wrong.
 function verifyHs256(token: string, key: string): Record<string, unknown> {
@@ -52,11 +53,17 @@ function rawGet(url: string, path: string, headers: Record<string, string> = {})
   });
 }
 
-// The score a player has in a snapshot or an update event, if the event carries it.
+// The score a player has in a page event, if the event carries the player.
 function scoreIn(event: SseEvent, playerId: string): number | undefined {
-  if (event.event !== 'snapshot' && event.event !== 'update') return undefined;
-  const data = dataOf<{ players: { id: string; score: number }[] }>(event);
-  return data.players.find((p) => p.id === playerId)?.score;
+  if (event.event !== 'page') return undefined;
+  return dataOf<PageData>(event).players.find((p) => p.id === playerId)?.score;
+}
+
+// A GRIP publish of one SSE message to `channel`, whose request body is exactly `bytes` long.
+function publishBodyOf(channel: string, bytes: number): string {
+  const body = (content: string) =>
+    JSON.stringify({ items: [{ channel, formats: { 'http-stream': { content } } }] });
+  return body(`:${'x'.repeat(bytes - Buffer.byteLength(body(':')))}`);
 }
 
 describe('Pushpin in front of a bare origin', () => {
@@ -205,14 +212,43 @@ describe('Pushpin in front of a bare origin', () => {
       onB.close();
     }
   });
+
+  it("takes a publish of Fanout's 64 KiB and refuses one byte more, delivering nothing", async () => {
+    const [a] = pushpins;
+    if (a === undefined) throw new Error('Pushpin did not start');
+    const stream = await openSse(new URL('stream', a.url).href);
+    try {
+      await stream.waitFor((e) => e.event === 'hello');
+      const publish = (bytes: number) =>
+        fetch(new URL('publish/', a.publishUrl), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: publishBodyOf('test-channel', bytes),
+        });
+      const over = await publish(MAX_MESSAGE_BYTES + 1);
+      expect(over.status).toBe(400);
+      expect(await over.text()).toMatch(/too large/i);
+      const at = await publish(MAX_MESSAGE_BYTES);
+      expect(at.status).toBe(200);
+      // The message at the cap is a comment of 65 KB: it arrives, and only it.
+      await expect
+        .poll(() => stream.bytes, { timeout: 5_000 })
+        .toBeGreaterThan(MAX_MESSAGE_BYTES - 200);
+      expect(stream.bytes).toBeLessThan(MAX_MESSAGE_BYTES);
+    } finally {
+      stream.close();
+    }
+  });
 });
 
 describe('the stack: origin behind Pushpin', () => {
   let stack: Stack;
   let api: Client;
   const streams: SseClient[] = [];
-  const open = async () => {
-    const client = await openSse(new URL(apiPaths.board('demo'), stack.urls.pushpin).href);
+  const open = async (query = '') => {
+    const client = await openSse(
+      new URL(`${apiPaths.board('demo')}${query}`, stack.urls.pushpin).href,
+    );
     streams.push(client);
     return client;
   };
@@ -227,33 +263,78 @@ describe('the stack: origin behind Pushpin', () => {
     await stack?.stop();
   });
 
-  it('gives every viewer the snapshot first, then the update a +1 causes', async () => {
+  it("gives every viewer the board and its window's pages first, then the page a +1 changes", async () => {
+    const before = await api.getBoard('demo');
     const viewers = [await open(), await open()];
-    const snapshots = await Promise.all(viewers.map((v) => v.waitFor(() => true)));
-    const boards = snapshots.map((snapshot) => {
-      expect(snapshot.event).toBe('snapshot');
-      const board = dataOf<BoardView>(snapshot);
-      expect(board.id).toBe('demo');
-      expect(board.players.length).toBe(5);
-      expect(snapshot.id).toBe(String(board.version));
-      return board;
-    });
-    const before = boards[0];
-    const last = before?.players[before.players.length - 1];
-    if (before === undefined || last === undefined) throw new Error('the demo board is empty');
+    for (const viewer of viewers) {
+      // The default window is 100 rows: pages 0 to 3, the first holding the whole demo board.
+      await viewer.waitFor((e) => e.event === 'page' && dataOf<PageData>(e).page === 3);
+      expect(viewer.events.map((e) => e.event)).toEqual(['board', 'page', 'page', 'page', 'page']);
+      expect(viewer.events.every((e) => e.id === String(before.version))).toBe(true);
+      expect(dataOf<BoardMeta>(viewer.events[0] as SseEvent)).toEqual({
+        id: 'demo',
+        name: before.name,
+        order: before.order,
+        version: before.version,
+        playerCount: 5,
+      });
+      const pages = viewer.events.slice(1).map((e) => dataOf<PageData>(e));
+      expect(pages.map((p) => p.page)).toEqual([0, 1, 2, 3]);
+      expect(pages[0]?.players).toEqual(before.players);
+      expect(pages.slice(1).map((p) => p.players)).toEqual([[], [], []]);
+    }
+    const last = before.players.at(-1);
+    if (last === undefined) throw new Error('the demo board is empty');
 
     const player = await api.scoreAdd('demo', last.id);
     expect(player.score).toBe(last.score + 1);
+    const after = await api.getBoard('demo');
 
     for (const viewer of viewers) {
-      const update = await viewer.waitFor((e) => e.event === 'update');
-      const data = dataOf<{ version: number; since: number }>(update);
-      expect(data.since).toBe(before.version);
-      expect(data.version).toBeGreaterThan(before.version);
-      expect(update.id).toBe(String(data.version));
-      expect(scoreIn(update, last.id)).toBe(last.score + 1);
-      expect(viewer.events.map((e) => e.event)).toEqual(['snapshot', 'update']);
+      const page = await viewer.waitFor(
+        (e) => e.event === 'page' && e.id !== String(before.version),
+      );
+      const data = dataOf<PageData>(page);
+      expect(data.page).toBe(0);
+      expect(data.version).toBe(after.version);
+      expect(page.id).toBe(String(after.version));
+      expect(scoreIn(page, last.id)).toBe(last.score + 1);
+      expect(data.players).toEqual(after.players);
+      // Nothing else: the board's size did not change, and no other page did.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(viewer.events.map((e) => e.event)).toEqual([
+        'board',
+        ...['page', 'page', 'page', 'page'],
+        'page',
+      ]);
     }
+  });
+
+  it("holds a stream on the board's channel and its window's pages, with a recovery link", async () => {
+    const board = await api.getBoard('demo');
+    const opening = await askOriginAsProxy(stack, `${apiPaths.board('demo')}?limit=30&from=50`);
+    expect(opening.status).toBe(200);
+    expect(opening.headers['grip-hold']).toBe('stream');
+    // Rows 50..79 are pages 2 and 3; each channel is held after the last id it published.
+    const channels = String(opening.headers['grip-channel'])
+      .split(',')
+      .map((c) => c.trim().split(';')[0]);
+    expect(channels).toEqual(['board-demo', 'board-demo.p2', 'board-demo.p3']);
+    expect(opening.headers['grip-link']).toBe('</boards/demo/recover/?pages=2%2C3>; rel=next');
+    const events = opening.body.match(/^event: \w+$/gm);
+    expect(events).toEqual(['event: board', 'event: page', 'event: page']);
+    expect(opening.body).toContain(`id: ${board.version}\n`);
+    expect(opening.bytes).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+
+    // A stream resumed at the current version is sent its window again: its Last-Event-ID says
+    // which version one of its channels reached, not that every channel did.
+    const current = await askOriginAsProxy(stack, apiPaths.board('demo'), {
+      'Last-Event-ID': String(board.version),
+    });
+    expect(current.status).toBe(200);
+    expect(current.headers['grip-hold']).toBe('stream');
+    expect(current.body.match(/^event: \w+$/gm)).toHaveLength(5);
+    expect(current.bytes).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   });
 
   it('refuses the stream on the origin itself (no Grip-Sig) with 406 JSON', async () => {
@@ -269,7 +350,7 @@ describe('the stack: origin behind Pushpin', () => {
 
   it('keeps data across an origin restart and a crash, while viewers stay connected', async () => {
     const viewer = await open();
-    await viewer.waitFor((e) => e.event === 'snapshot');
+    await viewer.waitFor((e) => e.event === 'board');
     const board = await api.getBoard('demo');
     const target = board.players[0];
     if (target === undefined) throw new Error('the demo board is empty');
@@ -285,11 +366,19 @@ describe('the stack: origin behind Pushpin', () => {
     expect((await api.getPlayer('demo', target.id)).score).toBe(target.score + 15);
 
     // Pushpin held the viewer's connection the whole time, and the new origin still reaches it:
-    // with an update, or with a fresh snapshot when the restarted origin cannot tell what the
-    // stream missed. A publish whose prev-id does not follow what Pushpin last delivered waits up
-    // to message_wait (5 s) for the missing one before Pushpin asks the origin to recover.
+    // with the page published, or with what the recovery link sends when the restarted origin's
+    // ids do not follow the ones Pushpin last delivered (Pushpin waits up to message_wait, 5 s,
+    // for a missing message before it asks).
     expect(viewer.disconnected).toBeUndefined();
     await api.scoreAdd('demo', target.id);
     await viewer.waitFor((e) => scoreIn(e, target.id) === target.score + 16, 20_000);
+  });
+
+  it("published every message within Fanout's 64 KiB, and Pushpin refused none", () => {
+    const sizes = publishedSizes(stack);
+    expect(sizes.count).toBeGreaterThan(0);
+    expect(sizes.over).toEqual([]);
+    expect(sizes.refused).toEqual([]);
+    expect(sizes.largest).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   });
 });

@@ -74,8 +74,8 @@ describe('restoredDatabase', () => {
     );
     expect(Object.keys(db.boards)).toEqual(['a']);
     expect(deleted).toEqual([
-      { boardId: 'b', version: 1, changed: [], removed: [], deleted: true },
-      { boardId: 'c', version: 1, changed: [], removed: [], deleted: true },
+      { boardId: 'b', version: 1, changed: [], removed: [], deleted: true, moved: [], meta: true },
+      { boardId: 'c', version: 1, changed: [], removed: [], deleted: true, moved: [], meta: true },
     ]);
   });
 

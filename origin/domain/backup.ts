@@ -3,6 +3,7 @@ import {
   type BoardChange,
   type BoardRecord,
   type Database,
+  deletedChange,
   emptyDatabase,
   type Limits,
 } from './board.ts';
@@ -61,13 +62,7 @@ export function restoredDatabase(
   }
   const deleted = Object.values(current.boards)
     .filter((board) => !Object.hasOwn(db.boards, board.id))
-    .map((board) => ({
-      boardId: board.id,
-      version: board.version + 1,
-      changed: [],
-      removed: [],
-      deleted: true,
-    }));
+    .map(deletedChange);
   return { db, deleted };
 }
 

@@ -72,7 +72,25 @@ describe('versions', () => {
       changed: ids,
       removed: [],
       deleted: false,
+      moved: [[0, 0]],
+      meta: false,
     });
+  });
+
+  it('say which display positions moved, and when the size of the board changed', () => {
+    const { db, ids } = boardWith('a', 'b', 'c', 'd');
+    const [a, b, c, d] = ids as [string, string, string, string];
+    // d (4th) jumps to the top: positions 0..3 shift.
+    expect(addScore(db, 'b1', d, 5).change).toMatchObject({ moved: [[0, 3]], meta: false });
+    // a renamed in place: only its own position.
+    expect(updatePlayer(db, 'b1', a, { name: 'aa' }).change.moved).toEqual([[1, 1]]);
+    // A newcomer lands last; removing b moves everyone below it up.
+    expect(
+      addPlayer(db, 'b1', 'e', { ...limits, maxPlayersPerBoard: 9 }, () => 'e1').change,
+    ).toMatchObject({ moved: [[4, 4]], meta: true });
+    expect(removePlayer(db, 'b1', b)).toMatchObject({ moved: [[2, 4]], meta: true });
+    expect(resetBoard(db, 'b1')).toMatchObject({ bulk: 'reset' });
+    expect(c).toBeDefined();
   });
 });
 

@@ -6,6 +6,8 @@ import {
   type PlayerState,
   type RankedPlayer,
 } from '../../contract/board.ts';
+import type { BoardMeta, ReloadReason } from '../../contract/events.ts';
+import { PAGE_SIZE } from '../../contract/windows.ts';
 import { BoardIndex, foldName } from './board-index.ts';
 import { BoardError, boardNotFound, playerNotFound } from './errors.ts';
 
@@ -28,13 +30,24 @@ export interface Database {
   boards: Record<string, BoardRecord>;
 }
 
-/** What one mutation did to one board: the live publisher and the resume history feed on it. */
+/** What one mutation did to one board: the store journals it and the broadcaster publishes it. */
 export interface BoardChange {
   boardId: string;
   version: number;
+  /** Players whose state changed (the store writes these). */
   changed: string[];
+  /** Players no longer on the board. */
   removed: string[];
   deleted: boolean;
+  /**
+   * Display positions whose player or rank changed, as inclusive [first, last] ranges: a player
+   * moving from position 40 to 3 shifts everyone in between, so 3..40 changed.
+   */
+  moved: Array<[number, number]>;
+  /** The board's name, order or player count changed. */
+  meta: boolean;
+  /** So much changed at once that viewers load their window again instead (a reset, a restore). */
+  bulk?: ReloadReason;
 }
 
 export interface Limits {
@@ -137,7 +150,20 @@ export function createBoard(
 export function deleteBoard(db: Database, boardId: string): BoardChange {
   const board = getBoard(db, boardId);
   delete db.boards[boardId];
-  return { boardId, version: board.version + 1, changed: [], removed: [], deleted: true };
+  return deletedChange(board);
+}
+
+/** What deleting a board is, as a change: the version after its last, nothing else. */
+export function deletedChange(board: BoardRecord): BoardChange {
+  return {
+    boardId: board.id,
+    version: board.version + 1,
+    changed: [],
+    removed: [],
+    deleted: true,
+    moved: [],
+    meta: true,
+  };
 }
 
 export function addPlayer(
@@ -158,7 +184,105 @@ export function addPlayer(
   const player: PlayerState = { id, name, score: 0, scoredAt: version };
   index.add(player);
   board.version = version;
-  return { player: ranked(board, player), change: changeOf(board, [id], []) };
+  // Everyone from the newcomer's place down moves one position.
+  const moved: [number, number] = [index.positionOf(player), index.size - 1];
+  return {
+    player: ranked(board, player),
+    change: { ...changeOf(board, [id], []), moved: [moved], meta: true },
+  };
+}
+
+/** A row refused by an import, by its place in the input (0-based). */
+export interface ImportProblem {
+  row: number;
+  message: string;
+}
+
+/**
+ * What an import of `rows` would refuse, without changing anything: a name twice in the rows, a
+ * name already on the board (unless `skipExisting`), more players than the board may hold.
+ * Returns the first `max` problems; none means `importPlayers` will take every row.
+ */
+export function checkImport(
+  db: Database,
+  boardId: string,
+  rows: readonly { name: string }[],
+  limits: Limits,
+  skipExisting: boolean,
+  max = 100,
+): ImportProblem[] {
+  const index = indexOf(getBoard(db, boardId));
+  const problems: ImportProblem[] = [];
+  const seen = new Map<string, number>();
+  let adding = 0;
+  rows.forEach((row, i) => {
+    if (problems.length >= max) return;
+    const folded = foldName(row.name);
+    const earlier = seen.get(folded);
+    if (earlier !== undefined) {
+      problems.push({ row: i, message: `name: "${row.name}" is also in row ${earlier + 1}` });
+      return;
+    }
+    seen.set(folded, i);
+    if (index.names.has(folded)) {
+      if (!skipExisting) {
+        problems.push({
+          row: i,
+          message: `name: a player named "${row.name}" is already on this board`,
+        });
+      }
+      return;
+    }
+    adding++;
+  });
+  if (problems.length === 0 && index.size + adding > limits.maxPlayersPerBoard) {
+    problems.push({
+      row: rows.length - 1,
+      message: `the board would hold ${index.size + adding} players; at most ${limits.maxPlayersPerBoard}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Adds the rows' players (with their scores, all reached at this version) in one change: the
+ * board moves one version and viewers reload their windows. Names already on the board are
+ * skipped. Call `checkImport` first: a name twice in the rows or a full board throws.
+ */
+export function importPlayers(
+  db: Database,
+  boardId: string,
+  rows: readonly { name: string; score?: number | undefined }[],
+  limits: Limits,
+  newId: NewId,
+): { added: number; skipped: number; change: BoardChange } {
+  const board = getBoard(db, boardId);
+  const index = indexOf(board);
+  const version = board.version + 1;
+  const changed: string[] = [];
+  let skipped = 0;
+  for (const row of rows) {
+    if (index.names.has(foldName(row.name))) {
+      skipped++;
+      continue;
+    }
+    if (index.size >= limits.maxPlayersPerBoard) {
+      throw new BoardError(
+        'limit_reached',
+        `at most ${limits.maxPlayersPerBoard} players per board`,
+      );
+    }
+    const id = freshId(newId, (candidate) => index.byId.has(candidate));
+    index.add({ id, name: row.name, score: row.score ?? 0, scoredAt: version });
+    changed.push(id);
+  }
+  if (changed.length > 0) board.version = version;
+  const change: BoardChange = {
+    ...changeOf(board, changed, []),
+    meta: true,
+    ...(changed.length > 0 ? { bulk: 'import' as const } : {}),
+  };
+  return { added: changed.length, skipped, change };
 }
 
 export function updatePlayer(
@@ -172,6 +296,7 @@ export function updatePlayer(
   if (patch.name !== undefined && patch.name !== player.name) {
     assertNameFree(board, patch.name, playerId);
   }
+  const from = indexOf(board).positionOf(player);
   const version = board.version + 1;
   const next: PlayerState = { ...player, name: patch.name ?? player.name };
   if (patch.score !== undefined && patch.score !== player.score) {
@@ -180,14 +305,19 @@ export function updatePlayer(
   }
   indexOf(board).replace(next);
   board.version = version;
-  return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
+  const change = changeOf(board, [playerId], [], [span(from, indexOf(board).positionOf(next))]);
+  return { player: ranked(board, next), change };
 }
 
 export function removePlayer(db: Database, boardId: string, playerId: string): BoardChange {
   const board = getBoard(db, boardId);
-  indexOf(board).remove(findPlayer(board, playerId).id);
+  const index = indexOf(board);
+  const player = findPlayer(board, playerId);
+  // Everyone below the player moves up one; the last position empties.
+  const moved: [number, number] = [index.positionOf(player), index.size - 1];
+  index.remove(player.id);
   board.version += 1;
-  return changeOf(board, [], [playerId]);
+  return { ...changeOf(board, [], [playerId], [moved]), meta: true };
 }
 
 export function addScore(
@@ -202,10 +332,13 @@ export function addScore(
   if (Math.abs(score) > MAX_SCORE) {
     throw new BoardError('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
   }
+  const index = indexOf(board);
+  const from = index.positionOf(player);
   board.version += 1;
   const next: PlayerState = { ...player, score, scoredAt: board.version };
-  indexOf(board).replace(next);
-  return { player: ranked(board, next), change: changeOf(board, [playerId], []) };
+  index.replace(next);
+  const change = changeOf(board, [playerId], [], [span(from, index.positionOf(next))]);
+  return { player: ranked(board, next), change };
 }
 
 export function resetBoard(db: Database, boardId: string): BoardChange {
@@ -217,19 +350,21 @@ export function resetBoard(db: Database, boardId: string): BoardChange {
     changed.push(player.id);
     return { ...player, score: 0, scoredAt: board.version };
   });
-  return changeOf(board, changed, []);
+  return { ...changeOf(board, changed, []), bulk: 'reset' };
 }
 
 export interface ViewOptions {
   limit?: number | undefined;
+  /** The 0-based position the window starts at (ignored with `around`). */
+  from?: number | undefined;
   around?: string | undefined;
 }
 
 /** The board in rank order, whole or as a window (`limit` from the top, or `around` a player). */
 export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardView {
   const index = indexOf(board);
-  let start = 0;
-  let end = options.limit ?? index.size;
+  let start = options.from ?? 0;
+  let end = start + (options.limit ?? index.size);
   if (options.around !== undefined) {
     const player = index.byId.get(options.around);
     if (player === undefined) throw playerNotFound();
@@ -245,12 +380,44 @@ export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardV
     order: board.order,
     version: board.version,
     playerCount: index.size,
+    offset: start,
     players: index.ranked(start, end),
   };
 }
 
 export function playerView(board: BoardRecord, playerId: string): RankedPlayer {
   return ranked(board, findPlayer(board, playerId));
+}
+
+/** The board without its players: what a stream hears first and whenever it changes. */
+export function boardMeta(board: BoardRecord): BoardMeta {
+  return {
+    id: board.id,
+    name: board.name,
+    order: board.order,
+    version: board.version,
+    playerCount: board.players.length,
+  };
+}
+
+/** One page of the ranking: the players at positions [page * PAGE_SIZE, ...) with their ranks. */
+export function pageRows(board: BoardRecord, page: number): RankedPlayer[] {
+  return indexOf(board).ranked(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+}
+
+/** The 0-based display position of a player, or undefined when it is not on the board. */
+export function positionOf(board: BoardRecord, playerId: string): number | undefined {
+  const index = indexOf(board);
+  const player = index.byId.get(playerId);
+  return player === undefined ? undefined : index.positionOf(player);
+}
+
+/** Players whose names start with `prefix` (any case), by name, ranked. */
+export function searchPlayers(board: BoardRecord, prefix: string, limit: number): RankedPlayer[] {
+  const index = indexOf(board);
+  return index
+    .withNamePrefix(prefix, limit)
+    .map((player) => ({ ...player, rank: index.rankOf(player) }));
 }
 
 /** The current state of the players with these ids that are still on the board. */
@@ -268,8 +435,25 @@ function ranked(board: BoardRecord, player: PlayerState): RankedPlayer {
   return { ...player, rank: indexOf(board).rankOf(player) };
 }
 
-function changeOf(board: BoardRecord, changed: string[], removed: string[]): BoardChange {
-  return { boardId: board.id, version: board.version, changed, removed, deleted: false };
+function changeOf(
+  board: BoardRecord,
+  changed: string[],
+  removed: string[],
+  moved: Array<[number, number]> = [],
+): BoardChange {
+  return {
+    boardId: board.id,
+    version: board.version,
+    changed,
+    removed,
+    deleted: false,
+    moved,
+    meta: false,
+  };
+}
+
+function span(a: number, b: number): [number, number] {
+  return a <= b ? [a, b] : [b, a];
 }
 
 function assertNameFree(board: BoardRecord, name: string, self: string | undefined): void {

@@ -99,7 +99,7 @@ describe('POST /admin/restore/', () => {
     }
   });
 
-  it('publishes a snapshot to viewers of the restored boards and tells those of deleted ones', async () => {
+  it('tells viewers of the restored boards to reload, and those of deleted ones that they are gone', async () => {
     const saved = await backup();
     const created = await changeEverything();
     const published = origin.published.length;
@@ -117,7 +117,7 @@ describe('POST /admin/restore/', () => {
     expect(events).toEqual(
       expect.arrayContaining([
         [`board-${created}`, 'deleted'],
-        ['board-demo', 'snapshot'],
+        ['board-demo', 'reload'],
       ]),
     );
     const demo = items.find((item) => item?.channel === 'board-demo');

@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { BoardList } from '../../contract/board.ts';
 import { routePatterns } from '../../contract/paths.ts';
-import { boardQuery, createBoardBody, emptyBody } from '../../contract/requests.ts';
+import { boardQuery, createBoardBody, DEFAULT_LIMIT, emptyBody } from '../../contract/requests.ts';
 import {
   type ApiDeps,
   apiRouter,
@@ -37,11 +37,16 @@ export function boardRoutes(
     // The stream is this route's first handler rather than a router of its own: a second router
     // on this path would answer OPTIONS itself (Express's automatic Allow) instead of the 405.
     .get(boardStream(deps), (req, res) => {
-      const { limit, around } = parseQuery(req, boardQuery);
+      const { limit, from, around, v } = parseQuery(req, boardQuery);
       const boardId = param(req, 'boardId');
       service.requireBoard(boardId);
       res.vary('Accept');
-      res.set('Cache-Control', 'no-cache').json(service.viewBoard(boardId, { limit, around }));
+      // A reload after a `reload` event names the version it reloads for (`v`): a crowd asks for
+      // the same few URLs at once, so an edge cache may answer them for a moment. Anything newer
+      // reaches those viewers on their streams. Without `v`, every read goes to the origin.
+      const cache = v === undefined ? 'no-cache' : 'public, max-age=0, s-maxage=5';
+      const view = service.viewBoard(boardId, { limit: limit ?? DEFAULT_LIMIT, from, around });
+      res.set('Cache-Control', cache).json(view);
     })
     .delete(async (req, res) => {
       auth.require(req);

@@ -17,6 +17,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** For an import: the lines refused, each with what is wrong. */
+    readonly lines?: ReadonlyArray<{ line: number; message: string }>,
   ) {
     super(message);
   }
@@ -98,7 +100,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    const body: ErrorBody = { error: { code: httpError.code, message: httpError.message } };
+    const { code, message, lines } = httpError;
+    const body: ErrorBody = {
+      error: lines === undefined ? { code, message } : { code, message, lines: [...lines] },
+    };
     res.status(httpError.status).set(httpError.headers).set('Cache-Control', 'no-store').json(body);
   };
 }

@@ -1,10 +1,23 @@
 import type { Request, Router } from 'express';
+import type { PlayerList } from '../../contract/board.ts';
 import { routePatterns } from '../../contract/paths.ts';
-import { createPlayerBody, scoreAddBody, updatePlayerBody } from '../../contract/requests.ts';
+import {
+  createPlayerBody,
+  playerSearchQuery,
+  scoreAddBody,
+  updatePlayerBody,
+} from '../../contract/requests.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientKey, type RateLimiter } from '../rate-limit.ts';
 import { HttpError, unauthorized } from './errors.ts';
-import { type ApiDeps, apiRouter, methodNotAllowed, param, parseBody } from './routing.ts';
+import {
+  type ApiDeps,
+  apiRouter,
+  methodNotAllowed,
+  param,
+  parseBody,
+  parseQuery,
+} from './routing.ts';
 
 /** The players of a board: add, read, change, remove, and the score-add (`+1` is public). */
 export function playerRoutes({
@@ -17,12 +30,18 @@ export function playerRoutes({
 
   router
     .route(routePatterns.players)
+    .get((req, res) => {
+      const { q, limit } = parseQuery(req, playerSearchQuery);
+      const players = service.searchPlayers(param(req, 'boardId'), q, limit ?? 10);
+      const list: PlayerList = { players };
+      res.set('Cache-Control', 'no-cache').json(list);
+    })
     .post(async (req, res) => {
       auth.require(req);
       const { name } = parseBody(req, createPlayerBody);
       res.status(201).json(await service.addPlayer(param(req, 'boardId'), name));
     })
-    .all(methodNotAllowed('POST'));
+    .all(methodNotAllowed('GET, POST'));
 
   router
     .route(routePatterns.player)

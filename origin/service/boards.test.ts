@@ -26,7 +26,8 @@ async function setup(store?: Store) {
       published.push({ channel, event: /^event: (\w+)$/m.exec(content)?.[1] ?? '', id, prevId });
     },
     publishIntervalMs: 0,
-    historySize: 100,
+    pagesPerFlush: 16,
+    reloadSpreadMs: 1_000,
     // A change whose commit failed is not published: nothing to report here.
     onError: () => {},
   });
@@ -54,7 +55,9 @@ describe('a change', () => {
     const player = await t.service.addScore('demo', 'p2', 3);
     expect(player).toMatchObject({ id: 'p2', score: 3, rank: 1 });
     await t.drain();
-    expect(t.published).toEqual([{ channel: 'board-demo', event: 'update', id: '6', prevId: '5' }]);
+    expect(t.published).toEqual([
+      { channel: 'board-demo.p0', event: 'page', id: '6', prevId: '5' },
+    ]);
     expect(t.service.viewPlayer('demo', 'p2').score).toBe(3);
   });
 
@@ -86,38 +89,62 @@ describe('a change', () => {
       'limit_reached',
     );
     await t.service.deleteBoard(board.id);
-    expect(t.service.streamStart(board.id, undefined)).toBeUndefined();
+    expect(t.service.streamStart(board.id, top)).toBeUndefined();
     await t.drain();
-    expect(t.published.map((p) => p.event)).toEqual([
-      'update',
-      'update',
-      'update',
-      'update',
-      'deleted',
+    expect(t.published.map((p) => `${p.channel} ${p.event}`)).toEqual([
+      'board-n6 board',
+      'board-n6.p0 page',
+      'board-n6.p0 page',
+      'board-n6 reload',
+      'board-n6 board',
+      'board-n6.p0 page',
+      'board-n6 deleted',
     ]);
   });
 });
 
-describe('streamStart', () => {
-  it('gives a new client a snapshot, a current one nothing, a behind one the update', async () => {
+const top = { from: 0, limit: 100 };
+
+describe('streams', () => {
+  it('open with the board and every page of the window', async () => {
     const t = await setup();
-    expect(t.service.streamStart('demo', undefined)).toMatchObject({
-      boardId: 'demo',
-      publishedVersion: 5,
-      catchUp: { type: 'snapshot' },
-    });
-    expect(t.service.streamStart('demo', 5)?.catchUp).toBeUndefined();
-    await t.service.addScore('demo', 'p1', 1);
-    expect(t.service.streamStart('demo', 5)?.catchUp).toMatchObject({
-      type: 'update',
-      since: 5,
-      version: 6,
-    });
+    const start = t.service.streamStart('demo', top);
+    expect(start).toMatchObject({ boardId: 'demo', pages: [0, 1, 2, 3] });
+    expect(start?.events.map((e) => e.type)).toEqual(['board', 'page', 'page', 'page', 'page']);
+    expect(start?.channels[0]).toEqual({ channel: 'board-demo', prevId: 5 });
   });
 
-  it('is undefined for a board that does not exist, prototype names included', async () => {
+  it('follow the pages around a player, wherever it is', async () => {
     const t = await setup();
-    expect(t.service.streamStart('__proto__', undefined)).toBeUndefined();
+    const start = t.service.streamStart('demo', { from: 0, limit: 25, around: 'p5' });
+    expect(start?.pages).toEqual([0]);
+    expect(t.service.streamStart('demo', { from: 0, limit: 25, around: 'gone' })?.pages).toEqual([
+      0,
+    ]);
+  });
+
+  it('recover only the pages whose channel moved on, or everything when the board channel did', async () => {
+    const t = await setup();
+    await t.service.addScore('demo', 'p1', 1);
+    await t.drain();
+    const current = new Map([
+      ['board-demo', 5],
+      ['board-demo.p0', 6],
+      ['board-demo.p1', 5],
+    ]);
+    expect(t.service.streamRecovery('demo', [0, 1], current)?.events).toEqual([]);
+    const behind = new Map([...current, ['board-demo.p0', 5]]);
+    expect(t.service.streamRecovery('demo', [0, 1], behind)?.events.map((e) => e.type)).toEqual([
+      'page',
+    ]);
+    const lost = new Map([...current, ['board-demo', 4]]);
+    expect(t.service.streamRecovery('demo', [0, 1], lost)?.events).toHaveLength(3);
+  });
+
+  it('are undefined for a board that does not exist, prototype names included', async () => {
+    const t = await setup();
+    expect(t.service.streamStart('__proto__', top)).toBeUndefined();
+    expect(t.service.streamRecovery('__proto__', [0], new Map())).toBeUndefined();
   });
 });
 
@@ -154,8 +181,7 @@ describe('readiness', () => {
       },
       broadcaster: {
         record: () => {},
-        catchUp: () => undefined,
-        publishedVersion: () => 0,
+        heldChannels: () => [],
         replace: () => {},
         publishHealth: () => ({
           failingBoards,

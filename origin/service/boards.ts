@@ -3,17 +3,23 @@ import type {
   BoardList,
   BoardSummary,
   BoardView,
+  ImportResult,
   Order,
   RankedPlayer,
 } from '../../contract/board.ts';
-import type { BoardEvent } from '../../contract/events.ts';
+import { type BoardEvent, boardChannel, pageChannel } from '../../contract/events.ts';
 import type { BoardExport } from '../../contract/export.ts';
 import type { Readiness } from '../../contract/readiness.ts';
-import type { Broadcaster } from '../broadcaster.ts';
+import { DEFAULT_LIMIT, type ImportRow } from '../../contract/requests.ts';
+import { streamPages } from '../../contract/windows.ts';
+import type { Broadcaster, HeldChannel } from '../broadcaster.ts';
 import { backupOf, restoredDatabase } from '../domain/backup.ts';
 import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
 import type { Store } from '../store/store.ts';
+
+/** Rows an import applies per durable commit (a few tens of milliseconds of work each). */
+export const IMPORT_BATCH = 10_000;
 
 /** Refuses everything once a write has failed: memory may be ahead of the disk. */
 export class StorageFailedError extends Error {
@@ -26,22 +32,28 @@ export class StorageFailedError extends Error {
 
 export interface BoardServiceDeps {
   store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit' | 'replaceAll'>;
-  broadcaster: Pick<
-    Broadcaster,
-    'record' | 'catchUp' | 'publishedVersion' | 'publishHealth' | 'replace'
-  >;
+  broadcaster: Pick<Broadcaster, 'record' | 'heldChannels' | 'publishHealth' | 'replace'>;
   limits: Limits;
   newId: NewId;
   now: () => Date;
 }
 
-/** Where a stream on a board starts. */
+/** A stream on a board: the channels it is held on and what it is sent now. */
 export interface StreamStart {
   boardId: string;
-  /** The version last published on the board's channel: what the stream is held after. */
-  publishedVersion: number;
-  /** What brings a client at the version it gave to the board's current one; none if current. */
-  catchUp: BoardEvent | undefined;
+  /** The pages it follows (they go into its recovery link). */
+  pages: number[];
+  /** The board's channel and the pages' channels, each after the last id published on it. */
+  channels: HeldChannel[];
+  /** The events that bring the client up to date: none when it is current. */
+  events: BoardEvent[];
+}
+
+/** The window a stream watches: `limit` rows from `from`, and around a player if it names one. */
+export interface StreamWindow {
+  from: number;
+  limit: number;
+  around?: string | undefined;
 }
 
 /**
@@ -114,18 +126,107 @@ export class BoardService {
   }
 
   /**
-   * Where a stream on the board starts for a client at version `after` (none: a new client), or
-   * undefined when the board is gone.
+   * A new stream on the board's window: the board and every page of the window, as they are now.
+   * A reconnecting client (`Last-Event-ID`) gets the same: its last id says which version it
+   * reached on one channel, not that it saw that version on every channel, and a window is small.
+   * Undefined when the board is gone.
    */
-  streamStart(boardId: string, after: number | undefined): StreamStart | undefined {
-    const board = Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+  streamStart(boardId: string, window: StreamWindow): StreamStart | undefined {
+    const board = this.boardOrUndefined(boardId);
     if (board === undefined) return undefined;
-    const { broadcaster } = this.deps;
+    const around =
+      window.around === undefined ? undefined : boards.positionOf(board, window.around);
+    return this.stream(board, streamPages(window, around), () => true);
+  }
+
+  /**
+   * What a held stream missed, from the last id the proxy saw on each channel (`lastIds`): the
+   * pages whose channel moved on since; everything when the board's own channel did (a reload
+   * may have been missed). Undefined when the board is gone.
+   */
+  streamRecovery(
+    boardId: string,
+    pages: number[],
+    lastIds: ReadonlyMap<string, number>,
+  ): StreamStart | undefined {
+    const board = this.boardOrUndefined(boardId);
+    if (board === undefined) return undefined;
+    const held = new Map(
+      this.deps.broadcaster.heldChannels(board, pages).map((c) => [c.channel, c.prevId]),
+    );
+    const behind = (channel: string) => lastIds.get(channel) !== held.get(channel);
+    const all = behind(boardChannel(board.id));
+    return this.stream(board, pages, (channel) => all || behind(channel));
+  }
+
+  private stream(
+    board: boards.BoardRecord,
+    pages: number[],
+    send: (channel: string) => boolean,
+  ): StreamStart {
+    const events: BoardEvent[] = [];
+    if (send(boardChannel(board.id)))
+      events.push({ type: 'board', board: boards.boardMeta(board) });
+    for (const page of pages) {
+      if (!send(pageChannel(board.id, page))) continue;
+      events.push({
+        type: 'page',
+        version: board.version,
+        page,
+        players: boards.pageRows(board, page),
+      });
+    }
     return {
       boardId: board.id,
-      publishedVersion: broadcaster.publishedVersion(board),
-      catchUp: broadcaster.catchUp(board, after),
+      pages,
+      channels: this.deps.broadcaster.heldChannels(board, pages),
+      events,
     };
+  }
+
+  private boardOrUndefined(boardId: string): boards.BoardRecord | undefined {
+    return Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+  }
+
+  /**
+   * Adds many players at once: checked whole first (nothing changes when a row is refused), then
+   * applied in batches of `IMPORT_BATCH` rows, each one durable commit; viewers reload once per
+   * interval instead of hearing of every player.
+   */
+  async importPlayers(
+    boardId: string,
+    rows: readonly ImportRow[],
+    skipExisting: boolean,
+  ): Promise<{ result: ImportResult } | { problems: boards.ImportProblem[] }> {
+    this.assertAvailable();
+    const problems = boards.checkImport(this.data, boardId, rows, this.deps.limits, skipExisting);
+    if (problems.length > 0) return { problems };
+    let added = 0;
+    let skipped = 0;
+    for (let start = 0; start < rows.length; start += IMPORT_BATCH) {
+      const batch = rows.slice(start, start + IMPORT_BATCH);
+      const done = await this.change((db) => {
+        const { change, ...counts } = boards.importPlayers(
+          db,
+          boardId,
+          batch,
+          this.deps.limits,
+          this.deps.newId,
+        );
+        return counts.added > 0 ? { result: counts, change } : { result: counts };
+      });
+      added += done.added;
+      skipped += done.skipped;
+    }
+    const board = boards.getBoard(this.data, boardId);
+    return {
+      result: { added, skipped, version: board.version, playerCount: board.players.length },
+    };
+  }
+
+  /** Players whose names start with `prefix`, any case, with their ranks. */
+  searchPlayers(boardId: string, prefix: string, limit: number): RankedPlayer[] {
+    return boards.searchPlayers(boards.getBoard(this.data, boardId), prefix, limit);
   }
 
   createBoard(input: { name: string; order: Order }): Promise<BoardView> {
@@ -139,11 +240,12 @@ export class BoardService {
     return this.change((db) => ({ result: undefined, change: boards.deleteBoard(db, boardId) }));
   }
 
-  /** Empties every score on the board; answers the board as the reset left it. */
+  /** Empties every score on the board; answers the top of the board as the reset left it. */
   resetBoard(boardId: string): Promise<BoardView> {
     return this.change((db) => {
       const change = boards.resetBoard(db, boardId);
-      return { result: boards.boardView(boards.getBoard(db, boardId)), change };
+      const top = { limit: DEFAULT_LIMIT };
+      return { result: boards.boardView(boards.getBoard(db, boardId), top), change };
     });
   }
 

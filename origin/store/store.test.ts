@@ -1,6 +1,7 @@
-import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Adapter } from 'lowdb';
 import { describe, expect, it } from 'vitest';
 import type { BoardChange, Database } from '../domain/board.ts';
@@ -323,6 +324,7 @@ describe('the journal', () => {
     const db = store.data;
     const id = db.boards.demo?.players[0]?.id as string;
     for (let i = 0; i < 40; i++) await change(store, addScore(db, 'demo', id, 1).change);
+    await store.settle();
     const journal = await readFile(`${path}.journal`, 'utf8');
     expect(Buffer.byteLength(journal)).toBeLessThan(4_000);
     const onDisk = JSON.parse(await readFile(path, 'utf8'));
@@ -330,5 +332,68 @@ describe('the journal', () => {
       (store.data.boards.demo?.version as number) - 40,
     );
     expect((await fileStore(path, seed)).data).toEqual(store.data);
+  });
+});
+
+describe('a data directory written by the previous version', () => {
+  // Written by the store of main at 4a4151e (one data file and `<file>.journal`, no sealed
+  // journal): a seeded board, +1s, a rename, a removal, boards added and deleted, a restore
+  // (boards written whole) and more +1s, with the journal not yet folded. expected.json is what
+  // that store held in memory when it stopped.
+  const fixture = fileURLToPath(new URL('./fixtures/previous-version/', import.meta.url));
+
+  it('opens to what that version held, and is then in the current layout', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'store-previous-'));
+    for (const name of ['leaderboard', 'leaderboard.journal']) {
+      await copyFile(join(fixture, name), join(dir, name));
+    }
+    const expected = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8'));
+    const store = await fileStore(join(dir, 'leaderboard'), seed);
+    expect(sameData(store.data)).toEqual(sameData(expected));
+    expect((await readdir(dir)).sort()).toEqual(['leaderboard', 'leaderboard.journal']);
+    expect(await readFile(join(dir, 'leaderboard.journal'), 'utf8')).toBe('');
+    expect(sameData((await fileStore(join(dir, 'leaderboard'), seed)).data)).toEqual(
+      sameData(expected),
+    );
+  });
+});
+
+describe('a commit on a large board', () => {
+  it('writes only the players it touched', async () => {
+    const path = await tempFile();
+    const players = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `p${i}`,
+      name: `Player ${i}`,
+      score: 0,
+      scoredAt: i,
+    }));
+    const big = { id: 'big', name: 'Big', order: 'desc', version: 1, createdAt: '', players };
+    await writeFile(path, JSON.stringify({ boards: { big } }));
+    const store = await fileStore(path, seed);
+    const { change } = addScore(store.data, 'big', 'p1234', 1);
+    store.touch(change.boardId, [...change.changed, 'p-gone']);
+    await store.commit();
+    const [line] = (await readFile(`${path}.journal`, 'utf8')).trim().split('\n');
+    const entry = JSON.parse(line as string);
+    expect(entry.boards[0].players).toEqual([
+      { id: 'p1234', name: 'Player 1234', score: 1, scoredAt: 2 },
+    ]);
+    expect(entry.boards[0].remove).toEqual(['p-gone']);
+  });
+});
+
+describe('a journal holding only a line cut short', () => {
+  it('is emptied at start, so the next commit does not append to the cut line', async () => {
+    const path = await tempFile();
+    await fileStore(path, seed);
+    // A crash during the first commit after a start: nothing else in the journal.
+    await appendFile(`${path}.journal`, '{"boards":[{"id":"demo","board":{"id":"de');
+    const second = await fileStore(path, seed);
+    const id = second.data.boards.demo?.players[0]?.id as string;
+    const { change } = addScore(second.data, 'demo', id, 5);
+    second.touch(change.boardId, change.changed);
+    await second.commit();
+    const third = await fileStore(path, seed);
+    expect(sameData(third.data)).toEqual(sameData(second.data));
   });
 });

@@ -1,15 +1,55 @@
 import type { Adapter } from 'lowdb';
 import { Low, Memory } from 'lowdb';
-import { z } from 'zod';
-import { orderSchema, type PlayerState, playerStateSchema } from '../../contract/board.ts';
-import type { Database } from '../domain/board.ts';
+import { type Database, indexOf, playersById } from '../domain/board.ts';
 import { Journal } from './journal.ts';
-import { DataFileError, DurableJsonFile } from './json-file.ts';
+import { DurableJsonFile } from './json-file.ts';
+import { Replay } from './replay.ts';
+import { type JournalBoard, type JournalEntry, parseDatabase } from './schema.ts';
+import { databasePieces } from './snapshot.ts';
+
+export { parseDatabase } from './schema.ts';
+
+/*
+ * The file store on disk, for a data file at <path>:
+ *
+ *   <path>                  the whole database as of some commit, as JSON; only ever replaced
+ *                           whole (temporary file, fsync, rename, fsync of the directory)
+ *   <path>.journal.folding  the commits before those in <path>.journal, sealed while a fold
+ *                           writes them into <path>; there only during a fold (or after a crash
+ *                           in one)
+ *   <path>.journal          the newest commits, one JSON line each, fdatasynced before the commit
+ *                           is acknowledged
+ *   .<name>.<pid>.tmp       a data file being written; left only by a crash, removed at start
+ *
+ * The database is <path> with every entry of <path>.journal.folding and then of <path>.journal
+ * redone on top. A last line without its newline is dropped (a crash cut it short before it was
+ * acknowledged); any other line that cannot be read stops the start. Entries hold absolute states,
+ * so redoing entries that <path> already holds changes nothing, as long as what is left to redo
+ * is the newest part of the history: journal files are removed oldest first.
+ *
+ * A fold, once the journal has grown larger than the data file: the commit that crosses the size
+ * captures the state its entry brings the database to (board fields and players arrays copied, no
+ * serialisation), appends the entry, renames <path>.journal to <path>.journal.folding and makes a
+ * new empty <path>.journal. Later commits append there while the captured state is serialised a
+ * few thousand players at a time and written over <path>; then <path>.journal.folding is removed.
+ * At start, when either journal file holds anything, the database is written over <path> the
+ * same way and then both are emptied, the sealed one first, before the store opens.
+ *
+ * The previous version's directory (<path> and <path>.journal) is this layout between folds.
+ */
 
 /** One group commit: how many mutations it made durable, and how long its write took. */
 export interface CommitReport {
   mutations: number;
   seconds: number;
+}
+
+/** The file store's storage: the data file, the journal beside it, and when to fold. */
+export interface JournaledFile {
+  dataFile: DurableJsonFile<Database>;
+  journal: Journal;
+  /** The journal is folded once larger than this and than the data file. */
+  journalMinBytes: number;
 }
 
 /**
@@ -19,25 +59,28 @@ export interface CommitReport {
  * the next write, so a burst of `+1`s costs one write per disk round trip, not one per click.
  *
  * With a journal (the file store), a commit appends one line with the absolute state of what
- * changed since the last commit, and the whole data file is rewritten only when the journal has
- * grown past it. Without one (the memory store), every commit writes the whole database.
+ * changed since the last commit, and the data file is rewritten, beside the commits, only when
+ * the journal has grown past it. Without one (the memory store), every commit writes the whole
+ * database.
  */
 export class Store {
   private running: Promise<void> = Promise.resolve();
   private next: Promise<void> | undefined;
   private failure: Error | undefined;
   private touched = new Map<string, Set<string>>();
-  /** The version of every board as the disk has it (or as the write under way will have it). */
+  /** The version of every board as the journal has it (or as the append under way will). */
   private readonly persisted = new Map<string, number>();
   /** Mutations since the last commit began: the size of the next group commit. */
   private pending = 0;
   private readonly commitListeners = new Set<(commit: CommitReport) => void>();
+  /** The fold under way, if any: one at a time. */
+  private folding: Promise<void> | undefined;
+  private foldWanted = false;
 
   private constructor(
     private readonly db: Low<Database>,
     private readonly onWriteFailure: (error: Error) => void,
-    private readonly journal: Journal | undefined,
-    private readonly folding: Folding,
+    private readonly files: JournaledFile | undefined,
   ) {}
 
   /**
@@ -46,21 +89,27 @@ export class Store {
    * first failed write: the process should stop there (see `commit`).
    */
   static async open(
-    adapter: Adapter<Database>,
+    storage: Adapter<Database> | JournaledFile,
     seed: () => Database,
     onWriteFailure: (error: Error) => void = () => {},
-    journal?: Journal,
-    folding: Folding = { snapshotBytes: () => 0, journalMinBytes: MIN_JOURNAL_BYTES },
   ): Promise<Store> {
+    const files = 'journal' in storage ? storage : undefined;
+    const adapter = 'journal' in storage ? storage.dataFile : storage;
     const existing = await adapter.read();
     const data = existing ?? seed();
-    const entries = journal === undefined ? [] : await journal.read();
-    for (const entry of entries) redo(data, entry, journal?.path ?? '');
-    const db = new Low<Database>(adapter, entries.length > 0 ? parseDatabase(data) : data);
-    const store = new Store(db, onWriteFailure, journal, folding);
-    if (existing === null || entries.length > 0) {
-      await db.write();
-      await journal?.clear();
+    let journaled = false;
+    if (files !== undefined) {
+      const replay = new Replay(data);
+      journaled = await files.journal.read((entry, where) => replay.apply(entry, where));
+      replay.finish();
+    }
+    // A board's index takes seconds to build at a million players: build it now, before the
+    // origin serves, rather than in the first request that needs it.
+    for (const board of Object.values(data.boards)) indexOf(board);
+    const store = new Store(new Low<Database>(adapter, data), onWriteFailure, files);
+    if (existing === null || journaled) {
+      await store.db.write();
+      await files?.journal.clear();
     }
     store.notePersisted();
     return store;
@@ -125,36 +174,86 @@ export class Store {
       for (const listener of this.commitListeners) listener(report);
     });
     this.next = next;
-    this.running = next.catch((error: unknown) => {
-      if (this.failure !== undefined) return;
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      this.onWriteFailure(this.failure);
-    });
+    this.running = next.catch((error: unknown) => this.fail(error));
     return next;
+  }
+
+  /**
+   * Folds the journal into the data file now instead of when it outgrows it, and resolves once
+   * the data file holds every change committed before the call. Commits go on meanwhile.
+   */
+  async fold(): Promise<void> {
+    while (this.folding !== undefined) await this.folding;
+    this.foldWanted = true;
+    await this.commit();
+    await this.folding;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /**
+   * Resolves once every commit made before the call and the fold under way are done. A stop that
+   * waits for this leaves the next start no fold to finish; one that does not loses nothing.
+   */
+  async settle(): Promise<void> {
+    await this.commit();
+    while (this.folding !== undefined) await this.folding;
   }
 
   /** Writes what changed since the last commit. Reads memory synchronously, before any await. */
   private persist(): Promise<void> {
-    if (this.journal === undefined) return this.db.write();
+    if (this.files === undefined) {
+      this.touched = new Map();
+      return this.db.write();
+    }
     const entry: JournalEntry = { boards: this.changes() };
-    if (entry.boards.length === 0) return Promise.resolve();
-    return this.append(this.journal, JSON.stringify(entry));
+    const line = entry.boards.length === 0 ? undefined : JSON.stringify(entry);
+    // Captured here, with the entry: once it is appended, the journal holds exactly this state.
+    const fold = this.foldDue(this.files, line) ? this.files.dataFile.pieces(this.data) : undefined;
+    return this.append(this.files, line, fold);
   }
 
-  private async append(journal: Journal, line: string): Promise<void> {
-    await journal.append(line);
-    const { journalMinBytes, snapshotBytes } = this.folding;
-    if (journal.bytes > Math.max(journalMinBytes, 2 * snapshotBytes())) {
-      // Fold the journal into the data file. Memory may already hold changes of the next
-      // commit; writing them now too is harmless, since redoing an entry sets absolute states.
-      this.notePersisted();
-      this.touched = new Map();
-      await this.db.write();
-      await journal.clear();
+  private foldDue({ journal, dataFile, journalMinBytes }: JournaledFile, line?: string): boolean {
+    if (this.folding !== undefined) return false;
+    const bytes = journal.bytes + (line === undefined ? 0 : Buffer.byteLength(line) + 1);
+    if (this.foldWanted) {
+      this.foldWanted = false;
+      return bytes > 0;
+    }
+    return bytes > Math.max(journalMinBytes, dataFile.lastBytes);
+  }
+
+  private async append(
+    files: JournaledFile,
+    line: string | undefined,
+    fold: Iterable<string> | undefined,
+  ): Promise<void> {
+    if (line !== undefined) await files.journal.append(line);
+    if (fold === undefined) return;
+    await files.journal.seal();
+    // Not awaited: the next commits go to the fresh journal while the data file is written.
+    this.folding = this.foldInto(files, fold);
+  }
+
+  private async foldInto(files: JournaledFile, state: Iterable<string>): Promise<void> {
+    try {
+      await files.dataFile.writePieces(state);
+      await files.journal.dropSealed();
+    } catch (error) {
+      // Nothing acknowledged is lost (the sealed journal is still there), but the disk is
+      // failing: stop as after any failed write.
+      this.fail(error);
+    } finally {
+      this.folding = undefined;
     }
   }
 
-  /** What changed since the last commit, board by board, as entries `redo` can apply. */
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.onWriteFailure(this.failure);
+  }
+
+  /** What changed since the last commit, board by board, as entries `Replay` can redo. */
   private changes(): JournalBoard[] {
     const boards = this.db.data.boards;
     const changes: JournalBoard[] = [];
@@ -172,7 +271,8 @@ export class Store {
         // A new board, or one changed without saying which players: write all of it.
         changes.push({ id: board.id, board: fields, players, replace: true });
       } else {
-        const upsert = players.filter((p) => touched.has(p.id));
+        // Through the board's index: O(touched), whatever the board's size.
+        const upsert = playersById(board, touched);
         const kept = new Set(upsert.map((p) => p.id));
         changes.push({
           id: board.id,
@@ -194,103 +294,22 @@ export class Store {
   }
 }
 
-/** The journal is folded into the data file once it is larger than this and twice the file. */
+/** The journal is folded into the data file once it is larger than this and than the file. */
 const MIN_JOURNAL_BYTES = 1 << 20;
-
-/** When the journal is folded into the data file. */
-interface Folding {
-  snapshotBytes: () => number;
-  journalMinBytes: number;
-}
-
-/** A player as the data file and the journal hold it: the wire's player state. */
-const storedPlayer = z.strictObject(playerStateSchema.shape);
-
-/** A board as stored, without its players. */
-const boardFields = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  order: orderSchema,
-  version: z.int().nonnegative(),
-  createdAt: z.string(),
-});
-
-const storedBoard = boardFields.extend({ players: z.array(storedPlayer) });
-
-const database = z.strictObject({ boards: z.record(z.string(), storedBoard) });
-
-/**
- * What one journal entry says of one board: it was deleted, or here are its fields and the players
- * that changed (all of them with `replace`) and the ids of those that left. States are absolute.
- */
-const journalBoard = z.union([
-  z.strictObject({ id: z.string(), deleted: z.literal(true) }),
-  z.strictObject({
-    id: z.string(),
-    board: boardFields,
-    players: z.array(storedPlayer),
-    replace: z.literal(true).optional(),
-    remove: z.array(z.string()).optional(),
-  }),
-]);
-
-type JournalBoard = z.infer<typeof journalBoard>;
-
-/** One line of the journal: what one group commit wrote. */
-const journalEntry = z.strictObject({ boards: z.array(journalBoard) });
-
-type JournalEntry = z.infer<typeof journalEntry>;
-
-/**
- * Redoes one journal entry on a database. Entries carry absolute states, so redoing one that the
- * data file already holds changes nothing: a crash between folding the journal into the data file
- * and emptying it is harmless.
- */
-function redo(db: Database, value: unknown, path: string): void {
-  const parsed = journalEntry.safeParse(value);
-  if (!parsed.success) {
-    throw new DataFileError(
-      `journal ${path} has an entry of the wrong shape; nothing was changed.`,
-    );
-  }
-  for (const change of parsed.data.boards) {
-    if ('deleted' in change) {
-      delete db.boards[change.id];
-      continue;
-    }
-    const existing = Object.hasOwn(db.boards, change.id) ? db.boards[change.id] : undefined;
-    const players = new Map<string, PlayerState>(
-      change.replace || existing === undefined ? [] : existing.players.map((p) => [p.id, p]),
-    );
-    for (const player of change.players) players.set(player.id, player);
-    for (const id of change.remove ?? []) players.delete(id);
-    db.boards[change.id] = { ...change.board, players: [...players.values()] };
-  }
-}
 
 /** A store kept in memory only: for tests and throwaway runs. */
 export function memoryStore(seed: () => Database): Promise<Store> {
   return Store.open(new Memory<Database>(), seed);
 }
 
-/** A store in a durable JSON file with its journal (`<path>.journal`). */
+/** A store in a durable JSON file with its journal (`<path>.journal`); the layout is above. */
 export function fileStore(
   path: string,
   seed: () => Database,
   onWriteFailure?: (error: Error) => void,
   journalMinBytes = MIN_JOURNAL_BYTES,
 ): Promise<Store> {
-  const file = new DurableJsonFile(path, parseDatabase);
-  return Store.open(file, seed, onWriteFailure, new Journal(`${path}.journal`), {
-    snapshotBytes: () => file.lastBytes,
-    journalMinBytes,
-  });
-}
-
-/** Checks that a parsed data file has the database's shape. */
-export function parseDatabase(value: unknown): Database {
-  const result = database.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
-  throw new Error(issues.join('; '));
+  const dataFile = new DurableJsonFile(path, { validate: parseDatabase, pieces: databasePieces });
+  const journal = new Journal(`${path}.journal`);
+  return Store.open({ dataFile, journal, journalMinBytes }, seed, onWriteFailure);
 }

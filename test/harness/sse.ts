@@ -86,6 +86,13 @@ export class SseParser {
 export class SseClient {
   /** Every event received so far, oldest first. */
   readonly events: SseEvent[] = [];
+  /**
+   * For each event, the bytes received up to the end of the chunk it was completed in: a bound
+   * from above on the bytes up to that event (`bytesUpTo`).
+   */
+  private readonly offsets: number[] = [];
+  /** Bytes of the response body received so far. */
+  bytes = 0;
   /** Settles when the stream ends, whoever ended it. */
   readonly ended: Promise<SseDisconnect>;
   private disconnect: SseDisconnect | undefined;
@@ -115,9 +122,11 @@ export class SseClient {
     });
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => {
+      this.bytes += Buffer.byteLength(chunk);
       const events = this.parser.push(chunk);
       if (events.length === 0) return;
       this.events.push(...events);
+      this.offsets.push(...events.map(() => this.bytes));
       this.notify();
     });
   }
@@ -140,6 +149,20 @@ export class SseClient {
   /** The first matching event that arrives after this call. */
   waitForNext(predicate: (event: SseEvent) => boolean, timeoutMs = 10_000): Promise<SseEvent> {
     return this.waitFrom(this.events.length, predicate, timeoutMs);
+  }
+
+  /**
+   * The body's bytes up to and including event `index` (at most: counted by chunk, so the bytes
+   * of what arrived in the same chunk after it are counted too).
+   */
+  bytesUpTo(index: number): number {
+    return this.offsets[index] ?? this.bytes;
+  }
+
+  /** Calls `listener` whenever events arrive or the stream ends; returns how to stop. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Ends the connection from this side. */

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { BoardView } from '../../../contract/board.ts';
+import type { BoardMeta } from '../../../contract/events.ts';
 import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
 import { ActionForm } from '../ui/ActionForm.tsx';
@@ -10,7 +10,7 @@ import { ResultsDownload } from './ResultsDownload.tsx';
 import './admin.css';
 
 interface BoardAdminProps {
-  board: BoardView;
+  board: BoardMeta;
   admin: AdminApi;
   /** Says what was done, politely (the page's notice). */
   onDone: (text: string) => void;

@@ -61,6 +61,48 @@ describe('createApi', () => {
     expect([error.status, error.code, error.message]).toEqual([502, 'http_502', 'Bad Gateway']);
   });
 
+  it('reads a window of a board, with its offset, by limit, from, around and v', async () => {
+    const seen: Request[] = [];
+    const view = {
+      id: 'demo',
+      name: 'Demo',
+      order: 'desc',
+      version: 9,
+      playerCount: 500,
+      offset: 100,
+      players: [{ id: 'p1', name: 'Ann', score: 4, scoredAt: 9, rank: 101 }],
+    };
+    const api = createApi(answering(() => Response.json(view), seen));
+    expect(await api.getBoard('demo', { limit: 25, from: 100, v: 9 })).toEqual(view);
+    await api.getBoard('demo 1', { around: 'p 1', limit: 25 });
+    await api.getBoard('demo', { from: 0 });
+    await api.getBoard('demo');
+    expect(seen.map((r) => new URL(r.url).pathname + new URL(r.url).search)).toEqual([
+      '/boards/demo/?limit=25&from=100&v=9',
+      '/boards/demo%201/?limit=25&around=p+1',
+      '/boards/demo/',
+      '/boards/demo/',
+    ]);
+  });
+
+  it('refuses a board without its offset', async () => {
+    const view = { id: 'demo', name: 'Demo', order: 'desc', version: 9, playerCount: 0 };
+    const api = createApi(answering(() => Response.json({ ...view, players: [] })));
+    expect((await failure(api.getBoard('demo'))).code).toBe('bad_response');
+  });
+
+  it('searches players by name prefix, at most `limit`', async () => {
+    const seen: Request[] = [];
+    const players = [{ id: 'p1', name: 'Ann', score: 4, scoredAt: 9, rank: 7 }];
+    const api = createApi(answering(() => Response.json({ players }), seen));
+    expect(await api.searchPlayers('demo', 'an & co', { limit: 5 })).toEqual(players);
+    await api.searchPlayers('demo', 'b');
+    expect(seen.map((r) => new URL(r.url).pathname + new URL(r.url).search)).toEqual([
+      '/boards/demo/players/?q=an+%26+co&limit=5',
+      '/boards/demo/players/?q=b&limit=10',
+    ]);
+  });
+
   it('refuses an answer of the wrong shape', async () => {
     const api = createApi(answering(() => Response.json({ boards: [{ id: 1 }] })));
     expect((await failure(api.listBoards())).code).toBe('bad_response');

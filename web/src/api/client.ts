@@ -7,6 +7,7 @@ import {
   errorBodySchema,
   type Order,
   type PlayerState,
+  playerListSchema,
   playerStateSchema,
   type RankedPlayer,
   rankedPlayerSchema,
@@ -58,10 +59,38 @@ export interface AdminApi {
   exportBoard(boardId: string, format: ExportFormat): Promise<Download>;
 }
 
+/**
+ * Which rows of a board to read: `limit` rows from position `from`, or `limit` rows around a
+ * player (`around`). `v` names the version a client reloads for after a `reload` event.
+ */
+export interface BoardWindowQuery {
+  limit?: number | undefined;
+  from?: number | undefined;
+  around?: string | undefined;
+  v?: number | undefined;
+}
+
+/** A board's path with a window's query (`/boards/demo/?limit=25&from=100`): JSON or stream. */
+export function boardPath(boardId: string, window: BoardWindowQuery = {}): string {
+  const query = new URLSearchParams();
+  if (window.limit !== undefined) query.set('limit', String(window.limit));
+  if (window.from !== undefined && window.from > 0) query.set('from', String(window.from));
+  if (window.around !== undefined) query.set('around', window.around);
+  if (window.v !== undefined) query.set('v', String(window.v));
+  return query.size === 0 ? apiPaths.board(boardId) : `${apiPaths.board(boardId)}?${query}`;
+}
+
 /** The JSON API as the web app uses it. */
 export interface Api {
   listBoards(signal?: AbortSignal): Promise<BoardSummary[]>;
-  getBoard(boardId: string, signal?: AbortSignal): Promise<BoardView>;
+  /** A window of the board: `players` are the rows from position `offset` on. */
+  getBoard(boardId: string, window?: BoardWindowQuery, signal?: AbortSignal): Promise<BoardView>;
+  /** Players whose names start with `prefix` (any case), each with its rank. */
+  searchPlayers(
+    boardId: string,
+    prefix: string,
+    options?: { limit?: number; signal?: AbortSignal },
+  ): Promise<RankedPlayer[]>;
   /** Gives a player one point, as anyone may. */
   addPoint(boardId: string, playerId: string): Promise<PlayerState>;
   /** The admin calls, made with `token`. */
@@ -164,7 +193,13 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
   return {
     listBoards: async (signal) =>
       (await call(apiPaths.boards(), boardListSchema, { signal })).boards,
-    getBoard: (boardId, signal) => call(apiPaths.board(boardId), boardViewSchema, { signal }),
+    getBoard: (boardId, window, signal) =>
+      call(boardPath(boardId, window), boardViewSchema, { signal }),
+    searchPlayers: async (boardId, prefix, { limit = 10, signal } = {}) => {
+      const query = new URLSearchParams({ q: prefix, limit: String(limit) });
+      const path = `${apiPaths.players(boardId)}?${query}`;
+      return (await call(path, playerListSchema, { signal })).players;
+    },
     addPoint: (boardId, playerId) =>
       call(apiPaths.scoreAdd(boardId, playerId), playerStateSchema, { method: 'POST' }),
     admin,

@@ -3,11 +3,12 @@ import { navigate, routePaths } from '../app/router.ts';
 import { Link } from '../ui/Link.tsx';
 import { QrCode } from '../ui/QrCode.tsx';
 import { useTitle } from '../ui/useTitle.ts';
+import { boardOf } from './boardState.ts';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
-import type { BoardFeed } from './follow.ts';
 import { exitFullscreen, toggleFullscreen } from './fullscreen.ts';
 import { PlayerList } from './PlayerList.tsx';
 import { orderText, playersText, shortLink } from './phrases.ts';
+import type { LiveBoard } from './useBoard.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useIdle } from './useIdle.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
@@ -51,11 +52,11 @@ function JoinCard({ url }: { url: string }) {
  * phones. A bar to leave it appears while the mouse moves or the keyboard is used; F or a
  * double-click toggles full screen.
  */
-export function BigScreen({ boardId, feed }: { boardId: string; feed: BoardFeed }) {
-  const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
-  const players = board?.players;
-  const { listBox, rows, fits } = useFittedTop(players, 10);
-  const announcement = useRankAnnouncements(players, undefined);
+export function BigScreen({ boardId, live }: { boardId: string; live: LiveBoard }) {
+  const { feed } = live;
+  const board = boardOf(feed.state);
+  const { listBox, rows, players, fits } = useFittedTop(live, 10);
+  const announcement = useRankAnnouncements(players);
   const idle = useIdle(3000);
   useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
 

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { BoardView } from '../../../contract/board.ts';
+import type { BoardMeta } from '../../../contract/events.ts';
 import { navigate, routePaths } from '../app/router.ts';
 import { Link } from '../ui/Link.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
@@ -12,7 +12,7 @@ import './BoardHeader.css';
 interface BoardHeaderProps {
   boardId: string;
   /** Undefined while the board loads. */
-  board: BoardView | undefined;
+  board: BoardMeta | undefined;
   feed: BoardFeed;
 }
 

@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import type { RankedPlayer } from '../../../contract/board.ts';
 import { BoardAdmin } from '../admin/BoardAdmin.tsx';
 import { PlayerEditor } from '../admin/PlayerEditor.tsx';
@@ -9,35 +9,54 @@ import { Toast, useNotice } from '../ui/Toast.tsx';
 import { useTitle } from '../ui/useTitle.ts';
 import { BoardHeader } from './BoardHeader.tsx';
 import { BoardRanking, RankingSkeleton } from './BoardRanking.tsx';
-import type { BoardFeed } from './follow.ts';
+import { type BoardState, boardOf, heldPlayer, topRows } from './boardState.ts';
 import { useLastVote } from './lastVote.ts';
+import { clampView, type RankingView, TOP_ROWS, topView, windowOf } from './rankingView.ts';
+import { type LiveBoard, useWindow } from './useBoard.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 import { useVote } from './useVote.ts';
 
 interface BoardPageProps {
   boardId: string;
-  feed: BoardFeed;
+  live: LiveBoard;
   api: Api;
   admin: AdminApi | undefined;
 }
 
+/**
+ * The players whose rank changes are told: the leaders and the pick when the page shows the top,
+ * only the pick on a page of ranks (its first row is not the lead).
+ */
+function announced(state: BoardState, view: RankingView, pickId: string | undefined) {
+  const pick = pickId === undefined ? undefined : heldPlayer(state, pickId);
+  if (view.kind === 'rank') return pick === undefined ? [] : [pick];
+  const top = topRows(state, TOP_ROWS);
+  return pick === undefined || top.includes(pick) ? top : [...top, pick];
+}
+
 /** The page of one board: live ranks, +1 buttons, search, sharing, and admin tools. */
-export function BoardPage({ boardId, feed, api, admin }: BoardPageProps) {
+export function BoardPage({ boardId, live, api, admin }: BoardPageProps) {
+  const { feed } = live;
+  const { state } = feed;
   const [pickId, rememberPick] = useLastVote(boardId);
+  const board = boardOf(state);
+  const [chosenView, setView] = useState<RankingView>(topView);
+  const view = clampView(chosenView, board?.playerCount);
+  useWindow(live, windowOf(view, pickId));
   const [notice, showNotice] = useNotice();
-  const deleted = feed.state.phase === 'deleted';
+  const deleted = state.phase === 'deleted';
   const { vote, paused } = useVote(api, boardId, { deleted, rememberPick, showNotice });
-  const [editingId, setEditingId] = useState<string>();
-  const editPlayer = useCallback((player: RankedPlayer) => setEditingId(player.id), []);
-  const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
-  const announcement = useRankAnnouncements(board?.players, pickId);
+  const [editing, setEditing] = useState<RankedPlayer>();
+  const editPlayer = useCallback((player: RankedPlayer) => setEditing(player), []);
+  const told = useMemo(() => announced(state, view, pickId), [state, view, pickId]);
+  const announcement = useRankAnnouncements(told, { focusId: pickId, scope: view.kind });
   useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
 
   if (feed.notFound) return <BoardNotFound boardId={boardId} />;
   return (
     <section className="board" aria-busy={board === undefined}>
       <BoardHeader boardId={boardId} board={board} feed={feed} />
-      {admin !== undefined && board !== undefined && feed.state.phase === 'ready' && (
+      {admin !== undefined && board !== undefined && state.phase === 'ready' && (
         <BoardAdmin board={board} admin={admin} onDone={showNotice} />
       )}
       {deleted && (
@@ -49,7 +68,11 @@ export function BoardPage({ boardId, feed, api, admin }: BoardPageProps) {
         <RankingSkeleton />
       ) : (
         <BoardRanking
+          api={api}
           board={board}
+          state={state}
+          view={view}
+          onView={setView}
           pickId={pickId}
           paused={paused || deleted}
           onVote={vote}
@@ -63,11 +86,9 @@ export function BoardPage({ boardId, feed, api, admin }: BoardPageProps) {
       {admin !== undefined && (
         <PlayerEditor
           boardId={boardId}
-          player={
-            editingId === undefined ? undefined : board?.players.find((p) => p.id === editingId)
-          }
+          player={editing === undefined ? undefined : (heldPlayer(state, editing.id) ?? editing)}
           admin={admin}
-          onClose={() => setEditingId(undefined)}
+          onClose={() => setEditing(undefined)}
           onDone={showNotice}
         />
       )}

@@ -15,11 +15,12 @@ interface BoardViewProps {
 
 /**
  * One board, followed live, shown as the address asks: the page (`/b/<id>`), the big screen
- * (`?view=tv`) or the embed (`?embed=1`). Switching between them keeps the live stream.
+ * (`?view=tv`) or the embed (`?embed=1`). Switching between them keeps the board followed: each
+ * says which rows it shows, and the stream moves to them.
  */
 export function BoardView({ boardId, display, api, admin }: BoardViewProps) {
-  const feed = useBoard(boardId, api);
-  if (display === 'tv') return <BigScreen boardId={boardId} feed={feed} />;
-  if (display === 'embed') return <EmbedBoard boardId={boardId} feed={feed} />;
-  return <BoardPage boardId={boardId} feed={feed} api={api} admin={admin} />;
+  const live = useBoard(boardId, api);
+  if (display === 'tv') return <BigScreen boardId={boardId} live={live} />;
+  if (display === 'embed') return <EmbedBoard boardId={boardId} live={live} />;
+  return <BoardPage boardId={boardId} live={live} api={api} admin={admin} />;
 }

@@ -1,9 +1,10 @@
 import { routePaths } from '../app/router.ts';
 import { useTitle } from '../ui/useTitle.ts';
+import { boardOf } from './boardState.ts';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
-import type { BoardFeed } from './follow.ts';
 import { PlayerList } from './PlayerList.tsx';
 import { shortLink } from './phrases.ts';
+import type { LiveBoard } from './useBoard.ts';
 import { useFittedTop } from './useFittedCount.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 import './EmbedBoard.css';
@@ -13,11 +14,11 @@ import './EmbedBoard.css';
  * chrome and no buttons, a transparent background, and as many of the top players as the frame
  * is tall. Another site may frame it only when the server's `FRAME_ANCESTORS` names that site.
  */
-export function EmbedBoard({ boardId, feed }: { boardId: string; feed: BoardFeed }) {
-  const board = feed.state.phase === 'loading' ? undefined : feed.state.board;
-  const players = board?.players;
-  const { listBox, rows } = useFittedTop(players, 5);
-  const announcement = useRankAnnouncements(players, undefined);
+export function EmbedBoard({ boardId, live }: { boardId: string; live: LiveBoard }) {
+  const { feed } = live;
+  const board = boardOf(feed.state);
+  const { listBox, rows, players } = useFittedTop(live, 5);
+  const announcement = useRankAnnouncements(players);
   useTitle(board?.name ?? (feed.notFound ? 'Board not found' : undefined));
 
   const url = `${window.location.origin}${routePaths.board(boardId)}`;

@@ -10,16 +10,27 @@ interface PlayerListProps {
   label: string;
   className?: string | undefined;
   pickId?: string | undefined;
+  /** A player the viewer looked for, marked out. */
+  foundId?: string | undefined;
   paused?: boolean;
   /** Without it, no +1 buttons (big screen, embed). */
   onVote?: ((player: RankedPlayer) => void) | undefined;
   /** With it, an Edit button on each row (admin mode). */
   onEdit?: ((player: RankedPlayer) => void) | undefined;
+  /** With it, a Show button on each row (search results). */
+  onShow?: ((player: RankedPlayer) => void) | undefined;
 }
 
 function gapText(row: Extract<Row, { kind: 'gap' }>): string {
   const players = `${row.hidden.toLocaleString()} ${row.hidden === 1 ? 'player' : 'players'}`;
-  return row.key === 'gap-end' ? `${players} more` : `${players} in between`;
+  switch (row.key) {
+    case 'gap-start':
+      return `${players} above`;
+    case 'gap-above':
+      return `${players} in between`;
+    case 'gap-end':
+      return `${players} more`;
+  }
 }
 
 /** The board's rows in rank order; rows slide to their new places when ranks change. */
@@ -28,9 +39,11 @@ export function PlayerList({
   label,
   className,
   pickId,
+  foundId,
   paused = false,
   onVote,
   onEdit,
+  onShow,
 }: PlayerListProps) {
   const list = useRef<HTMLOListElement>(null);
   // The row whose button has focus: moving rows can take focus away, and we give it back. When
@@ -84,9 +97,11 @@ export function PlayerList({
             key={row.player.id}
             player={row.player}
             isPick={row.player.id === pickId}
+            isFound={row.player.id === foundId}
             paused={paused}
             onVote={onVote}
             onEdit={onEdit}
+            onShow={onShow}
           />
         ),
       )}

@@ -5,12 +5,16 @@ interface PlayerRowProps {
   player: RankedPlayer;
   /** This browser last voted for this player. */
   isPick: boolean;
+  /** The viewer looked for this player (a search result it asked to see). */
+  isFound?: boolean;
   /** Votes are paused (the server asked us to slow down). */
   paused: boolean;
   /** Without it, the row has no +1 button (big screen, embed). */
   onVote: ((player: RankedPlayer) => void) | undefined;
   /** With it (admin mode), the row has an Edit button. */
   onEdit: ((player: RankedPlayer) => void) | undefined;
+  /** With it (a search result), the row has a button that shows the player in the ranking. */
+  onShow?: ((player: RankedPlayer) => void) | undefined;
 }
 
 const medals = ['gold', 'silver', 'bronze'];
@@ -58,7 +62,15 @@ function Rank({ rank }: { rank: number }) {
   );
 }
 
-function PlayerRowView({ player, isPick, paused, onVote, onEdit }: PlayerRowProps) {
+function PlayerRowView({
+  player,
+  isPick,
+  isFound = false,
+  paused,
+  onVote,
+  onEdit,
+  onShow,
+}: PlayerRowProps) {
   const scoreRef = useRef<HTMLSpanElement>(null);
   const shownScore = useRef(player.score);
 
@@ -70,7 +82,7 @@ function PlayerRowView({ player, isPick, paused, onVote, onEdit }: PlayerRowProp
 
   return (
     <li
-      className={isPick ? 'player pick' : 'player'}
+      className={['player', isPick && 'pick', isFound && 'found'].filter(Boolean).join(' ')}
       data-testid="player-row"
       data-player-id={player.id}
       data-rank={player.rank}
@@ -90,8 +102,18 @@ function PlayerRowView({ player, isPick, paused, onVote, onEdit }: PlayerRowProp
         <span data-testid="score">{player.score.toLocaleString()}</span>
         <span className="visually-hidden"> points</span>
       </span>
-      {(onVote !== undefined || onEdit !== undefined) && (
+      {(onVote !== undefined || onEdit !== undefined || onShow !== undefined) && (
         <span className="row-actions">
+          {onShow !== undefined && (
+            <button
+              type="button"
+              className="show"
+              aria-label={`Show ${player.name} in the ranking`}
+              onClick={() => onShow(player)}
+            >
+              Show
+            </button>
+          )}
           {onEdit !== undefined && (
             <button
               type="button"
@@ -130,7 +152,9 @@ export const PlayerRow = memo(
     a.player.score === b.player.score &&
     a.player.rank === b.player.rank &&
     a.isPick === b.isPick &&
+    a.isFound === b.isFound &&
     a.paused === b.paused &&
     a.onVote === b.onVote &&
-    a.onEdit === b.onEdit,
+    a.onEdit === b.onEdit &&
+    a.onShow === b.onShow,
 );

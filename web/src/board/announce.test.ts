@@ -52,6 +52,14 @@ describe('describeRankChanges', () => {
     const after = board({ Ann: 5, Bob: 4, Zed: 4.5 });
     expect(describeRankChanges(before, after, options)).toBe('Zed enters at 2nd.');
   });
+
+  it('says nothing of a focused player that only comes into the rows held', () => {
+    // Far down a big board, the rows around the pick come once the browser follows them.
+    const before = board({ Ann: 5, Bob: 4 });
+    const dee = { id: 'Dee', name: 'Dee', score: 1, scoredAt: 0, rank: 151 };
+    const after = [...board({ Ann: 5, Bob: 4 }), dee];
+    expect(describeRankChanges(before, after, { ...options, focusId: 'Dee' })).toBeUndefined();
+  });
 });
 
 describe('ordinal', () => {

@@ -59,8 +59,11 @@ function movePhrase(
   { isFocus, boardWasEmpty }: { isFocus: boolean; boardWasEmpty: boolean },
 ): string | undefined {
   const at = ordinal(player.rank);
-  // The first players of an empty board are not news, only the board filling up.
-  if (was === undefined) return boardWasEmpty ? undefined : `${player.name} enters at ${at}`;
+  // The first players of an empty board are not news, only the board filling up; nor is the
+  // focused player coming into the rows held (they are a window of the board).
+  if (was === undefined) {
+    return boardWasEmpty || isFocus ? undefined : `${player.name} enters at ${at}`;
+  }
   if (player.rank < was) return `${player.name} moves up to ${at}`;
   if (player.rank > was && isFocus) return `${player.name} drops to ${at}`;
   return undefined;

@@ -1,8 +1,24 @@
 import type { BoardView } from '../../../contract/board.ts';
-import { type BoardEvent, decodeEvent, EVENT_TYPES } from '../../../contract/events.ts';
-import { apiPaths } from '../../../contract/paths.ts';
-import { ApiError } from '../api/client.ts';
-import { applyEvent, type BoardState, type EventOrigin, loading } from './boardState.ts';
+import { type BoardEvent, decodeEvent, type ReloadEvent } from '../../../contract/events.ts';
+import { DEFAULT_LIMIT } from '../../../contract/requests.ts';
+import {
+  AROUND_RADIUS,
+  type MainWindow,
+  pageOf,
+  pagesCovering,
+  streamPages,
+} from '../../../contract/windows.ts';
+import { ApiError, type BoardWindowQuery, boardPath } from '../api/client.ts';
+import {
+  type Applied,
+  applyEvent,
+  applyWindow,
+  type BoardState,
+  loading,
+  playerCountOf,
+  positionOf,
+  retainRows,
+} from './boardState.ts';
 
 /** How the browser is hearing from the board: `live` while its event stream is open. */
 export type Connection = 'live' | 'reconnecting' | 'offline';
@@ -28,6 +44,23 @@ export const initialFeed: BoardFeed = {
   notFound: false,
 };
 
+/**
+ * The rows a browser follows live: `limit` rows from position `from` (a page boundary), and the
+ * rows around one player (`around`) wherever it ranks.
+ */
+export interface FollowWindow extends MainWindow {
+  around?: string | undefined;
+}
+
+/** The leaders: what a board shows unless told otherwise. */
+export const topWindow: FollowWindow = { from: 0, limit: DEFAULT_LIMIT };
+
+/**
+ * Rows shown on either side of the player a window follows. The stream follows more than that
+ * (`AROUND_RADIUS`), and is re-centred on the player before these leave what it follows.
+ */
+export const AROUND_SHOWN = 5;
+
 /** The part of `EventSource` that following a board uses. */
 export interface EventSourceLike {
   /** `EventSource.CLOSED` (2) once the browser gave up on the stream and will not retry it. */
@@ -45,17 +78,32 @@ export interface Network {
   watch(onOnline: () => void, onOffline: () => void): () => void;
 }
 
+/** Runs `run` after `ms`; returns a function that cancels it. */
+export type Schedule = (run: () => void, ms: number) => () => void;
+
 export interface FollowOptions {
-  /** Fetches the board as JSON, when the stream is refused. */
-  getBoard(boardId: string, signal: AbortSignal): Promise<BoardView>;
+  /** Fetches a window of the board as JSON: after a `reload`, or when the stream is refused. */
+  getBoard(boardId: string, window: BoardWindowQuery, signal: AbortSignal): Promise<BoardView>;
   /** Called with the whole feed each time any part of it changes. */
   onChange(feed: BoardFeed): void;
+  /** The rows to follow first (the top 100 unless given); `setWindow` changes them. */
+  window?: FollowWindow | undefined;
   /** The browser's `EventSource` unless given (tests give a fake). */
-  EventSource?: new (
-    url: string,
-  ) => EventSourceLike;
+  EventSource?: EventSourceClass;
   /** The browser's network state unless given. */
   network?: Network;
+  /** `Math.random` unless given: spreads reloads and retries. */
+  random?: () => number;
+  /** `setTimeout` unless given. */
+  schedule?: Schedule;
+}
+
+/** A board being followed. */
+export interface Following {
+  /** Follows other rows: the stream is opened again on them, and what it no longer covers goes. */
+  setWindow(window: FollowWindow): void;
+  /** Stops it all; `onChange` is not called after. */
+  stop(): void;
 }
 
 const browserNetwork: Network = {
@@ -70,21 +118,24 @@ const browserNetwork: Network = {
   },
 };
 
+const browserSchedule: Schedule = (run, ms) => {
+  const timer = setTimeout(run, ms);
+  return () => clearTimeout(timer);
+};
+
+const eventTypes: readonly BoardEvent['type'][] = ['board', 'page', 'reload', 'deleted'];
 const CLOSED = 2;
 // Failures in a row after which we stop saying "reconnecting" and admit being offline.
 const offlineAfter = 3;
 const maxBackoffMs = 30_000;
-// Resyncs are cheap one at a time but must not become a loop against a struggling server.
+// Reopening is cheap one at a time but must not become a loop against a struggling server.
 const resyncWindowMs = 10_000;
 const resyncsPerWindow = 3;
+// A stream's opening pages arrive as separate events: where the followed player stands is judged
+// once they are all in.
+const settleMs = 250;
 
-/** How long to wait before opening the stream again after `failures` failures in a row. */
-function backoffMs(failures: number): number {
-  const backoff = Math.min(maxBackoffMs, 1000 * 2 ** (failures - 1));
-  return backoff / 2 + (Math.random() * backoff) / 2;
-}
-
-/** Counts resyncs: true while there were few enough lately to do one more right away. */
+/** Counts reopenings: true while there were few enough lately to do one more right away. */
 function resyncBudget(): () => boolean {
   let times: number[] = [];
   return () => {
@@ -94,27 +145,45 @@ function resyncBudget(): () => boolean {
   };
 }
 
+function sameWindow(a: FollowWindow, b: FollowWindow): boolean {
+  return a.from === b.from && a.limit === b.limit && a.around === b.around;
+}
+
 /**
- * Follows one board live: its event stream (`EventSource` on the board's URL, which the GRIP
- * proxy holds open), the versioned state built from it, and the health of the connection.
- * When the stream cannot continue (an event skips versions, or the proxy answers with an error)
- * it reopens: every new stream starts with a full snapshot. Returns a function that stops it all;
- * `onChange` is not called after it.
+ * Follows a window of one board live: its event stream (`EventSource` on the board's URL with
+ * the window's query, which the GRIP proxy holds open on the window's pages), the state built
+ * from it, and the health of the connection. On `reload` it waits a random part of the spread
+ * the board asks for, then fetches its windows as JSON. When the player it follows leaves the
+ * pages the stream covers, it opens the stream again, centred on where the player is now.
  */
-export function followBoard(boardId: string, options: FollowOptions): () => void {
+export function followBoard(boardId: string, options: FollowOptions): Following {
   const follower = new Follower(boardId, options);
-  return () => follower.dispose();
+  return {
+    setWindow: (window) => follower.setWindow(window),
+    stop: () => follower.dispose(),
+  };
 }
 
 class Follower {
   private readonly Source: EventSourceClass;
   private readonly network: Network;
+  private readonly random: () => number;
+  private readonly schedule: Schedule;
   private readonly disposed = new AbortController();
   private readonly stopWatching: () => void;
   private readonly mayResyncNow = resyncBudget();
+  private window: FollowWindow;
   private feed = initialFeed;
   private source: EventSourceLike | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  // The pages the current stream has told: the ones it follows, once its opening is in.
+  private received = new Set<number>();
+  // Whether the followed player was seen since the stream opened: if it then goes, it moved away.
+  private aroundSeen = false;
+  private cancelRetry: (() => void) | undefined;
+  private cancelReload: (() => void) | undefined;
+  private cancelCheck: (() => void) | undefined;
+  private reloadVersion: number | undefined;
+  private fetching: AbortController | undefined;
   private failures = 0;
   // The stream is over for good: the board is gone, there never was one, or we were stopped.
   private ended = false;
@@ -125,10 +194,21 @@ class Follower {
   ) {
     this.Source = options.EventSource ?? EventSource;
     this.network = options.network ?? browserNetwork;
+    this.random = options.random ?? Math.random;
+    this.schedule = options.schedule ?? browserSchedule;
+    this.window = options.window ?? topWindow;
     this.stopWatching = this.network.watch(
       () => this.onOnline(),
       () => this.change({ connection: 'offline' }),
     );
+    this.open();
+  }
+
+  setWindow(window: FollowWindow): void {
+    if (sameWindow(window, this.window)) return;
+    this.window = window;
+    if (this.ended) return;
+    this.prune();
     this.open();
   }
 
@@ -144,28 +224,41 @@ class Follower {
     this.options.onChange(this.feed);
   }
 
+  private take(applied: Applied): void {
+    if (applied.outcome === 'applied') this.change({ state: applied.state, updatedAt: Date.now() });
+  }
+
   private struggling(): Connection {
     return this.network.isOnline() && this.failures < offlineAfter ? 'reconnecting' : 'offline';
   }
 
   private open(): void {
     if (this.ended) return;
-    this.source?.close();
-    const stream = new this.Source(apiPaths.board(this.boardId));
+    this.closeStream();
+    // A new stream opens with the whole window: nothing fetched or scheduled before is needed.
+    this.cancelTimers();
+    this.fetching?.abort();
+    this.received = new Set();
+    this.aroundSeen = false;
+    const { from, limit, around } = this.window;
+    const stream = new this.Source(boardPath(this.boardId, { limit, from, around }));
     this.source = stream;
     // Only the stream in use is heard: a replaced one may still deliver what it had queued.
     const listen = (type: string, handle: (message: MessageEvent<string>) => void) =>
       stream.addEventListener(type, (message) => {
         if (stream === this.source) handle(message);
       });
-    for (const type of EVENT_TYPES) listen(type, (message) => this.onMessage(message));
+    for (const type of eventTypes) listen(type, (message) => this.onMessage(message));
     listen('open', () => this.onOpen());
     listen('error', () => this.onError(stream));
   }
 
   private openLater(delayMs: number): void {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.open(), delayMs);
+    this.cancelRetry?.();
+    this.cancelRetry = this.schedule(() => {
+      this.cancelRetry = undefined;
+      this.open();
+    }, delayMs);
   }
 
   private closeStream(): void {
@@ -173,10 +266,19 @@ class Follower {
     this.source = undefined;
   }
 
+  private cancelTimers(): void {
+    for (const cancel of [this.cancelRetry, this.cancelReload, this.cancelCheck]) cancel?.();
+    this.cancelRetry = undefined;
+    this.cancelReload = undefined;
+    this.cancelCheck = undefined;
+    this.reloadVersion = undefined;
+  }
+
   private end(): void {
     this.ended = true;
     this.closeStream();
-    clearTimeout(this.retryTimer);
+    this.cancelTimers();
+    this.fetching?.abort();
   }
 
   // A stream that resumes (the browser sends Last-Event-ID) may open with nothing to catch up on:
@@ -188,11 +290,18 @@ class Follower {
 
   private onMessage(message: MessageEvent<string>): void {
     const event = decodeEvent(message.type, message.data);
-    if (event === undefined || !this.apply(event, 'stream')) this.resync();
-    else if (event.type === 'deleted') {
+    if (event === undefined) {
+      this.resync();
+      return;
+    }
+    if (event.type === 'page') this.received.add(event.page);
+    const applied = applyEvent(this.feed.state, event);
+    this.take(applied);
+    if (event.type === 'reload' && applied.outcome === 'reload') this.reloadLater(event);
+    else if (event.type === 'deleted' && applied.outcome === 'applied') {
       this.end();
       this.change({ connection: 'offline' });
-    }
+    } else if (event.type === 'page') this.checkCentreSoon();
   }
 
   private onError(stream: EventSourceLike): void {
@@ -208,37 +317,124 @@ class Follower {
 
   private onOnline(): void {
     if (this.ended || this.feed.connection === 'live') return;
-    clearTimeout(this.retryTimer);
     this.open();
   }
 
-  // Applies an event; false when it cannot apply to what we have and we must start over.
-  private apply(event: BoardEvent, origin: EventOrigin): boolean {
-    const applied = applyEvent(this.feed.state, event, origin);
-    if (applied.outcome === 'resync') return false;
-    if (applied.outcome === 'applied') this.change({ state: applied.state, updatedAt: Date.now() });
-    return true;
+  // A crowd told to reload at once would arrive in the same second: each waits its own while.
+  private reloadLater(event: ReloadEvent): void {
+    this.reloadVersion = Math.max(this.reloadVersion ?? 0, event.version);
+    if (this.cancelReload !== undefined) return;
+    this.cancelReload = this.schedule(() => {
+      this.cancelReload = undefined;
+      const version = this.reloadVersion;
+      this.reloadVersion = undefined;
+      void this.fetchWindows(version).then((result) => {
+        if (result === 'failed') this.resync();
+      });
+    }, this.random() * event.spreadMs);
+  }
+
+  /**
+   * Fetches the window's rows as JSON (for version `v`, after a reload) and applies them: the main
+   * window, and the rows around the followed player when there is one (a player no longer on the
+   * board is skipped).
+   */
+  private async fetchWindows(
+    v: number | undefined,
+  ): Promise<'done' | 'failed' | 'gone' | 'aborted'> {
+    this.fetching?.abort();
+    const fetching = new AbortController();
+    this.fetching = fetching;
+    const { signal } = fetching;
+    const { from, limit, around } = this.window;
+    const { getBoard } = this.options;
+    const main = getBoard(this.boardId, { limit, from, v }, signal);
+    const near =
+      around === undefined
+        ? undefined
+        : getBoard(this.boardId, { around, limit: 2 * AROUND_RADIUS + 1, v }, signal).catch(
+            () => undefined,
+          );
+    try {
+      const views = [await main, await near];
+      if (signal.aborted) return 'aborted';
+      for (const view of views) {
+        if (view !== undefined) this.take(applyWindow(this.feed.state, view));
+      }
+      this.checkCentreSoon();
+      return 'done';
+    } catch (error) {
+      if (signal.aborted) return 'aborted';
+      if (error instanceof ApiError && error.status === 404) {
+        this.end();
+        this.change({ notFound: true });
+        return 'gone';
+      }
+      return 'failed';
+    }
+  }
+
+  private checkCentreSoon(): void {
+    this.cancelCheck?.();
+    this.cancelCheck = this.schedule(() => {
+      this.cancelCheck = undefined;
+      this.checkCentre();
+    }, settleMs);
+  }
+
+  // The stream follows the pages around where the player stood when it opened. Once the rows
+  // shown around the player reach a page it does not follow, or the player is gone from what it
+  // follows, it opens again around where the player is now.
+  private checkCentre(): void {
+    const { around } = this.window;
+    if (around === undefined || this.source === undefined) return;
+    const { state } = this.feed;
+    const position = positionOf(state, around);
+    if (position === undefined) {
+      if (this.aroundSeen) this.recentre();
+      return;
+    }
+    this.aroundSeen = true;
+    const size = 2 * AROUND_SHOWN + 1;
+    const total = Math.max(playerCountOf(state), position + 1);
+    const first = Math.max(0, Math.min(position - AROUND_SHOWN, total - size));
+    const shown = pagesCovering(first, Math.min(size, total - first));
+    if (shown.some((page) => !this.received.has(page))) this.recentre();
+  }
+
+  private recentre(): void {
+    this.prune();
+    this.resync();
+  }
+
+  // Drops the rows the stream will no longer follow: the window's pages and those around where
+  // its player is now stay, so what is on screen does not blink while the stream opens again.
+  private prune(): void {
+    const { state } = this.feed;
+    const { around } = this.window;
+    const position = around === undefined ? undefined : positionOf(state, around);
+    const pages = new Set(streamPages(this.window, position));
+    const kept = retainRows(state, (at) => pages.has(pageOf(at)));
+    if (kept !== state) this.change({ state: kept });
   }
 
   private resync(): void {
     this.closeStream();
     if (this.mayResyncNow()) this.open();
-    else this.openLater(1000 + Math.random() * 2000);
+    else this.openLater(1000 + this.random() * 2000);
+  }
+
+  /** How long to wait before opening the stream again after `failures` failures in a row. */
+  private backoffMs(): number {
+    const backoff = Math.min(maxBackoffMs, 1000 * 2 ** (this.failures - 1));
+    return backoff / 2 + (this.random() * backoff) / 2;
   }
 
   // The stream was refused or cut for good (an HTTP error, or an answer that is not a stream):
   // ask the JSON API what is going on, show what it has, and try the stream again later.
   private async recover(): Promise<void> {
     this.change({ connection: this.struggling() });
-    try {
-      const board = await this.options.getBoard(this.boardId, this.disposed.signal);
-      this.apply({ type: 'snapshot', board }, 'fetch');
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        this.end();
-        this.change({ notFound: true });
-      }
-    }
-    if (!this.ended) this.openLater(backoffMs(this.failures));
+    const result = await this.fetchWindows(undefined);
+    if (!this.ended && result !== 'aborted') this.openLater(this.backoffMs());
   }
 }

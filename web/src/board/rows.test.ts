@@ -1,91 +1,119 @@
 import { describe, expect, it } from 'vitest';
-import type { PlayerState } from '../../../contract/board.ts';
+import type { BoardView, PlayerState } from '../../../contract/board.ts';
 import { rankPlayers } from '../../../contract/ranking.ts';
-import { type Row, searchPlayers, visibleRows } from './rows.ts';
+import { applyWindow, type BoardState, loading } from './boardState.ts';
+import { type Row, visibleRows } from './rows.ts';
 
 const players = rankPlayers(
   Array.from(
     { length: 1000 },
-    (_, i): PlayerState => ({
-      id: `p${i}`,
-      name: `Player ${i}`,
-      score: 1000 - i,
-      scoredAt: 0,
-    }),
+    (_, i): PlayerState => ({ id: `p${i}`, name: `Player ${i}`, score: 1000 - i, scoredAt: 0 }),
   ),
   'desc',
 );
 
+/** A state holding the given [from, to) runs of a 1000-player board. */
+function holding(...runs: [number, number][]): BoardState {
+  return runs.reduce((state, [from, to]) => {
+    const view: BoardView = {
+      id: 'demo',
+      name: 'Demo',
+      order: 'desc',
+      version: 1,
+      playerCount: players.length,
+      offset: from,
+      players: players.slice(from, to),
+    };
+    return applyWindow(state, view).state;
+  }, loading);
+}
+
 function describeRows(rows: Row[]): string[] {
-  return rows.map((row) => (row.kind === 'gap' ? `…${row.hidden}` : row.player.id));
+  return rows.map((row) => (row.kind === 'gap' ? `${row.key} ${row.hidden}` : row.player.id));
 }
 
 describe('visibleRows', () => {
+  const state = holding([0, 100], [475, 525], [975, 1000]);
+
   it('shows the top and counts the rest', () => {
-    const rows = describeRows(visibleRows(players, { top: 3, around: 5 }));
-    expect(rows).toEqual(['p0', 'p1', 'p2', '…997']);
+    const rows = describeRows(visibleRows(state, { from: 0, count: 3, radius: 2 }));
+    expect(rows).toEqual(['p0', 'p1', 'p2', 'gap-end 997']);
   });
 
   it('adds a window around the focused player far down the board', () => {
-    const rows = describeRows(visibleRows(players, { top: 3, around: 5, focusId: 'p500' }));
-    expect(rows).toEqual([
+    const rows = visibleRows(state, { from: 0, count: 3, radius: 2, focusId: 'p500' });
+    expect(describeRows(rows)).toEqual([
       'p0',
       'p1',
       'p2',
-      '…495',
+      'gap-above 495',
       'p498',
       'p499',
       'p500',
       'p501',
       'p502',
-      '…497',
+      'gap-end 497',
     ]);
   });
 
   it('joins the window to the top when they touch, without repeating anyone', () => {
-    const rows = describeRows(visibleRows(players, { top: 3, around: 5, focusId: 'p4' }));
-    expect(rows).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', '…993']);
+    const rows = describeRows(visibleRows(state, { from: 0, count: 3, radius: 2, focusId: 'p4' }));
+    expect(rows).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'gap-end 993']);
   });
 
   it('keeps the window full at the bottom of the board', () => {
-    const rows = describeRows(visibleRows(players, { top: 2, around: 3, focusId: 'p999' }));
-    expect(rows).toEqual(['p0', 'p1', '…995', 'p997', 'p998', 'p999']);
-  });
-
-  it('adds nothing for a focused player already in the top, or one not on the board', () => {
-    expect(describeRows(visibleRows(players, { top: 2, around: 3, focusId: 'p1' }))).toEqual([
-      'p0',
-      'p1',
-      '…998',
-    ]);
-    expect(describeRows(visibleRows(players, { top: 2, around: 3, focusId: 'gone' }))).toEqual([
-      'p0',
-      'p1',
-      '…998',
-    ]);
-  });
-
-  it('shows a small board whole', () => {
-    expect(describeRows(visibleRows(players.slice(0, 2), { top: 100, around: 11 }))).toEqual([
-      'p0',
-      'p1',
-    ]);
-  });
-});
-
-describe('searchPlayers', () => {
-  it('finds names by any case and any accent, in rank order, up to a limit', () => {
-    const board = rankPlayers(
-      [
-        { id: 'a', name: 'Zoë', score: 1, scoredAt: 0 },
-        { id: 'b', name: 'ZOE', score: 5, scoredAt: 0 },
-        { id: 'c', name: 'Chloé', score: 3, scoredAt: 0 },
-      ],
-      'desc',
+    const rows = describeRows(
+      visibleRows(state, { from: 0, count: 2, radius: 1, focusId: 'p999' }),
     );
-    const { matches, total } = searchPlayers(board, ' zoe ', 1);
-    expect(matches.map((p) => p.id)).toEqual(['b']);
-    expect(total).toBe(2);
-    expect(searchPlayers(board, '   ', 10)).toEqual({ matches: [], total: 0 });
+    expect(rows).toEqual(['p0', 'p1', 'gap-above 995', 'p997', 'p998', 'p999']);
+  });
+
+  it('adds nothing for a focused player already shown, or one it does not hold', () => {
+    expect(
+      describeRows(visibleRows(state, { from: 0, count: 2, radius: 1, focusId: 'p1' })),
+    ).toEqual(['p0', 'p1', 'gap-end 998']);
+    expect(
+      describeRows(visibleRows(state, { from: 0, count: 2, radius: 1, focusId: 'p300' })),
+    ).toEqual(['p0', 'p1', 'gap-end 998']);
+  });
+
+  it('shows a page of ranks with the players above it counted, and the focus before it', () => {
+    const page = visibleRows(state, { from: 500, count: 3, radius: 1, focusId: 'p50' });
+    expect(describeRows(page)).toEqual([
+      'gap-start 49',
+      'p49',
+      'p50',
+      'p51',
+      'gap-above 448',
+      'p500',
+      'p501',
+      'p502',
+      'gap-end 497',
+    ]);
+  });
+
+  it('shows a small board whole, and nothing past the end of a board', () => {
+    const two: BoardView = {
+      id: 'small',
+      name: 'Small',
+      order: 'desc',
+      version: 1,
+      playerCount: 2,
+      offset: 0,
+      players: players.slice(0, 2),
+    };
+    const small = applyWindow(loading, two).state;
+    expect(describeRows(visibleRows(small, { from: 0, count: 100, radius: 5 }))).toEqual([
+      'p0',
+      'p1',
+    ]);
+    expect(describeRows(visibleRows(state, { from: 2000, count: 25, radius: 5 }))).toEqual([
+      'gap-end 1000',
+    ]);
+  });
+
+  it('leaves out the positions it does not hold yet, counting them in', () => {
+    const rows = describeRows(visibleRows(holding([0, 2]), { from: 0, count: 4, radius: 1 }));
+    expect(rows).toEqual(['p0', 'p1', 'gap-end 996']);
   });
 });

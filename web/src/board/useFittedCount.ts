@@ -1,6 +1,9 @@
 import { type RefObject, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { RankedPlayer } from '../../../contract/board.ts';
+import { MAX_WINDOW_ROWS } from '../../../contract/windows.ts';
+import { topRows } from './boardState.ts';
+import { fittedWindow } from './rankingView.ts';
 import type { Row } from './rows.ts';
+import { type LiveBoard, useWindow } from './useBoard.ts';
 
 /**
  * How many rows of a list fit in `container` without scrolling: the container's height over one
@@ -43,15 +46,19 @@ export function useFittedCount(
 }
 
 /**
- * The top players that fit in a list box without scrolling (big screen, embed): a ref for the box
- * and the rows to draw in it.
+ * The top players that fit in a list box without scrolling (big screen, embed): a ref for the box,
+ * the rows to draw in it, and the players they show. The board follows as many pages as needed.
  */
-export function useFittedTop(players: readonly RankedPlayer[] | undefined, fallback: number) {
+export function useFittedTop(live: LiveBoard, fallback: number) {
   const listBox = useRef<HTMLDivElement>(null);
-  const fits = useFittedCount(listBox, (players?.length ?? 0) > 0, fallback);
+  const { state } = live.feed;
+  const held = useMemo(() => topRows(state, MAX_WINDOW_ROWS), [state]);
+  const fits = useFittedCount(listBox, held.length > 0, fallback);
+  useWindow(live, fittedWindow(fits));
+  const players = useMemo(() => held.slice(0, fits), [held, fits]);
   const rows = useMemo<Row[]>(
-    () => (players ?? []).slice(0, fits).map((player) => ({ kind: 'player', player })),
-    [players, fits],
+    () => players.map((player) => ({ kind: 'player', player })),
+    [players],
   );
-  return { listBox, rows, fits };
+  return { listBox, rows, players, fits };
 }

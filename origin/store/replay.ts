@@ -1,0 +1,84 @@
+import type { PlayerState } from '../../contract/board.ts';
+import type { BoardRecord, Database } from '../domain/board.ts';
+import { DataFileError } from './json-file.ts';
+import { type JournalBoard, journalEntry } from './schema.ts';
+
+/** A board the journal changed: the players it started from and what the entries did to them. */
+interface Redone {
+  /** The board's fields as the latest entry wrote them. */
+  fields: Omit<BoardRecord, 'players'>;
+  base: PlayerState[];
+  /** The latest state of every player an entry wrote, or null for one an entry removed. */
+  changes: Map<string, PlayerState | null>;
+}
+
+/**
+ * Redoes journal entries on a database, oldest first. Entries carry absolute states, so redoing
+ * one that the data file already holds changes nothing: a crash after a fold wrote the data file
+ * but before it removed the journal it folded is harmless.
+ *
+ * A board's players are rebuilt once, in `finish`, from what every entry did to them: redoing a
+ * journal costs O(entries + players), not a pass over the board per entry.
+ */
+export class Replay {
+  private readonly redone = new Map<string, Redone>();
+
+  constructor(private readonly db: Database) {}
+
+  /** Redoes one parsed line; `where` names it (file and line) when it has the wrong shape. */
+  apply(value: unknown, where: string): void {
+    const parsed = journalEntry.safeParse(value);
+    if (!parsed.success) {
+      throw new DataFileError(
+        `journal ${where} is an entry of the wrong shape; nothing was changed.`,
+      );
+    }
+    for (const change of parsed.data.boards) this.applyBoard(change);
+  }
+
+  /** Gives every board the journal changed its players. Call once, after the last entry. */
+  finish(): void {
+    for (const [id, { fields, base, changes }] of this.redone) {
+      this.db.boards[id] = { ...fields, players: merge(base, changes) };
+    }
+    this.redone.clear();
+  }
+
+  private applyBoard(change: JournalBoard): void {
+    if ('deleted' in change) {
+      delete this.db.boards[change.id];
+      this.redone.delete(change.id);
+      return;
+    }
+    let redone = this.redone.get(change.id);
+    if (redone === undefined || change.replace) {
+      const base = change.replace ? undefined : boardOf(this.db, change.id)?.players;
+      redone = { fields: change.board, base: base ?? [], changes: new Map() };
+      this.redone.set(change.id, redone);
+    }
+    redone.fields = change.board;
+    for (const player of change.players) redone.changes.set(player.id, player);
+    for (const id of change.remove ?? []) redone.changes.set(id, null);
+  }
+}
+
+/** The players of `base` with `changes` made, each in its place; players new to it at the end. */
+function merge(base: PlayerState[], changes: Map<string, PlayerState | null>): PlayerState[] {
+  const players: PlayerState[] = [];
+  const placed = new Set<string>();
+  for (const player of base) {
+    const change = changes.get(player.id);
+    if (change === undefined) {
+      players.push(player);
+      continue;
+    }
+    placed.add(player.id);
+    if (change !== null) players.push(change);
+  }
+  for (const [id, player] of changes) if (player !== null && !placed.has(id)) players.push(player);
+  return players;
+}
+
+function boardOf(db: Database, id: string): BoardRecord | undefined {
+  return Object.hasOwn(db.boards, id) ? db.boards[id] : undefined;
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { orderSchema, playerStateSchema } from '../../contract/board.ts';
+import type { Database } from '../domain/board.ts';
+
+// The shapes the data file and the journal hold. Both are read only at start; anything else is
+// refused there, before the origin serves.
+
+/** A player as the data file and the journal hold it: the wire's player state. */
+const storedPlayer = z.strictObject(playerStateSchema.shape);
+
+/** A board as stored, without its players. */
+const boardFields = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  order: orderSchema,
+  version: z.int().nonnegative(),
+  createdAt: z.string(),
+});
+
+const storedBoard = boardFields.extend({ players: z.array(storedPlayer) });
+
+const database = z.strictObject({ boards: z.record(z.string(), storedBoard) });
+
+/**
+ * What one journal entry says of one board: it was deleted, or here are its fields and the players
+ * that changed (all of them with `replace`) and the ids of those that left. States are absolute.
+ */
+const journalBoard = z.union([
+  z.strictObject({ id: z.string(), deleted: z.literal(true) }),
+  z.strictObject({
+    id: z.string(),
+    board: boardFields,
+    players: z.array(storedPlayer),
+    replace: z.literal(true).optional(),
+    remove: z.array(z.string()).optional(),
+  }),
+]);
+
+export type JournalBoard = z.infer<typeof journalBoard>;
+
+/** One line of the journal: what one group commit wrote. */
+export const journalEntry = z.strictObject({ boards: z.array(journalBoard) });
+
+export type JournalEntry = z.infer<typeof journalEntry>;
+
+/** Checks that a parsed data file has the database's shape. */
+export function parseDatabase(value: unknown): Database {
+  const result = database.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new Error(issues.join('; '));
+}
