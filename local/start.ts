@@ -145,6 +145,8 @@ async function startLocalStack(config: StartConfig): Promise<Stack> {
     adminToken,
     viceroy: config.viceroy === undefined ? undefined : { wasm: EDGE_WASM, bin: config.viceroy },
     pushpin: { logLevel: config.pushpinLogLevel },
+    // Logs for people in a terminal; LOG_FORMAT=json keeps the production format.
+    origin: { env: { LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' } },
     onLine: print,
   });
 }
