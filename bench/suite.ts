@@ -58,19 +58,7 @@ export async function runSuite(plan: BenchPlan, command: string): Promise<BenchR
     const scoreAdd = await measureScoreAdd(bench, pool, ceiling, plan.scoreAdd);
     const loadAfter = machineLoad();
     sections = {
-      schema: 1,
-      mode: plan.mode,
-      command,
-      date: new Date().toISOString(),
-      seconds: (preciseNow() - started) / 1000,
-      source,
-      machine,
-      load: {
-        before: loadBefore.averages,
-        after: loadAfter.averages,
-        uptimeBefore: loadBefore.uptime,
-        uptimeAfter: loadAfter.uptime,
-      },
+      ...runHeader({ plan, command, started, source, machine, loadBefore, loadAfter }),
       settings: {
         connections: plan.connections,
         loadSeconds: plan.loadSeconds,
@@ -223,20 +211,35 @@ export async function runSizesOnly(plan: BenchPlan, command: string): Promise<Si
   const sizes = await measureAllSizes(plan);
   const loadAfter = machineLoad();
   return {
-    schema: 1,
-    mode: plan.mode,
-    command,
-    date: new Date().toISOString(),
-    seconds: (preciseNow() - started) / 1000,
-    source,
-    machine,
-    load: {
-      before: loadBefore.averages,
-      after: loadAfter.averages,
-      uptimeBefore: loadBefore.uptime,
-      uptimeAfter: loadAfter.uptime,
-    },
+    ...runHeader({ plan, command, started, source, machine, loadBefore, loadAfter }),
     sizes,
     goals: sizeGoals(sizes),
+  };
+}
+
+/** What every result file says of its run: which, when, how long, on what, under what load. */
+function runHeader(run: {
+  plan: BenchPlan;
+  command: string;
+  started: number;
+  source: ReturnType<typeof sourceState>;
+  machine: ReturnType<typeof describeMachine>;
+  loadBefore: ReturnType<typeof machineLoad>;
+  loadAfter: ReturnType<typeof machineLoad>;
+}) {
+  return {
+    schema: 1 as const,
+    mode: run.plan.mode,
+    command: run.command,
+    date: new Date().toISOString(),
+    seconds: (preciseNow() - run.started) / 1000,
+    source: run.source,
+    machine: run.machine,
+    load: {
+      before: run.loadBefore.averages,
+      after: run.loadAfter.averages,
+      uptimeBefore: run.loadBefore.uptime,
+      uptimeAfter: run.loadAfter.uptime,
+    },
   };
 }
