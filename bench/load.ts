@@ -49,3 +49,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigure> {
     connections: options.connections,
   };
 }
+
+/**
+ * A `+1` load at `url`: POSTs cycling through `paths` (score-adds) from `connections` clients,
+ * run for as many seconds as each call asks (a warm-up, then the measured run).
+ */
+export function scoreAddLoad(
+  url: string,
+  paths: readonly string[],
+  connections: number,
+): (seconds: number) => Promise<LoadFigure> {
+  return (seconds) =>
+    runLoad({
+      url,
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      paths,
+      connections,
+      seconds,
+    });
+}

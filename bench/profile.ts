@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { apiPaths } from '../contract/paths.ts';
 import { createBoardWithPlayers, startBenchStack } from './fixture.ts';
-import { runLoad } from './load.ts';
+import { scoreAddLoad } from './load.ts';
 import type { BenchPlan } from './plan.ts';
 import { benchParts, watchCpu } from './proc.ts';
 
@@ -76,15 +76,7 @@ export async function profileOrigin(plan: BenchPlan, outDir: string): Promise<Pr
     try {
       const { boardId, playerIds } = await createBoardWithPlayers(bench.direct, 'Profile', players);
       const paths = playerIds.map((id) => apiPaths.scoreAdd(boardId, id));
-      const load = (seconds: number) =>
-        runLoad({
-          url: bench.originUrl,
-          method: 'POST',
-          headers: { Accept: 'application/json' },
-          paths,
-          connections: plan.scoreAdd.connections,
-          seconds,
-        });
+      const load = scoreAddLoad(bench.originUrl, paths, plan.scoreAdd.connections);
       await load(plan.warmupSeconds);
       const cpu = watchCpu(benchParts(bench.origin.pid, bench.pushpin.pid, () => []));
       const from = monotonicUs();

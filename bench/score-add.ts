@@ -3,7 +3,7 @@ import { apiPaths } from '../contract/paths.ts';
 import { MAX_MESSAGE_BYTES } from '../contract/windows.ts';
 import { preciseNow, type SeenPublish } from '../local/publish-relay.ts';
 import { type BenchStack, createBoardWithPlayers } from './fixture.ts';
-import { runLoad } from './load.ts';
+import { scoreAddLoad } from './load.ts';
 import { benchParts, watchCpu } from './proc.ts';
 import type { BenchResult, ScoreAddRun } from './result.ts';
 import type { SubscriberPool } from './subscriber-pool.ts';
@@ -43,15 +43,8 @@ export async function measureScoreAdd(
     await pool.open(new URL(apiPaths.board(boardId), bench.pushpinUrl).href, 1);
     await pool.waitForVersion((await direct.getBoard(boardId, { limit: 1 })).version, 30_000);
     for (const via of ['origin', 'pushpin'] as const) {
-      const load = async (seconds: number) =>
-        runLoad({
-          url: via === 'origin' ? bench.originUrl : bench.pushpinUrl,
-          method: 'POST',
-          headers: { Accept: 'application/json' },
-          paths,
-          connections: options.connections,
-          seconds,
-        });
+      const url = via === 'origin' ? bench.originUrl : bench.pushpinUrl;
+      const load = scoreAddLoad(url, paths, options.connections);
       if (options.warmupSeconds > 0) await load(options.warmupSeconds);
       await pool.mark();
       const from = preciseNow();

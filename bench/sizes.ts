@@ -7,7 +7,7 @@ import { apiPaths } from '../contract/paths.ts';
 import { freePort } from '../local/processes.ts';
 import { preciseNow, type SeenPublish } from '../local/publish-relay.ts';
 import { startBenchStack } from './fixture.ts';
-import { runLoad } from './load.ts';
+import { scoreAddLoad } from './load.ts';
 import { processMemory, watchCpu } from './proc.ts';
 import type { ResetFigure, SizeRun } from './result.ts';
 import { summarize } from './stats.ts';
@@ -230,15 +230,7 @@ export async function measureSizes(options: SizesOptions): Promise<SizeRun[]> {
       // +1 load straight to the origin, with the event loop's delay from its own metrics
       // (prom-client's monitorEventLoopDelay, reset at each scrape).
       const paths = ids.map((id) => apiPaths.scoreAdd(BOARD, id));
-      const load = (seconds: number) =>
-        runLoad({
-          url: bench.originUrl,
-          method: 'POST',
-          headers: { Accept: 'application/json' },
-          paths,
-          connections: options.connections,
-          seconds,
-        });
+      const load = scoreAddLoad(bench.originUrl, paths, options.connections);
       if (options.warmupSeconds > 0) await load(options.warmupSeconds);
       await scrape(started.metricsUrl);
       const from = preciseNow();
