@@ -36,7 +36,8 @@ const requireJsonWhenBody: RequestHandler = (req, _res, next) => {
   }
 };
 
-function isUtf8(contentType: string | undefined): boolean {
+/** Whether a Content-Type names UTF-8, or no charset (which for our types means UTF-8). */
+export function isUtf8(contentType: string | undefined): boolean {
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
   return charset === undefined || charset.toLowerCase() === 'utf-8';
 }

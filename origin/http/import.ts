@@ -2,12 +2,16 @@ import { createInterface } from 'node:readline';
 import type { Request, Router } from 'express';
 import { routePatterns } from '../../contract/paths.ts';
 import { importQuery, MAX_IMPORT_ROWS } from '../../contract/requests.ts';
+import { isUtf8 } from './body.ts';
 import { HttpError } from './errors.ts';
 import { ImportReader, type LineProblem } from './import-lines.ts';
 import { type ApiDeps, apiRouter, methodNotAllowed, param, parseQuery } from './routing.ts';
 
 /** What an import body may be, by its Content-Type. */
-const FORMATS = { 'application/x-ndjson': 'ndjson', 'text/csv': 'csv' } as const;
+const FORMATS = new Map<string, 'ndjson' | 'csv'>([
+  ['application/x-ndjson', 'ndjson'],
+  ['text/csv', 'csv'],
+]);
 
 /**
  * `POST /boards/:id/import/` (admin): many players at once, as NDJSON or CSV, streamed. The
@@ -41,10 +45,9 @@ export function importRoutes(
 }
 
 function formatOf(req: Request): 'ndjson' | 'csv' {
-  const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.get('content-type') ?? '')?.[1];
-  const format = Object.hasOwn(FORMATS, type) ? FORMATS[type as keyof typeof FORMATS] : undefined;
-  if (format === undefined || (charset !== undefined && charset.toLowerCase() !== 'utf-8')) {
+  const contentType = req.get('content-type');
+  const format = FORMATS.get((contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '');
+  if (format === undefined || !isUtf8(contentType)) {
     throw new HttpError(
       415,
       'unsupported_media_type',
