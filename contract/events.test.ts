@@ -6,7 +6,6 @@ import {
   encodeSse,
   eventVersion,
   pageChannel,
-  pageOfChannel,
 } from './events.ts';
 
 const board: BoardEvent = {
@@ -59,12 +58,8 @@ describe('the event contract', () => {
     expect(decodeEvent(type, data)).toBeUndefined();
   });
 
-  it('names a channel per board and per page that cannot clash across boards', () => {
+  it('names a channel per board and per page', () => {
     expect(boardChannel('abc')).toBe('board-abc');
     expect(pageChannel('abc', 3)).toBe('board-abc.p3');
-    expect(pageOfChannel('abc', 'board-abc.p3')).toBe(3);
-    expect(pageOfChannel('abc', 'board-abc')).toBeUndefined();
-    expect(pageOfChannel('ab', 'board-abc.p3')).toBeUndefined();
-    expect(pageOfChannel('abc', 'board-abc.p03')).toBeUndefined();
   });
 });

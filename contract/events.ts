@@ -137,11 +137,3 @@ export function boardChannel(boardId: string): string {
 export function pageChannel(boardId: string, page: number): string {
   return `board-${boardId}.p${page}`;
 }
-
-/** The page a channel name belongs to on a board, or undefined for the board's own channel. */
-export function pageOfChannel(boardId: string, channel: string): number | undefined {
-  const prefix = `${boardChannel(boardId)}.p`;
-  if (!channel.startsWith(prefix)) return undefined;
-  const page = channel.slice(prefix.length);
-  return /^(0|[1-9]\d{0,8})$/.test(page) ? Number(page) : undefined;
-}

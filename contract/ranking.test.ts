@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlayerState } from './board.ts';
-import { rankOf, rankPlayers, windowAround } from './ranking.ts';
+import { rankPlayers, windowAround } from './ranking.ts';
 
 const p = (id: string, score: number, scoredAt: number): PlayerState => ({
   id,
@@ -38,17 +38,6 @@ describe('rankPlayers', () => {
     const players = [p('a', 1, 1), p('b', 2, 2)];
     rankPlayers(players, 'desc');
     expect(players.map((x) => x.id)).toEqual(['a', 'b']);
-  });
-});
-
-describe('rankOf', () => {
-  it('agrees with rankPlayers for every player, both orders', () => {
-    const players = [p('a', 5, 1), p('b', 9, 2), p('c', 5, 3), p('d', 1, 4), p('e', 9, 5)];
-    for (const order of ['desc', 'asc'] as const) {
-      for (const ranked of rankPlayers(players, order)) {
-        expect(rankOf(ranked, players, order)).toBe(ranked.rank);
-      }
-    }
   });
 });
 

@@ -29,15 +29,6 @@ export function rankPlayers(players: readonly PlayerState[], order: Order): Rank
   return ranked;
 }
 
-/** The rank one player has on a board, without sorting the board: 1 + how many score better. */
-export function rankOf(player: PlayerState, players: readonly PlayerState[], order: Order): number {
-  let better = 0;
-  for (const other of players) {
-    if (order === 'desc' ? other.score > player.score : other.score < player.score) better++;
-  }
-  return better + 1;
-}
-
 /**
  * A window of `limit` players around one player, in display order, clamped to the board's ends so
  * the window stays full where it can.

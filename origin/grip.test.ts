@@ -5,7 +5,7 @@ import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './config.ts';
-import { createPublisher, gripLastId } from './grip.ts';
+import { createPublisher, gripLastIds } from './grip.ts';
 import {
   HS256_KEY,
   type RecordingServer,
@@ -282,7 +282,7 @@ describe("publishing with the token from GRIP_URL's query", () => {
   });
 });
 
-describe('gripLastId', () => {
+describe('gripLastIds', () => {
   it.each([
     ['board-b; last-id=7', 7],
     ['board-a; last-id=3, board-b; last-id=9', 9],
@@ -293,6 +293,6 @@ describe('gripLastId', () => {
     ['board-b', undefined],
     [undefined, undefined],
   ])('%j -> %s for board-b', (header, id) => {
-    expect(gripLastId(header, 'board-b')).toBe(id);
+    expect(gripLastIds(header).get('board-b')).toBe(id);
   });
 });

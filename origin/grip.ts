@@ -76,11 +76,6 @@ export function gripLastIds(header: string | undefined): Map<string, number> {
   return ids;
 }
 
-/** The last id the proxy saw on one channel (see `gripLastIds`). */
-export function gripLastId(header: string | undefined, channel: string): number | undefined {
-  return gripLastIds(header).get(channel);
-}
-
 /** What the origin's publisher is built from (see `Config`). */
 export interface PublisherSettings {
   /** The publish endpoint's base, without credentials (`publish/` is appended). */
