@@ -14,18 +14,9 @@ import {
   resetBoard,
   updatePlayer,
 } from './board.ts';
+import { seededRandom } from './seeded-random.ts';
 
-/** A small deterministic generator (mulberry32), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const limits = { maxBoards: 1, maxPlayersPerBoard: 400 };
 

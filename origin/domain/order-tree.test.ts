@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrderTree } from './order-tree.ts';
+import { seededRandom } from './seeded-random.ts';
 
 interface Entry {
   id: number;
@@ -8,17 +9,7 @@ interface Entry {
 
 type Compare = (a: Entry, b: Entry) => number;
 
-/** A small deterministic generator (mulberry32), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const byScoreDesc: Compare = (a, b) => b.score - a.score || a.id - b.id;
 const byScoreAsc: Compare = (a, b) => a.score - b.score || a.id - b.id;
