@@ -179,9 +179,9 @@ class Follower {
   private received = new Set<number>();
   // Whether the followed player was seen since the stream opened: if it then goes, it moved away.
   private aroundSeen = false;
-  private cancelRetry: (() => void) | undefined;
-  private cancelReload: (() => void) | undefined;
-  private cancelCheck: (() => void) | undefined;
+  private readonly retry: TimerSlot;
+  private readonly reload: TimerSlot;
+  private readonly check: TimerSlot;
   private reloadVersion: number | undefined;
   private fetching: AbortController | undefined;
   private failures = 0;
@@ -196,6 +196,9 @@ class Follower {
     this.network = options.network ?? browserNetwork;
     this.random = options.random ?? Math.random;
     this.schedule = options.schedule ?? browserSchedule;
+    this.retry = new TimerSlot(this.schedule);
+    this.reload = new TimerSlot(this.schedule);
+    this.check = new TimerSlot(this.schedule);
     this.window = options.window ?? topWindow;
     this.stopWatching = this.network.watch(
       () => this.onOnline(),
@@ -254,11 +257,7 @@ class Follower {
   }
 
   private openLater(delayMs: number): void {
-    this.cancelRetry?.();
-    this.cancelRetry = this.schedule(() => {
-      this.cancelRetry = undefined;
-      this.open();
-    }, delayMs);
+    this.retry.set(() => this.open(), delayMs);
   }
 
   private closeStream(): void {
@@ -267,10 +266,7 @@ class Follower {
   }
 
   private cancelTimers(): void {
-    for (const cancel of [this.cancelRetry, this.cancelReload, this.cancelCheck]) cancel?.();
-    this.cancelRetry = undefined;
-    this.cancelReload = undefined;
-    this.cancelCheck = undefined;
+    for (const slot of [this.retry, this.reload, this.check]) slot.clear();
     this.reloadVersion = undefined;
   }
 
@@ -323,9 +319,8 @@ class Follower {
   // A crowd told to reload at once would arrive in the same second: each waits its own while.
   private reloadLater(event: ReloadEvent): void {
     this.reloadVersion = Math.max(this.reloadVersion ?? 0, event.version);
-    if (this.cancelReload !== undefined) return;
-    this.cancelReload = this.schedule(() => {
-      this.cancelReload = undefined;
+    if (this.reload.pending) return;
+    this.reload.set(() => {
       const version = this.reloadVersion;
       this.reloadVersion = undefined;
       void this.fetchWindows(version).then((result) => {
@@ -375,11 +370,7 @@ class Follower {
   }
 
   private checkCentreSoon(): void {
-    this.cancelCheck?.();
-    this.cancelCheck = this.schedule(() => {
-      this.cancelCheck = undefined;
-      this.checkCentre();
-    }, settleMs);
+    this.check.set(() => this.checkCentre(), settleMs);
   }
 
   // The stream follows the pages around where the player stood when it opened. Once the rows
@@ -436,5 +427,29 @@ class Follower {
     this.change({ connection: this.struggling() });
     const result = await this.fetchWindows(undefined);
     if (!this.ended && result !== 'aborted') this.openLater(this.backoffMs());
+  }
+}
+
+/** One pending timer: setting it again replaces what was pending. */
+class TimerSlot {
+  private cancel: (() => void) | undefined;
+
+  constructor(private readonly schedule: Schedule) {}
+
+  get pending(): boolean {
+    return this.cancel !== undefined;
+  }
+
+  set(run: () => void, ms: number): void {
+    this.clear();
+    this.cancel = this.schedule(() => {
+      this.cancel = undefined;
+      run();
+    }, ms);
+  }
+
+  clear(): void {
+    this.cancel?.();
+    this.cancel = undefined;
   }
 }
