@@ -1,0 +1,123 @@
+import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type { BoardMeta } from '../../contract/events.ts';
+import type { ImportRow } from '../../contract/requests.ts';
+import type { Database, ImportProblem, ViewOptions } from '../domain/board.ts';
+
+/*
+ * The one interface the application service stores boards through. Two implementations:
+ *
+ *   embedded  (store/embedded.ts)  the whole database in this process's memory, made durable in
+ *                                  one data file and its journal (store/store.ts); the default
+ *   redis     (store/redis/)       every board in Redis (one node or a Redis Cluster), shared by
+ *                                  any number of origins; chosen by REDIS_URL
+ *
+ * Both keep the same board rules (domain/board.ts): a board's version grows by one with every
+ * change and is its stream's event id; equal scores rank by who reached them first (`scoredAt`),
+ * then by id; the limits; the same `BoardError`s, thrown before anything has changed. A write
+ * resolves once it is durable (fsynced to the data file, or answered by Redis with its AOF and,
+ * when asked, by its replicas), and each implementation announces the change to its publisher
+ * (see `publishing`).
+ */
+
+/** Whether the store takes reads and writes now, and why not when it does not. */
+export type StoreHealth = { ok: true } | { ok: false; reason: string };
+
+/** A change to a player's name or score. */
+export interface PlayerPatch {
+  name?: string | undefined;
+  score?: number | undefined;
+}
+
+/** A channel and the id its last published message had: what a stream is held after. */
+export interface HeldChannel {
+  channel: string;
+  prevId: number;
+}
+
+/** Part of a board read at one version: its meta and the rows of some pages of its ranking. */
+export interface PagesSnapshot {
+  meta: BoardMeta;
+  /** The rows of each page asked for (fewer than a page, or none, past the board's end). */
+  pages: Map<number, RankedPlayer[]>;
+}
+
+/** A snapshot for a new stream: with the id each of the board's channels was last published at. */
+export interface StreamSnapshot extends PagesSnapshot {
+  /** The board's channel first, then each page's, in the order asked. */
+  held: HeldChannel[];
+}
+
+/** What an import batch did. */
+export interface ImportCounts {
+  added: number;
+  skipped: number;
+}
+
+export interface BoardStore {
+  readonly kind: 'embedded' | 'redis';
+
+  /** Whether the store takes reads and writes now (cheap: no round trip). */
+  health(): StoreHealth;
+
+  // Reads. Each throws `BoardError` (board_not_found, player_not_found) like the domain does.
+
+  listBoards(): Promise<BoardSummary[]>;
+  /** The number of boards and of players on all of them (for the metrics gauges). */
+  counts(): Promise<{ boards: number; players: number }>;
+  /** The board in rank order, whole or a window of it (see domain/board.ts `boardView`). */
+  boardView(boardId: string, options: ViewOptions): Promise<BoardView>;
+  playerView(boardId: string, playerId: string): Promise<RankedPlayer>;
+  requireBoard(boardId: string): Promise<void>;
+  requirePlayer(boardId: string, playerId: string): Promise<void>;
+  /** The 0-based display position of a player; undefined when the player (or board) is not there. */
+  positionOf(boardId: string, playerId: string): Promise<number | undefined>;
+  /** Players whose names start with `prefix` (any case, `foldName`), by name, ranked. */
+  searchPlayers(boardId: string, prefix: string, limit: number): Promise<RankedPlayer[]>;
+  /** The board's meta and these pages' rows at one version; undefined when the board is gone. */
+  pages(boardId: string, pages: readonly number[]): Promise<PagesSnapshot | undefined>;
+  /**
+   * As `pages`, plus the id each channel (the board's, then each page's) was last published at,
+   * all read at one version: what a new stream is sent and held after. Undefined when gone.
+   */
+  streamSnapshot(boardId: string, pages: readonly number[]): Promise<StreamSnapshot | undefined>;
+  /** The id each channel was last published at (board's first, then the pages'). */
+  heldChannels(boardId: string, pages: readonly number[]): Promise<HeldChannel[]>;
+  /** Every board whole: what a backup writes. */
+  dump(): Promise<Database>;
+  /** Every board's id and version (what a restore needs to keep versions growing). */
+  versions(): Promise<Map<string, number>>;
+
+  // Writes. Each resolves once durable; a refused one throws `BoardError` and changes nothing.
+
+  createBoard(input: { name: string; order: Order }, now: Date): Promise<BoardView>;
+  deleteBoard(boardId: string): Promise<void>;
+  /** Empties every score; answers the top `limit` rows as the reset left them. */
+  resetBoard(boardId: string, limit: number): Promise<BoardView>;
+  addPlayer(boardId: string, name: string): Promise<RankedPlayer>;
+  updatePlayer(boardId: string, playerId: string, patch: PlayerPatch): Promise<RankedPlayer>;
+  removePlayer(boardId: string, playerId: string): Promise<void>;
+  addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer>;
+  /**
+   * What an import of `rows` would refuse, without changing anything (see domain/board.ts
+   * `checkImport`): none means `importPlayers` takes every row.
+   */
+  checkImport(
+    boardId: string,
+    rows: readonly ImportRow[],
+    skipExisting: boolean,
+  ): Promise<ImportProblem[]>;
+  /** Adds one batch of rows as one change (one version, one `import` reload for viewers). */
+  importPlayers(
+    boardId: string,
+    rows: readonly ImportRow[],
+    skipExisting: boolean,
+  ): Promise<ImportCounts>;
+  /**
+   * Replaces every board with `db` (checked by the caller: `restoredDatabase`), and deletes the
+   * boards it does not have; viewers of a replaced board reload, viewers of a deleted one hear so.
+   */
+  restore(db: Database): Promise<void>;
+
+  /** Resolves once everything acknowledged is written and background work is done. */
+  close(): Promise<void>;
+}
