@@ -3,7 +3,6 @@ import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express, { type Express } from 'express';
 import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
-import type { NewId } from './domain/board.ts';
 import { gripPublish, isPublishRefusal, publishErrorMessage, publishFailure } from './grip.ts';
 import { adminRoutes, restoreRoutes } from './http/admin.ts';
 import { AdminAuth } from './http/auth.ts';
@@ -24,15 +23,15 @@ import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { BoardService } from './service/boards.ts';
-import type { Store } from './store/store.ts';
+import type { StoreBackend } from './store/embedded.ts';
 
 export interface AppDeps {
   config: Config;
-  store: Store;
+  /** The store (embedded or Redis) and how its changes reach the broadcaster. */
+  backend: StoreBackend;
   /** Publishes to the GRIP proxy and verifies its `Grip-Sig` (configured with the verify key). */
   publisher: Publisher;
   adminToken: string;
-  newId: NewId;
   clock?: { now(): number } | undefined;
   /** Where the origin logs (JSON lines; see log.ts). */
   logger: Logger;
@@ -51,11 +50,13 @@ export interface App {
 
 /** Builds the origin: the board API, the GRIP stream, and the built web app. */
 export function createApp(deps: AppDeps): App {
-  const { config, store, publisher, logger } = deps;
+  const { config, backend, publisher, logger } = deps;
+  const { store } = backend;
   const now = deps.clock?.now.bind(deps.clock) ?? Date.now;
   const broadcaster: Broadcaster = new Broadcaster({
-    data: () => store.data,
-    commit: () => store.commit(),
+    read: (boardId, pages) => store.pages(boardId, pages),
+    commit: backend.commit ?? (async () => {}),
+    ...(backend.claim === undefined ? {} : { claim: backend.claim }),
     publish: gripPublish(publisher),
     publishIntervalMs: config.publishIntervalMs,
     pagesPerFlush: config.pagesPerFlush,
@@ -74,12 +75,12 @@ export function createApp(deps: AppDeps): App {
       ),
     onPublish: (report) => metrics.publish(report),
   });
-  const metrics = instrument(store, broadcaster, deps.defaultMetrics ?? true);
+  backend.connect(broadcaster);
+  const metrics = instrument(backend, broadcaster, deps.defaultMetrics ?? true);
   const service = new BoardService({
     store,
-    broadcaster,
+    publishing: broadcaster,
     limits: { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard },
-    newId: deps.newId,
     now: () => new Date(now()),
   });
   const api: ApiDeps = {
@@ -94,17 +95,20 @@ export function createApp(deps: AppDeps): App {
   return { app: expressApp(config, api, logger), broadcaster, metrics };
 }
 
-/** The app's metrics, fed by the store's commits; the gauges read the database when scraped. */
-function instrument(store: Store, broadcaster: Broadcaster, defaultMetrics: boolean): Metrics {
+/** The app's metrics, fed by the store's commits; the gauges read the store when scraped. */
+function instrument(
+  backend: StoreBackend,
+  broadcaster: Broadcaster,
+  defaultMetrics: boolean,
+): Metrics {
   const metrics = new Metrics(
     {
-      boards: () => Object.keys(store.data.boards).length,
-      players: () => Object.values(store.data.boards).reduce((n, b) => n + b.players.length, 0),
+      counts: () => backend.store.counts(),
       failingBoards: () => broadcaster.publishHealth().failingBoards,
     },
     { defaultMetrics },
   );
-  store.onCommit((commit) => metrics.commit(commit));
+  backend.onCommit?.((commit) => metrics.commit(commit));
   return metrics;
 }
 

@@ -12,11 +12,18 @@ import {
   deleteBoard,
   emptyDatabase,
   getBoard,
+  pagesOf,
   removePlayer,
   resetBoard,
   updatePlayer,
 } from './domain/board.ts';
 import { isPublishRefusal } from './grip.ts';
+
+/** Reads pages from a database in memory, as the embedded store does. */
+const readFrom = (db: () => Database) => async (boardId: string, pages: readonly number[]) => {
+  const board = db().boards[boardId];
+  return board === undefined ? undefined : pagesOf(board, pages);
+};
 
 interface Sent {
   channel: string;
@@ -56,7 +63,7 @@ function setup(options: SetupOptions = {}) {
     sent.push({ channel, event, data, id, prevId, bytes: Buffer.byteLength(content) });
   };
   const broadcaster = new Broadcaster({
-    data: () => db,
+    read: readFrom(() => db),
     commit: async () => {
       commits++;
     },
@@ -150,11 +157,18 @@ describe('publishing pages', () => {
     ]);
   });
 
-  it('merges a burst into one message per changed page per interval, chained by prev-id', async () => {
+  it('merges a burst into one message per changed page, carrying the board as it is when sent', async () => {
     const t = setup();
     for (let i = 0; i < 101; i++) t.apply(addScore(t.db, 'b', t.id(i % 3), 1).change);
     await t.finish();
-    expect(t.sent.map((s) => s.channel)).toEqual(['board-b.p0', 'board-b.p0']);
+    // The first round reads the board after the whole burst: the next has nothing newer to send.
+    expect(t.sent.map((s) => [s.channel, s.id])).toEqual([['board-b.p0', '104']]);
+    for (let i = 0; i < 10; i++) t.apply(addScore(t.db, 'b', t.id(i % 3), 1).change);
+    await t.advance(0);
+    for (let i = 0; i < 10; i++) t.apply(addScore(t.db, 'b', t.id(i % 3), 1).change);
+    await t.finish();
+    // Both later bursts fall inside one interval: one more message.
+    expect(t.sent.map((s) => s.id)).toEqual(['104', '124']);
     expectChains(t.sent);
     expect(pagesSeen(t.sent)).toEqual(pagesNow(t.db, 1));
   });
@@ -245,14 +259,14 @@ describe('held channels', () => {
   it('are the board channel and the pages, each after the last id published there', async () => {
     const t = setup({ players: 60 });
     const board = getBoard(t.db, 'b');
-    expect(t.broadcaster.heldChannels(board, [0, 2])).toEqual([
+    expect(t.broadcaster.heldChannels('b', board.version, [0, 2])).toEqual([
       { channel: 'board-b', prevId: 60 },
       { channel: 'board-b.p0', prevId: 60 },
       { channel: 'board-b.p2', prevId: 60 },
     ]);
     t.apply(addScore(t.db, 'b', t.id(59), 1).change);
     await t.finish();
-    expect(t.broadcaster.heldChannels(board, [0, 2])).toEqual([
+    expect(t.broadcaster.heldChannels('b', board.version, [0, 2])).toEqual([
       { channel: 'board-b', prevId: 60 },
       { channel: 'board-b.p0', prevId: 61 },
       { channel: 'board-b.p2', prevId: 61 },
@@ -304,7 +318,7 @@ describe('a failed publish', () => {
   it('that never answers counts as failed after the timeout, so the board goes on', async () => {
     let calls = 0;
     const b = new Broadcaster({
-      data: () => {
+      read: readFrom(() => {
         const db = emptyDatabase();
         createBoard(
           db,
@@ -313,8 +327,9 @@ describe('a failed publish', () => {
           () => 'b',
           new Date(0),
         );
+        getBoard(db, 'b').version = 1;
         return db;
-      },
+      }),
       commit: async () => {},
       publish: () => {
         calls++;
@@ -348,6 +363,9 @@ describe('stopping', () => {
     t.apply(addScore(t.db, 'b', t.id(0), 1).change);
     t.apply(addScore(t.db, 'b', t.id(0), 1).change);
     await t.broadcaster.drain();
-    expect(t.sent.map((s) => s.id)).toEqual(['4', '5']);
+    expect(t.sent.map((s) => s.id)).toEqual(['5']);
+    t.apply(addScore(t.db, 'b', t.id(0), 1).change);
+    await t.broadcaster.drain();
+    expect(t.sent.map((s) => s.id)).toEqual(['5', '6']);
   });
 });

@@ -1,9 +1,11 @@
 import type { BoardEvent, ReloadReason } from '../contract/events.ts';
 import { boardChannel, encodeSse, pageChannel } from '../contract/events.ts';
 import { MAX_MESSAGE_BYTES, pageOf } from '../contract/windows.ts';
-import type { BoardChange, BoardRecord, Database } from './domain/board.ts';
-import { boardMeta, pageRows } from './domain/board.ts';
+import type { BoardChange } from './domain/board.ts';
 import { PageRanges } from './page-ranges.ts';
+import type { HeldChannel, PagesSnapshot } from './store/board-store.ts';
+
+export type { HeldChannel } from './store/board-store.ts';
 
 /** Sends one SSE-framed event to a channel with GRIP `id`/`prev-id` (a `Publisher` in production). */
 export type PublishFn = (
@@ -14,10 +16,19 @@ export type PublishFn = (
 ) => Promise<void>;
 
 export interface BroadcasterOptions {
-  /** The current database (read when an event is built, so events carry current state). */
-  data: () => Database;
+  /**
+   * Reads the board's meta and these pages' rows at one version (undefined once the board is
+   * gone): events carry the board as it is when they are built, not as the change left it.
+   */
+  read: (boardId: string, pages: readonly number[]) => Promise<PagesSnapshot | undefined>;
   /** Resolves once everything changed so far is durable: nothing is published before that. */
   commit: () => Promise<void>;
+  /**
+   * Hears of the ids a round is about to publish, before it is sent, and may refuse the round by
+   * throwing (the Redis publisher keeps them where every origin reads them, and refuses once this
+   * origin no longer holds the board's lease).
+   */
+  claim?: (boardId: string, ids: ReadonlyMap<string, number>) => Promise<void>;
   publish: PublishFn;
   publishIntervalMs: number;
   /** Most page messages one board publishes per interval; pages past it wait their turn. */
@@ -61,12 +72,6 @@ export interface PublishHealth {
   failingSince: number | undefined;
 }
 
-/** A channel and the id its last message had: what a stream is held after. */
-export interface HeldChannel {
-  channel: string;
-  prevId: number;
-}
-
 /** Pages at the top of every board, which most viewers watch: published before the others. */
 const TOP_PAGES = 4;
 
@@ -89,12 +94,21 @@ interface BoardState {
   chain: Promise<void>;
   failingSince: number | undefined;
   refusalReported: boolean;
+  /** Rounds taken from the state and not yet done. */
+  busy: number;
 }
 
 interface Outgoing {
   channel: string;
   event: BoardEvent;
   page: number | undefined;
+}
+
+/** What one flush sends: a reload alone, or the board's meta and some pages. */
+interface Plan {
+  reload: ReloadReason | undefined;
+  meta: boolean;
+  pages: number[];
 }
 
 /**
@@ -154,17 +168,39 @@ export class Broadcaster {
     return { failingBoards, failingSince };
   }
 
-  /** The channels a stream on these pages of the board is held on, each after its last id. */
-  heldChannels(board: BoardRecord, pages: readonly number[]): HeldChannel[] {
-    const state = this.state(board);
+  /**
+   * The channels a stream on these pages of the board is held on, each after its last id;
+   * `version` is the board's version as the stream is sent it.
+   */
+  heldChannels(boardId: string, version: number, pages: readonly number[]): HeldChannel[] {
+    const state = this.state(boardId, version);
     const held = (channel: string) => ({
       channel,
       prevId: state.published.get(channel) ?? state.base,
     });
-    return [
-      held(boardChannel(board.id)),
-      ...pages.map((page) => held(pageChannel(board.id, page))),
-    ];
+    return [held(boardChannel(boardId)), ...pages.map((page) => held(pageChannel(boardId, page)))];
+  }
+
+  /**
+   * Takes over a board's channels as another publisher left them (`base` and the last id of each
+   * channel that has had a message): the chains go on from there.
+   */
+  adopt(boardId: string, base: number, published: ReadonlyMap<string, number>): void {
+    const state = this.state(boardId, base);
+    state.base = base;
+    for (const [channel, id] of published) state.published.set(channel, id);
+  }
+
+  /** Forgets a board's channels (this origin stopped publishing it). */
+  forget(boardId: string): void {
+    this.boards.delete(boardId);
+  }
+
+  /** Whether anything of the board waits to be published or is being published. */
+  pending(boardId: string): boolean {
+    const state = this.boards.get(boardId);
+    if (state === undefined) return false;
+    return state.reload !== undefined || state.meta || !state.dirty.empty || state.busy > 0;
   }
 
   /**
@@ -173,9 +209,8 @@ export class Broadcaster {
    * did not exist (then nobody can be watching it). Each channel's chain goes on.
    */
   replace(boardId: string, previousVersion: number | undefined): void {
-    const board = this.options.data().boards[boardId];
-    if (board === undefined || previousVersion === undefined) return;
-    const state = this.state(board, previousVersion);
+    if (previousVersion === undefined) return;
+    const state = this.state(boardId, previousVersion);
     state.reload = 'restore';
     state.dirty.clear();
     state.meta = false;
@@ -188,9 +223,7 @@ export class Broadcaster {
       this.announceDeleted(change);
       return;
     }
-    const board = this.options.data().boards[change.boardId];
-    if (board === undefined) return;
-    const state = this.state(board, change.version - 1);
+    const state = this.state(change.boardId, change.version - 1);
     if (change.bulk !== undefined) {
       state.reload = change.bulk;
       state.dirty.clear();
@@ -199,7 +232,7 @@ export class Broadcaster {
       for (const [first, last] of change.moved) state.dirty.add(pageOf(first), pageOf(last));
       state.meta ||= change.meta;
     }
-    this.soon(board.id, state);
+    this.soon(change.boardId, state);
   }
 
   private announceDeleted(change: BoardChange): void {
@@ -235,38 +268,21 @@ export class Broadcaster {
 
   /** Sends what waits on one board: a reload, or its meta and up to `pagesPerFlush` pages. */
   private flush(boardId: string): void {
-    const board = this.options.data().boards[boardId];
     const state = this.boards.get(boardId);
-    if (board === undefined || state === undefined) return;
-    const outgoing = this.outgoing(board, state);
-    if (outgoing.length === 0) return;
+    if (state === undefined) return;
+    const plan = this.plan(state);
+    if (plan.reload === undefined && !plan.meta && plan.pages.length === 0) return;
     state.lastFlushAt = this.now();
-    const sends = outgoing.map((out) => {
-      const prevId = state.published.get(out.channel) ?? state.base;
-      state.published.set(out.channel, board.version);
-      return { ...out, prevId };
-    });
+    state.busy++;
     const round = state.chain
-      .then(() => this.options.commit())
-      .then(() =>
-        Promise.all(
-          sends.map((send) =>
-            this.send(boardId, send.channel, send.event, send.prevId).then(
-              () => true,
-              (error: unknown) =>
-                this.failed(board, state, { ...send, version: board.version }, error),
-            ),
-          ),
-        ),
-      )
-      .then(
-        (results) => {
-          if (results.every(Boolean)) state.failingSince = undefined;
-        },
-        // The commit failed: nothing of this round is durable, so nothing is published (the
-        // store has failed and the origin is stopping).
-        (error: unknown) => this.onError(error, boardId),
-      );
+      .then(() => this.round(boardId, state, plan))
+      // A failed read, commit or claim: nothing of this round was sent. A failed commit means
+      // the store has failed and the origin is stopping; a failed claim, that another origin
+      // publishes this board now.
+      .catch((error: unknown) => this.onError(error, boardId))
+      .finally(() => {
+        state.busy--;
+      });
     state.chain = round;
     this.track(round);
     if (state.reload !== undefined || state.meta || !state.dirty.empty) {
@@ -274,29 +290,69 @@ export class Broadcaster {
     }
   }
 
-  private outgoing(board: BoardRecord, state: BoardState): Outgoing[] {
-    const channel = boardChannel(board.id);
+  /** Reads what the plan names, gives each message its id, and sends them once durable. */
+  private async round(boardId: string, state: BoardState, plan: Plan): Promise<void> {
+    const snapshot = await this.options.read(boardId, plan.pages);
+    // Gone: the deletion is announced on its own.
+    if (snapshot === undefined) return;
+    const version = snapshot.meta.version;
+    const last = (channel: string) => state.published.get(channel) ?? state.base;
+    const sends = this.outgoing(boardId, plan, snapshot)
+      // A channel already published at this version (an earlier round read the board after this
+      // change too) has nothing new: ids only grow.
+      .filter((out) => last(out.channel) < version)
+      .map((out) => {
+        const prevId = last(out.channel);
+        state.published.set(out.channel, version);
+        return { ...out, prevId, version };
+      });
+    if (sends.length === 0) return;
+    await this.options.commit();
+    await this.options.claim?.(boardId, new Map(sends.map((send) => [send.channel, version])));
+    const results = await Promise.all(
+      sends.map((send) =>
+        this.send(boardId, send.channel, send.event, send.prevId).then(
+          () => true,
+          (error: unknown) => this.failed(boardId, state, send, error),
+        ),
+      ),
+    );
+    if (results.every(Boolean)) state.failingSince = undefined;
+  }
+
+  /** Takes what waits from the board's state: a reload alone, or meta and the next pages. */
+  private plan(state: BoardState): Plan {
     if (state.reload !== undefined) {
+      const reload = state.reload;
+      state.reload = undefined;
+      return { reload, meta: false, pages: [] };
+    }
+    const meta = state.meta;
+    state.meta = false;
+    const pages = state.dirty.take(this.options.pagesPerFlush, TOP_PAGES, state.cursor);
+    for (const page of pages) if (page >= TOP_PAGES) state.cursor = page + 1;
+    return { reload: undefined, meta, pages };
+  }
+
+  private outgoing(boardId: string, plan: Plan, snapshot: PagesSnapshot): Outgoing[] {
+    const channel = boardChannel(boardId);
+    const version = snapshot.meta.version;
+    if (plan.reload !== undefined) {
       const event: BoardEvent = {
         type: 'reload',
-        version: board.version,
-        reason: state.reload,
+        version,
+        reason: plan.reload,
         spreadMs: this.options.reloadSpreadMs,
       };
-      state.reload = undefined;
       return [{ channel, event, page: undefined }];
     }
     const out: Outgoing[] = [];
-    if (state.meta) {
-      state.meta = false;
-      out.push({ channel, event: { type: 'board', board: boardMeta(board) }, page: undefined });
-    }
-    const pages = state.dirty.take(this.options.pagesPerFlush, TOP_PAGES, state.cursor);
-    for (const page of pages) {
-      if (page >= TOP_PAGES) state.cursor = page + 1;
+    if (plan.meta)
+      out.push({ channel, event: { type: 'board', board: snapshot.meta }, page: undefined });
+    for (const page of plan.pages) {
       out.push({
-        channel: pageChannel(board.id, page),
-        event: { type: 'page', version: board.version, page, players: pageRows(board, page) },
+        channel: pageChannel(boardId, page),
+        event: { type: 'page', version, page, players: snapshot.pages.get(page) ?? [] },
         page,
       });
     }
@@ -308,26 +364,26 @@ export class Broadcaster {
    * proxy refused it for what it carried; then viewers are told to reload instead, once.
    */
   private failed(
-    board: BoardRecord,
+    boardId: string,
     state: BoardState,
     send: Outgoing & { prevId: number; version: number },
     error: unknown,
   ): false {
-    this.onError(error, board.id);
+    this.onError(error, boardId);
     if (state.published.get(send.channel) === send.version) {
       state.published.set(send.channel, send.prevId);
     }
     state.failingSince ??= this.now();
     if (this.isRefusal(error) || error instanceof MessageTooLargeError) {
-      if (!state.refusalReported) this.options.onRefused?.(error, board.id, send.channel);
+      if (!state.refusalReported) this.options.onRefused?.(error, boardId, send.channel);
       state.refusalReported = true;
       if (send.event.type !== 'reload') state.reload = 'repair';
     } else {
       requeue(state, send);
     }
     const waiting = state.reload !== undefined || state.meta || !state.dirty.empty;
-    if (waiting && !state.timer && this.boards.get(board.id) === state) {
-      this.later(board.id, state, this.retryDelayMs);
+    if (waiting && !state.timer && this.boards.get(boardId) === state) {
+      this.later(boardId, state, this.retryDelayMs);
     }
     return false;
   }
@@ -363,8 +419,8 @@ export class Broadcaster {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private state(board: BoardRecord, base = board.version): BoardState {
-    let state = this.boards.get(board.id);
+  private state(boardId: string, base: number): BoardState {
+    let state = this.boards.get(boardId);
     if (state === undefined) {
       state = {
         base,
@@ -378,8 +434,9 @@ export class Broadcaster {
         chain: Promise.resolve(),
         failingSince: undefined,
         refusalReported: false,
+        busy: 0,
       };
-      this.boards.set(board.id, state);
+      this.boards.set(boardId, state);
     }
     return state;
   }

@@ -53,6 +53,22 @@ export interface Config {
   corsOrigins: string[];
   /** Who may frame the app (`frame-ancestors`); embed mode needs more than `'self'`. */
   frameAncestors: string;
+  /** Where boards live when not in the embedded store (`REDIS_URL`); undefined: embedded. */
+  redis: RedisSettings | undefined;
+}
+
+/** The Redis store's settings (see README, "Scaling out"). */
+export interface RedisSettings {
+  /** One node's URL, or a Redis Cluster's seed nodes. */
+  urls: string[];
+  /** Whether `urls` are a Redis Cluster's seed nodes. */
+  cluster: boolean;
+  /** Replicas that must hold a write (`WAIT`) before it is acknowledged. */
+  waitReplicas: number;
+  /** How long a write waits for them; past it the write is answered 503. */
+  waitTimeoutMs: number;
+  /** How long a board's publisher lease lasts unless renewed (a dead origin's lapses then). */
+  leaseMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -126,6 +142,18 @@ const schema = z.object({
       'must be a comma-separated list of origins like https://app.example (no path, no *)',
     )
     .default(''),
+  REDIS_URL: z
+    .string()
+    .refine(
+      (value) => listOf(value).length > 0 && listOf(value).every(isRedisUrl),
+      'must be a redis:// (or rediss://) URL like redis://127.0.0.1:6379, or a comma-separated ' +
+        "list of a Redis Cluster's seed nodes",
+    )
+    .optional(),
+  REDIS_CLUSTER: z.enum(['true', 'false']).optional(),
+  REDIS_WAIT_REPLICAS: integer(0, 16).optional(),
+  REDIS_WAIT_TIMEOUT_MS: integer(1, 60_000).default(1_000),
+  PUBLISH_LEASE_MS: integer(200, 600_000).default(2_000),
   // Goes into the Content-Security-Policy header as is: one directive's sources, nothing more.
   FRAME_ANCESTORS: z
     .string()
@@ -150,6 +178,33 @@ function isOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^rediss?:$/.test(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Redis from its variables. A list of several nodes is a cluster; so is one node with
+ * `REDIS_CLUSTER=true`. A cluster waits for one replica by default (a failover loses nothing
+ * acknowledged); a single node for none (it has no replica to wait for).
+ */
+function redisOf(e: Env): RedisSettings | undefined {
+  if (e.REDIS_URL === undefined) return undefined;
+  const urls = listOf(e.REDIS_URL);
+  const cluster = e.REDIS_CLUSTER === undefined ? urls.length > 1 : e.REDIS_CLUSTER === 'true';
+  return {
+    urls,
+    cluster,
+    waitReplicas: e.REDIS_WAIT_REPLICAS ?? (cluster ? 1 : 0),
+    waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
+    leaseMs: e.PUBLISH_LEASE_MS,
+  };
 }
 
 /**
@@ -213,6 +268,11 @@ function otherProblems(e: Env, production: boolean): string[] {
         '`node -e "console.log(crypto.randomBytes(32).toString(\'base64url\'))"`.',
     );
   }
+  if (e.REDIS_CLUSTER === 'false' && e.REDIS_URL !== undefined && listOf(e.REDIS_URL).length > 1) {
+    problems.push(
+      'REDIS_URL lists several nodes but REDIS_CLUSTER=false: give one URL, or drop REDIS_CLUSTER.',
+    );
+  }
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
     problems.push('METRICS_PORT and PORT are the same: give metrics a port of their own.');
   }
@@ -243,6 +303,7 @@ function configOf(e: Env, production: boolean, grip: GripSettings): Config {
     trustProxy: e.TRUST_PROXY,
     corsOrigins: listOf(e.CORS_ORIGINS),
     frameAncestors: e.FRAME_ANCESTORS,
+    redis: redisOf(e),
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
     metrics:

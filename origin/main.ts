@@ -8,6 +8,7 @@ import { createPublisher } from './grip.ts';
 import { createLogger, type Logger, logDestination } from './log.ts';
 import { metricsListener } from './metrics.ts';
 import { ensureSecret } from './secrets.ts';
+import { embeddedBackend } from './store/embedded.ts';
 import { DataFileError } from './store/json-file.ts';
 import { fileStore } from './store/store.ts';
 
@@ -29,14 +30,9 @@ async function main(logger: Logger): Promise<void> {
       setTimeout(() => process.exit(1), 100).unref();
     },
   );
-  const { app, broadcaster, metrics } = createApp({
-    config,
-    store,
-    publisher,
-    adminToken,
-    newId,
-    logger,
-  });
+  const limits = { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard };
+  const backend = embeddedBackend(store, { limits, newId });
+  const { app, metrics } = createApp({ config, backend, publisher, adminToken, logger });
   const server = await listen(app.listen(config.port, config.host), 'origin', logger);
   // Metrics on a port of their own (loopback unless METRICS_HOST says otherwise): never through
   // the edge, and scraped without the API's middleware.
@@ -64,8 +60,7 @@ async function main(logger: Logger): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 5_000).unref();
     closed
-      .then(() => store.commit())
-      .then(() => broadcaster.drain())
+      .then(() => backend.stop())
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -14,8 +14,8 @@ const BYTES = [256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576];
 
 /** What the gauges read when scraped. */
 export interface MetricsState {
-  boards(): number;
-  players(): number;
+  /** Boards and players in the store (a round trip with Redis, so read once per scrape). */
+  counts(): Promise<{ boards: number; players: number }>;
   failingBoards(): number;
 }
 
@@ -109,17 +109,27 @@ export class Metrics {
   });
 
   constructor(state: MetricsState, options: { defaultMetrics?: boolean } = {}) {
-    const gauge = (name: string, help: string, read: () => number) =>
+    const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
-        collect() {
-          this.set(read());
+        async collect() {
+          this.set(await read());
         },
       });
-    gauge('leaderboard_boards', 'Boards in the database', () => state.boards());
-    gauge('leaderboard_players', 'Players on all boards', () => state.players());
+    // Both gauges are collected in one scrape: they share one read of the store.
+    let counts: Promise<{ boards: number; players: number }> | undefined;
+    const count = async (what: 'boards' | 'players') => {
+      counts ??= state.counts().finally(() => {
+        setImmediate(() => {
+          counts = undefined;
+        });
+      });
+      return (await counts)[what];
+    };
+    gauge('leaderboard_boards', 'Boards in the store', () => count('boards'));
+    gauge('leaderboard_players', 'Players on all boards', () => count('players'));
     gauge(
       'leaderboard_publish_failing_boards',
       'Boards whose last publish failed and is being retried',

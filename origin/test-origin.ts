@@ -10,6 +10,7 @@ import { type Database, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import { embeddedBackend } from './store/embedded.ts';
 import { fileStore, type Store } from './store/store.ts';
 
 /** The admin token every test origin is started with. */
@@ -113,12 +114,13 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
   const logs: string[] = [];
   // The origin's own logger (redaction and all), writing its lines here instead of stdout.
   const logger = createLogger(config.logLevel, { write: (line) => void logs.push(line.trimEnd()) });
+  const limits = { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard };
+  const backend = embeddedBackend(store, { limits, newId });
   const { app, metrics } = createApp({
     config,
-    store,
+    backend,
     publisher,
     adminToken: ADMIN_TOKEN,
-    newId,
     logger,
     clock: options.clock,
   });

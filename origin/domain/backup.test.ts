@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Backup } from '../../contract/backup.ts';
 import { backupOf, restoredDatabase } from './backup.ts';
-import { addPlayer, addScore, createBoard, type Database, emptyDatabase } from './board.ts';
+import {
+  addPlayer,
+  addScore,
+  boardVersions,
+  createBoard,
+  type Database,
+  emptyDatabase,
+} from './board.ts';
 import { BoardError } from './errors.ts';
 
 const limits = { maxBoards: 3, maxPlayersPerBoard: 3 };
@@ -22,7 +29,7 @@ function database(): Database {
 
 const refusal = (current: Database, backup: Backup) => {
   try {
-    restoredDatabase(current, backup, limits);
+    restoredDatabase(boardVersions(current), backup, limits);
   } catch (error) {
     if (error instanceof BoardError) return [error.kind, error.message];
     throw error;
@@ -68,7 +75,7 @@ describe('restoredDatabase', () => {
     const current = database();
     createBoard(current, { name: 'C', order: 'asc' }, limits, () => 'c', new Date(0));
     const { db, deleted } = restoredDatabase(
-      current,
+      boardVersions(current),
       { ...backup, boards: backup.boards.slice(0, 1) },
       limits,
     );
@@ -83,19 +90,21 @@ describe('restoredDatabase', () => {
     const backup = backupOf(database(), new Date(0));
     const current = database();
     addScore(current, 'a', 'p2', 1); // a is now at version 4, b still at 0
-    const { db } = restoredDatabase(current, backup, limits);
+    const { db } = restoredDatabase(boardVersions(current), backup, limits);
     expect(db.boards.a?.version).toBe(5);
     expect(db.boards.b?.version).toBe(1);
     const ahead = { ...backup, boards: backup.boards.map((b) => ({ ...b, version: 40 })) };
-    expect(restoredDatabase(current, ahead, limits).db.boards.a?.version).toBe(40);
-    expect(restoredDatabase(emptyDatabase(), backup, limits).db.boards.a?.version).toBe(3);
+    expect(restoredDatabase(boardVersions(current), ahead, limits).db.boards.a?.version).toBe(40);
+    expect(
+      restoredDatabase(boardVersions(emptyDatabase()), backup, limits).db.boards.a?.version,
+    ).toBe(3);
   });
 
   it('copies what it is given and changes nothing it reads', () => {
     const backup = backupOf(database(), new Date(0));
     const current = database();
     const before = JSON.stringify(current);
-    const { db } = restoredDatabase(current, backup, limits);
+    const { db } = restoredDatabase(boardVersions(current), backup, limits);
     expect(JSON.stringify(current)).toBe(before);
     expect(db.boards.a?.players).toEqual(backup.boards[0]?.players);
     expect(db.boards.a?.players[0]).not.toBe(backup.boards[0]?.players[0]);

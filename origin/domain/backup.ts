@@ -33,7 +33,7 @@ export function backupOf(db: Database, now: Date): Backup {
 
 /**
  * The database a backup restores, and the boards it deletes (those of `current` it does not
- * have). Refuses (`invalid_backup`, `limit_reached`) what the board rules would never have made:
+ * have; `current` holds each existing board's version). Refuses (`invalid_backup`, `limit_reached`) what the board rules would never have made:
  * ids or names twice on a board, a score reached after the board's version, more boards or players
  * than the limits allow. Nothing is changed here: `current` is only read.
  *
@@ -43,16 +43,15 @@ export function backupOf(db: Database, now: Date): Backup {
  * names, order and ranking are the backup's, exactly.
  */
 export function restoredDatabase(
-  current: Database,
+  current: ReadonlyMap<string, number>,
   backup: Backup,
   limits: Limits,
 ): { db: Database; deleted: BoardChange[] } {
   checkBackup(backup, limits);
   const db = emptyDatabase();
   for (const board of backup.boards) {
-    const existing = Object.hasOwn(current.boards, board.id) ? current.boards[board.id] : undefined;
-    const version =
-      existing === undefined ? board.version : Math.max(board.version, existing.version + 1);
+    const existing = current.get(board.id);
+    const version = existing === undefined ? board.version : Math.max(board.version, existing + 1);
     const record: BoardRecord = {
       ...board,
       version,
@@ -60,9 +59,9 @@ export function restoredDatabase(
     };
     db.boards[board.id] = record;
   }
-  const deleted = Object.values(current.boards)
-    .filter((board) => !Object.hasOwn(db.boards, board.id))
-    .map(deletedChange);
+  const deleted = [...current]
+    .filter(([id]) => !Object.hasOwn(db.boards, id))
+    .map(([id, version]) => deletedChange({ id, version }));
   return { db, deleted };
 }
 

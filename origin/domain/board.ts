@@ -115,6 +115,11 @@ export function assertPlayer(db: Database, boardId: string, playerId: string): v
   findPlayer(getBoard(db, boardId), playerId);
 }
 
+/** Every board's id and version. */
+export function boardVersions(db: Database): Map<string, number> {
+  return new Map(Object.values(db.boards).map((board) => [board.id, board.version]));
+}
+
 export function listBoards(db: Database): BoardSummary[] {
   return Object.values(db.boards).map((b) => ({
     id: b.id,
@@ -154,7 +159,7 @@ export function deleteBoard(db: Database, boardId: string): BoardChange {
 }
 
 /** What deleting a board is, as a change: the version after its last, nothing else. */
-export function deletedChange(board: BoardRecord): BoardChange {
+export function deletedChange(board: { id: string; version: number }): BoardChange {
   return {
     boardId: board.id,
     version: board.version + 1,
@@ -403,6 +408,17 @@ export function boardMeta(board: BoardRecord): BoardMeta {
 /** One page of the ranking: the players at positions [page * PAGE_SIZE, ...) with their ranks. */
 export function pageRows(board: BoardRecord, page: number): RankedPlayer[] {
   return indexOf(board).ranked(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+}
+
+/** The board's meta and the rows of these pages, as the board is now. */
+export function pagesOf(
+  board: BoardRecord,
+  pages: readonly number[],
+): { meta: BoardMeta; pages: Map<number, RankedPlayer[]> } {
+  return {
+    meta: boardMeta(board),
+    pages: new Map(pages.map((page) => [page, pageRows(board, page)])),
+  };
 }
 
 /** The 0-based display position of a player, or undefined when it is not on the board. */

@@ -20,9 +20,9 @@ export function adminRoutes({ auth, service }: Pick<ApiDeps, 'auth' | 'service'>
     .all(methodNotAllowed('GET'));
   router
     .route(routePatterns.backup)
-    .get((req, res) => {
+    .get(async (req, res) => {
       auth.require(req);
-      const backup = service.backup();
+      const backup = await service.backup();
       const day = backup.createdAt.slice(0, 10);
       res
         .set('Cache-Control', 'no-store')

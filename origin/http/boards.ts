@@ -21,8 +21,8 @@ export function boardRoutes(
 
   router
     .route(routePatterns.boards)
-    .get((_req, res) => {
-      const list: BoardList = { boards: service.listBoards() };
+    .get(async (_req, res) => {
+      const list: BoardList = { boards: await service.listBoards() };
       res.set('Cache-Control', 'no-cache').json(list);
     })
     .post(async (req, res) => {
@@ -36,16 +36,20 @@ export function boardRoutes(
     .route(routePatterns.board)
     // The stream is this route's first handler rather than a router of its own: a second router
     // on this path would answer OPTIONS itself (Express's automatic Allow) instead of the 405.
-    .get(boardStream(deps), (req, res) => {
+    .get(boardStream(deps), async (req, res) => {
       const { limit, from, around, v } = parseQuery(req, boardQuery);
       const boardId = param(req, 'boardId');
-      service.requireBoard(boardId);
+      await service.requireBoard(boardId);
       res.vary('Accept');
       // A reload after a `reload` event names the version it reloads for (`v`): a crowd asks for
       // the same few URLs at once, so an edge cache may answer them for a moment. Anything newer
       // reaches those viewers on their streams. Without `v`, every read goes to the origin.
       const cache = v === undefined ? 'no-cache' : 'public, max-age=0, s-maxage=5';
-      const view = service.viewBoard(boardId, { limit: limit ?? DEFAULT_LIMIT, from, around });
+      const view = await service.viewBoard(boardId, {
+        limit: limit ?? DEFAULT_LIMIT,
+        from,
+        around,
+      });
       res.set('Cache-Control', cache).json(view);
     })
     .delete(async (req, res) => {

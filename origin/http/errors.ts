@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { ErrorBody } from '../../contract/board.ts';
 import { BoardError, type BoardErrorKind } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
-import { StorageFailedError } from '../service/boards.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 
 /**
  * The one error type of the HTTP layer. Whatever refuses a request throws an `HttpError` (or a
@@ -48,8 +48,8 @@ export function toHttpError(error: unknown): HttpError {
     const { status, code } = BOARD_ERRORS[error.kind];
     return new HttpError(status, code, error.message);
   }
-  if (error instanceof StorageFailedError) {
-    return new HttpError(503, 'storage_failed', error.message);
+  if (error instanceof StoreUnavailableError) {
+    return new HttpError(503, error.code, error.message);
   }
   // Express's router refuses a path whose percent-escapes do not decode.
   if (error instanceof URIError) {

@@ -10,10 +10,10 @@ export function exportRoutes({ service, auth }: Pick<ApiDeps, 'service' | 'auth'
   const router = apiRouter();
   router
     .route(routePatterns.boardExport)
-    .get((req, res) => {
+    .get(async (req, res) => {
       auth.require(req);
       const { format } = parseQuery(req, exportQuery);
-      const exported = service.exportBoard(param(req, 'boardId'));
+      const exported = await service.exportBoard(param(req, 'boardId'));
       if (format === 'json') {
         attach(res, exported, 'json').json(exported);
       } else {

@@ -29,7 +29,7 @@ export function importRoutes(
       auth.require(req);
       const { existing } = parseQuery(req, importQuery);
       const boardId = param(req, 'boardId');
-      service.requireBoard(boardId);
+      await service.requireBoard(boardId);
       const parsed = await readImport(req, formatOf(req), deps.importMaxBytes);
       if (parsed.problems.length > 0) throw invalidImport(parsed.problems);
       const outcome = await service.importPlayers(boardId, parsed.rows, existing === 'skip');

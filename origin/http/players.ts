@@ -30,9 +30,9 @@ export function playerRoutes({
 
   router
     .route(routePatterns.players)
-    .get((req, res) => {
+    .get(async (req, res) => {
       const { q, limit } = parseQuery(req, playerSearchQuery);
-      const players = service.searchPlayers(param(req, 'boardId'), q, limit ?? 10);
+      const players = await service.searchPlayers(param(req, 'boardId'), q, limit ?? 10);
       const list: PlayerList = { players };
       res.set('Cache-Control', 'no-cache').json(list);
     })
@@ -45,8 +45,8 @@ export function playerRoutes({
 
   router
     .route(routePatterns.player)
-    .get((req, res) => {
-      const player = service.viewPlayer(param(req, 'boardId'), param(req, 'playerId'));
+    .get(async (req, res) => {
+      const player = await service.viewPlayer(param(req, 'boardId'), param(req, 'playerId'));
       res.set('Cache-Control', 'no-cache').json(player);
     })
     .patch(async (req, res) => {
@@ -72,7 +72,7 @@ export function playerRoutes({
       const boardId = param(req, 'boardId');
       const playerId = param(req, 'playerId');
       // A +1 for nobody is refused before it costs the client a token.
-      service.requirePlayer(boardId, playerId);
+      await service.requirePlayer(boardId, playerId);
       if (!admin) takeToken(limiter, req, metrics);
       const player = await service.addScore(boardId, playerId, amount);
       metrics.scoreAdds.inc({ by: admin ? 'admin' : 'public' });

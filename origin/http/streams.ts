@@ -27,7 +27,7 @@ export function boardStream(deps: StreamDeps): RequestHandler {
     const query = parseQuery(req, boardQuery);
     const window = streamWindow(query);
     const boardId = param(req, 'boardId');
-    service.requireBoard(boardId);
+    await service.requireBoard(boardId);
     res.vary('Accept');
     if (!(await isFromGripProxy(publisher, req))) {
       throw new HttpError(
@@ -40,7 +40,7 @@ export function boardStream(deps: StreamDeps): RequestHandler {
     // Look the board up again: it may have been deleted while the signature was checked.
     // A resuming client (Last-Event-ID, or ?lastEventId=) gets the whole window again: see
     // BoardService.streamStart.
-    const start = service.streamStart(boardId, window);
+    const start = await service.streamStart(boardId, window);
     if (start === undefined) throw boardNotFound();
     deps.metrics.streamOpens.inc({ catch_up: catchUpKind(start) });
     sendHeld(res, start, `retry: 2000\n\n${encodeEvents(start)}`, deps);
@@ -78,7 +78,7 @@ export function recoveryRoutes(deps: StreamDeps): Router {
       const boardId = param(req, 'boardId');
       const { pages } = parseQuery(req, recoverQuery);
       const lastIds = gripLastIds(req.get('grip-last'));
-      const start = service.streamRecovery(boardId, pages, lastIds);
+      const start = await service.streamRecovery(boardId, pages, lastIds);
       deps.metrics.streamRecoveries.inc({
         catch_up: start === undefined ? 'deleted' : catchUpKind(start),
       });

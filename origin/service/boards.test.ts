@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { Broadcaster } from '../broadcaster.ts';
 import { type Database, seedDatabase } from '../domain/board.ts';
 import { BoardError } from '../domain/errors.ts';
+import { EmbeddedBoardStore, embeddedBackend } from '../store/embedded.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 import { memoryStore, Store } from '../store/store.ts';
-import { BoardService, StorageFailedError } from './boards.ts';
+import { BoardService } from './boards.ts';
 
 interface Published {
   channel: string;
@@ -19,8 +21,10 @@ async function setup(store?: Store) {
   const newId = () => `p${++next}`;
   const seeded = store ?? (await memoryStore(() => seedDatabase(newId, new Date(0))));
   const published: Published[] = [];
+  const limits = { maxBoards: 2, maxPlayersPerBoard: 6 };
+  const backend = embeddedBackend(seeded, { limits, newId: () => `n${++next}` });
   const broadcaster = new Broadcaster({
-    data: () => seeded.data,
+    read: (boardId, pages) => backend.store.pages(boardId, pages),
     commit: () => seeded.commit(),
     publish: async (channel, content, id, prevId) => {
       published.push({ channel, event: /^event: (\w+)$/m.exec(content)?.[1] ?? '', id, prevId });
@@ -31,11 +35,11 @@ async function setup(store?: Store) {
     // A change whose commit failed is not published: nothing to report here.
     onError: () => {},
   });
+  backend.connect(broadcaster);
   const service = new BoardService({
-    store: seeded,
-    broadcaster,
-    limits: { maxBoards: 2, maxPlayersPerBoard: 6 },
-    newId: () => `n${++next}`,
+    store: backend.store,
+    publishing: broadcaster,
+    limits,
     now: () => new Date(0),
   });
   return { service, store: seeded, published, drain: () => broadcaster.drain() };
@@ -58,7 +62,7 @@ describe('a change', () => {
     expect(t.published).toEqual([
       { channel: 'board-demo.p0', event: 'page', id: '6', prevId: '5' },
     ]);
-    expect(t.service.viewPlayer('demo', 'p2').score).toBe(3);
+    expect((await t.service.viewPlayer('demo', 'p2')).score).toBe(3);
   });
 
   it('the domain refuses passes through as a BoardError, and changes and publishes nothing', async () => {
@@ -80,16 +84,19 @@ describe('a change', () => {
     expect(board).toMatchObject({ name: 'Second', order: 'asc', version: 0, players: [] });
     const zed = await t.service.addPlayer(board.id, 'Zed');
     await t.service.updatePlayer(board.id, zed.id, { name: 'Zoe', score: 4 });
-    expect(t.service.viewPlayer(board.id, zed.id)).toMatchObject({ name: 'Zoe', score: 4 });
+    expect(await t.service.viewPlayer(board.id, zed.id)).toMatchObject({ name: 'Zoe', score: 4 });
     expect((await t.service.resetBoard(board.id)).players.map((p) => p.score)).toEqual([0]);
+    // Each round reads the board when it runs: drained here, so every step is published.
+    await t.drain();
     await t.service.removePlayer(board.id, zed.id);
-    expect(t.service.viewBoard(board.id).playerCount).toBe(0);
-    expect(t.service.listBoards().map((b) => b.name)).toEqual(['Demo board', 'Second']);
+    await t.drain();
+    expect((await t.service.viewBoard(board.id)).playerCount).toBe(0);
+    expect((await t.service.listBoards()).map((b) => b.name)).toEqual(['Demo board', 'Second']);
     expect(await refusal(t.service.createBoard({ name: 'Third', order: 'desc' }))).toBe(
       'limit_reached',
     );
     await t.service.deleteBoard(board.id);
-    expect(t.service.streamStart(board.id, top)).toBeUndefined();
+    expect(await t.service.streamStart(board.id, top)).toBeUndefined();
     await t.drain();
     expect(t.published.map((p) => `${p.channel} ${p.event}`)).toEqual([
       'board-n6 board',
@@ -108,7 +115,7 @@ const top = { from: 0, limit: 100 };
 describe('streams', () => {
   it('open with the board and every page of the window', async () => {
     const t = await setup();
-    const start = t.service.streamStart('demo', top);
+    const start = await t.service.streamStart('demo', top);
     expect(start).toMatchObject({ boardId: 'demo', pages: [0, 1, 2, 3] });
     expect(start?.events.map((e) => e.type)).toEqual(['board', 'page', 'page', 'page', 'page']);
     expect(start?.channels[0]).toEqual({ channel: 'board-demo', prevId: 5 });
@@ -116,11 +123,11 @@ describe('streams', () => {
 
   it('follow the pages around a player, wherever it is', async () => {
     const t = await setup();
-    const start = t.service.streamStart('demo', { from: 0, limit: 25, around: 'p5' });
+    const start = await t.service.streamStart('demo', { from: 0, limit: 25, around: 'p5' });
     expect(start?.pages).toEqual([0]);
-    expect(t.service.streamStart('demo', { from: 0, limit: 25, around: 'gone' })?.pages).toEqual([
-      0,
-    ]);
+    expect(
+      (await t.service.streamStart('demo', { from: 0, limit: 25, around: 'gone' }))?.pages,
+    ).toEqual([0]);
   });
 
   it('recover only the pages whose channel moved on, or everything when the board channel did', async () => {
@@ -132,19 +139,19 @@ describe('streams', () => {
       ['board-demo.p0', 6],
       ['board-demo.p1', 5],
     ]);
-    expect(t.service.streamRecovery('demo', [0, 1], current)?.events).toEqual([]);
+    expect((await t.service.streamRecovery('demo', [0, 1], current))?.events).toEqual([]);
     const behind = new Map([...current, ['board-demo.p0', 5]]);
-    expect(t.service.streamRecovery('demo', [0, 1], behind)?.events.map((e) => e.type)).toEqual([
-      'page',
-    ]);
+    expect(
+      (await t.service.streamRecovery('demo', [0, 1], behind))?.events.map((e) => e.type),
+    ).toEqual(['page']);
     const lost = new Map([...current, ['board-demo', 4]]);
-    expect(t.service.streamRecovery('demo', [0, 1], lost)?.events).toHaveLength(3);
+    expect((await t.service.streamRecovery('demo', [0, 1], lost))?.events).toHaveLength(3);
   });
 
   it('are undefined for a board that does not exist, prototype names included', async () => {
     const t = await setup();
-    expect(t.service.streamStart('__proto__', top)).toBeUndefined();
-    expect(t.service.streamRecovery('__proto__', [0], new Map())).toBeUndefined();
+    expect(await t.service.streamStart('__proto__', top)).toBeUndefined();
+    expect(await t.service.streamRecovery('__proto__', [0], new Map())).toBeUndefined();
   });
 });
 
@@ -162,8 +169,11 @@ describe('after a failed write', () => {
     fail = true;
     await expect(t.service.resetBoard('demo')).rejects.toThrow('disk full');
     const before = JSON.stringify(t.store.data);
-    await expect(t.service.addScore('demo', 'p1', 1)).rejects.toBeInstanceOf(StorageFailedError);
-    expect(() => t.service.assertAvailable()).toThrow(StorageFailedError);
+    await expect(t.service.addScore('demo', 'p1', 1)).rejects.toMatchObject({
+      name: 'StoreUnavailableError',
+      code: 'storage_failed',
+    });
+    expect(() => t.service.assertAvailable()).toThrow(StoreUnavailableError);
     expect(JSON.stringify(t.store.data)).toBe(before);
   });
 });
@@ -172,24 +182,25 @@ describe('readiness', () => {
   /** A service over a store and a broadcaster that only say how they are. */
   const withHealth = (failed: boolean, failingBoards: number) =>
     new BoardService({
-      store: {
-        data: { boards: {} },
-        failed,
-        touch: () => {},
-        commit: async () => {},
-        replaceAll: () => {},
-      },
-      broadcaster: {
-        record: () => {},
-        heldChannels: () => [],
-        replace: () => {},
+      store: new EmbeddedBoardStore({
+        store: {
+          data: { boards: {} },
+          failed,
+          touch: () => {},
+          commit: async () => {},
+          replaceAll: () => {},
+          settle: async () => {},
+        },
+        limits: { maxBoards: 1, maxPlayersPerBoard: 1 },
+        newId: () => 'x',
+      }),
+      publishing: {
         publishHealth: () => ({
           failingBoards,
           failingSince: failingBoards === 0 ? undefined : Date.UTC(2026, 0, 1),
         }),
       },
       limits: { maxBoards: 1, maxPlayersPerBoard: 1 },
-      newId: () => 'x',
       now: () => new Date(0),
     }).readiness();
 

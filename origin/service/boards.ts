@@ -12,29 +12,20 @@ import type { BoardExport } from '../../contract/export.ts';
 import type { Readiness } from '../../contract/readiness.ts';
 import { DEFAULT_LIMIT, type ImportRow } from '../../contract/requests.ts';
 import { streamPages } from '../../contract/windows.ts';
-import type { Broadcaster, HeldChannel } from '../broadcaster.ts';
+import type { Broadcaster } from '../broadcaster.ts';
 import { backupOf, restoredDatabase } from '../domain/backup.ts';
-import type { BoardChange, Database, Limits, NewId, ViewOptions } from '../domain/board.ts';
-import * as boards from '../domain/board.ts';
-import type { Store } from '../store/store.ts';
+import type { ImportProblem, Limits, ViewOptions } from '../domain/board.ts';
+import type { BoardStore, HeldChannel, PagesSnapshot, PlayerPatch } from '../store/board-store.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 
 /** Rows an import applies per durable commit (a few tens of milliseconds of work each). */
 export const IMPORT_BATCH = 10_000;
 
-/** Refuses everything once a write has failed: memory may be ahead of the disk. */
-export class StorageFailedError extends Error {
-  override name = 'StorageFailedError';
-
-  constructor() {
-    super('the data file cannot be written; the origin is stopping');
-  }
-}
-
 export interface BoardServiceDeps {
-  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit' | 'replaceAll'>;
-  broadcaster: Pick<Broadcaster, 'record' | 'heldChannels' | 'publishHealth' | 'replace'>;
+  store: BoardStore;
+  /** Whether this origin's publishes go through (the publisher's health). */
+  publishing: Pick<Broadcaster, 'publishHealth'>;
   limits: Limits;
-  newId: NewId;
   now: () => Date;
 }
 
@@ -57,26 +48,35 @@ export interface StreamWindow {
 }
 
 /**
- * The boards as an application: every read, and every change applied to the database, committed
- * to disk and handed to the broadcaster. Knows nothing of HTTP; the routes call it, and so can a
- * test or a script. Domain refusals (`BoardError`) pass through unchanged.
+ * The boards as an application: every read and every change, through the store (embedded or
+ * Redis), which makes each change durable and announces it to its publisher. Knows nothing of
+ * HTTP; the routes call it, and so can a test or a script. Domain refusals (`BoardError`) pass
+ * through unchanged.
  */
 export class BoardService {
   constructor(private readonly deps: BoardServiceDeps) {}
 
-  /** Throws `StorageFailedError` once a write has failed. */
+  private get store(): BoardStore {
+    return this.deps.store;
+  }
+
+  /** Throws `StoreUnavailableError` while the store takes no reads or writes. */
   assertAvailable(): void {
-    if (this.deps.store.failed) throw new StorageFailedError();
+    const health = this.store.health();
+    if (health.ok) return;
+    const code = this.store.kind === 'embedded' ? 'storage_failed' : 'store_unavailable';
+    throw new StoreUnavailableError(health.reason, code);
   }
 
   /**
-   * Whether the origin should take traffic: its data file takes writes, and every board's last
+   * Whether the origin should take traffic: its store takes writes, and every board's last
    * publish went through (the broadcaster retries a failed one every second, so this recovers by
    * itself once the proxy answers again).
    */
   readiness(): Readiness {
-    const store = { ok: !this.deps.store.failed };
-    const { failingBoards, failingSince } = this.deps.broadcaster.publishHealth();
+    const health = this.store.health();
+    const store = { ok: health.ok };
+    const { failingBoards, failingSince } = this.deps.publishing.publishHealth();
     const since = failingSince === undefined ? undefined : new Date(failingSince).toISOString();
     const publish = {
       ok: failingBoards === 0,
@@ -84,7 +84,7 @@ export class BoardService {
       ...(since === undefined ? {} : { failingSince: since }),
     };
     const problems = [
-      ...(store.ok ? [] : ['the data file cannot be written; the origin is stopping']),
+      ...(health.ok ? [] : [health.reason]),
       ...(publish.ok
         ? []
         : [`publishing to the GRIP proxy fails for ${failingBoards} board(s) since ${since}`]),
@@ -97,32 +97,33 @@ export class BoardService {
     };
   }
 
-  listBoards(): BoardSummary[] {
-    return boards.listBoards(this.data);
+  listBoards(): Promise<BoardSummary[]> {
+    return this.store.listBoards();
   }
 
   /** The board in rank order, whole or a window of it. */
-  viewBoard(boardId: string, options: ViewOptions = {}): BoardView {
-    return boards.boardView(boards.getBoard(this.data, boardId), options);
+  viewBoard(boardId: string, options: ViewOptions = {}): Promise<BoardView> {
+    return this.store.boardView(boardId, options);
   }
 
   /** The whole board in rank order, and when it was taken: what an export writes. */
-  exportBoard(boardId: string): BoardExport {
-    return { exportedAt: this.deps.now().toISOString(), board: this.viewBoard(boardId) };
+  async exportBoard(boardId: string): Promise<BoardExport> {
+    const exportedAt = this.deps.now().toISOString();
+    return { exportedAt, board: await this.viewBoard(boardId) };
   }
 
-  viewPlayer(boardId: string, playerId: string): RankedPlayer {
-    return boards.playerView(boards.getBoard(this.data, boardId), playerId);
+  viewPlayer(boardId: string, playerId: string): Promise<RankedPlayer> {
+    return this.store.playerView(boardId, playerId);
   }
 
   /** Throws unless the board exists. */
-  requireBoard(boardId: string): void {
-    boards.getBoard(this.data, boardId);
+  requireBoard(boardId: string): Promise<void> {
+    return this.store.requireBoard(boardId);
   }
 
   /** Throws unless the player is on the board; cheaper than viewing it (no ranking). */
-  requirePlayer(boardId: string, playerId: string): void {
-    boards.assertPlayer(this.data, boardId, playerId);
+  requirePlayer(boardId: string, playerId: string): Promise<void> {
+    return this.store.requirePlayer(boardId, playerId);
   }
 
   /**
@@ -131,12 +132,13 @@ export class BoardService {
    * reached on one channel, not that it saw that version on every channel, and a window is small.
    * Undefined when the board is gone.
    */
-  streamStart(boardId: string, window: StreamWindow): StreamStart | undefined {
-    const board = this.boardOrUndefined(boardId);
-    if (board === undefined) return undefined;
+  async streamStart(boardId: string, window: StreamWindow): Promise<StreamStart | undefined> {
     const around =
-      window.around === undefined ? undefined : boards.positionOf(board, window.around);
-    return this.stream(board, streamPages(window, around), () => true);
+      window.around === undefined ? undefined : await this.store.positionOf(boardId, window.around);
+    const pages = streamPages(window, around);
+    const snapshot = await this.store.streamSnapshot(boardId, pages);
+    if (snapshot === undefined) return undefined;
+    return { boardId, pages, channels: snapshot.held, events: eventsOf(boardId, pages, snapshot) };
   }
 
   /**
@@ -144,48 +146,18 @@ export class BoardService {
    * pages whose channel moved on since; everything when the board's own channel did (a reload
    * may have been missed). Undefined when the board is gone.
    */
-  streamRecovery(
+  async streamRecovery(
     boardId: string,
     pages: number[],
     lastIds: ReadonlyMap<string, number>,
-  ): StreamStart | undefined {
-    const board = this.boardOrUndefined(boardId);
-    if (board === undefined) return undefined;
-    const held = new Map(
-      this.deps.broadcaster.heldChannels(board, pages).map((c) => [c.channel, c.prevId]),
-    );
+  ): Promise<StreamStart | undefined> {
+    const snapshot = await this.store.streamSnapshot(boardId, pages);
+    if (snapshot === undefined) return undefined;
+    const held = new Map(snapshot.held.map((c) => [c.channel, c.prevId]));
     const behind = (channel: string) => lastIds.get(channel) !== held.get(channel);
-    const all = behind(boardChannel(board.id));
-    return this.stream(board, pages, (channel) => all || behind(channel));
-  }
-
-  private stream(
-    board: boards.BoardRecord,
-    pages: number[],
-    send: (channel: string) => boolean,
-  ): StreamStart {
-    const events: BoardEvent[] = [];
-    if (send(boardChannel(board.id)))
-      events.push({ type: 'board', board: boards.boardMeta(board) });
-    for (const page of pages) {
-      if (!send(pageChannel(board.id, page))) continue;
-      events.push({
-        type: 'page',
-        version: board.version,
-        page,
-        players: boards.pageRows(board, page),
-      });
-    }
-    return {
-      boardId: board.id,
-      pages,
-      channels: this.deps.broadcaster.heldChannels(board, pages),
-      events,
-    };
-  }
-
-  private boardOrUndefined(boardId: string): boards.BoardRecord | undefined {
-    return Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+    const all = behind(boardChannel(boardId));
+    const events = eventsOf(boardId, pages, snapshot, (channel) => all || behind(channel));
+    return { boardId, pages, channels: snapshot.held, events };
   }
 
   /**
@@ -197,144 +169,97 @@ export class BoardService {
     boardId: string,
     rows: readonly ImportRow[],
     skipExisting: boolean,
-  ): Promise<{ result: ImportResult } | { problems: boards.ImportProblem[] }> {
+  ): Promise<{ result: ImportResult } | { problems: ImportProblem[] }> {
     this.assertAvailable();
-    const problems = boards.checkImport(this.data, boardId, rows, this.deps.limits, skipExisting);
+    const problems = await this.store.checkImport(boardId, rows, skipExisting);
     if (problems.length > 0) return { problems };
     let added = 0;
     let skipped = 0;
     for (let start = 0; start < rows.length; start += IMPORT_BATCH) {
       const batch = rows.slice(start, start + IMPORT_BATCH);
-      const done = await this.change((db) => {
-        const { change, ...counts } = boards.importPlayers(
-          db,
-          boardId,
-          batch,
-          this.deps.limits,
-          this.deps.newId,
-        );
-        return counts.added > 0 ? { result: counts, change } : { result: counts };
-      });
+      const done = await this.store.importPlayers(boardId, batch, skipExisting);
       added += done.added;
       skipped += done.skipped;
     }
-    const board = boards.getBoard(this.data, boardId);
+    const view = await this.store.boardView(boardId, { limit: 0 });
     return {
-      result: { added, skipped, version: board.version, playerCount: board.players.length },
+      result: { added, skipped, version: view.version, playerCount: view.playerCount },
     };
   }
 
   /** Players whose names start with `prefix`, any case, with their ranks. */
-  searchPlayers(boardId: string, prefix: string, limit: number): RankedPlayer[] {
-    return boards.searchPlayers(boards.getBoard(this.data, boardId), prefix, limit);
+  searchPlayers(boardId: string, prefix: string, limit: number): Promise<RankedPlayer[]> {
+    return this.store.searchPlayers(boardId, prefix, limit);
   }
 
-  createBoard(input: { name: string; order: Order }): Promise<BoardView> {
-    const { limits, newId, now } = this.deps;
-    return this.change((db) => ({
-      result: boards.boardView(boards.createBoard(db, input, limits, newId, now())),
-    }));
+  async createBoard(input: { name: string; order: Order }): Promise<BoardView> {
+    this.assertAvailable();
+    return await this.store.createBoard(input, this.deps.now());
   }
 
-  deleteBoard(boardId: string): Promise<void> {
-    return this.change((db) => ({ result: undefined, change: boards.deleteBoard(db, boardId) }));
+  async deleteBoard(boardId: string): Promise<void> {
+    this.assertAvailable();
+    return this.store.deleteBoard(boardId);
   }
 
   /** Empties every score on the board; answers the top of the board as the reset left it. */
-  resetBoard(boardId: string): Promise<BoardView> {
-    return this.change((db) => {
-      const change = boards.resetBoard(db, boardId);
-      const top = { limit: DEFAULT_LIMIT };
-      return { result: boards.boardView(boards.getBoard(db, boardId), top), change };
-    });
+  async resetBoard(boardId: string): Promise<BoardView> {
+    this.assertAvailable();
+    return this.store.resetBoard(boardId, DEFAULT_LIMIT);
   }
 
-  addPlayer(boardId: string, name: string): Promise<RankedPlayer> {
-    return this.change((db) => {
-      const { player, change } = boards.addPlayer(
-        db,
-        boardId,
-        name,
-        this.deps.limits,
-        this.deps.newId,
-      );
-      return { result: player, change };
-    });
+  async addPlayer(boardId: string, name: string): Promise<RankedPlayer> {
+    this.assertAvailable();
+    return this.store.addPlayer(boardId, name);
   }
 
-  updatePlayer(
-    boardId: string,
-    playerId: string,
-    patch: { name?: string | undefined; score?: number | undefined },
-  ): Promise<RankedPlayer> {
-    return this.change((db) => {
-      const { player, change } = boards.updatePlayer(db, boardId, playerId, patch);
-      return { result: player, change };
-    });
+  async updatePlayer(boardId: string, playerId: string, patch: PlayerPatch): Promise<RankedPlayer> {
+    this.assertAvailable();
+    return this.store.updatePlayer(boardId, playerId, patch);
   }
 
-  removePlayer(boardId: string, playerId: string): Promise<void> {
-    return this.change((db) => ({
-      result: undefined,
-      change: boards.removePlayer(db, boardId, playerId),
-    }));
+  async removePlayer(boardId: string, playerId: string): Promise<void> {
+    this.assertAvailable();
+    return this.store.removePlayer(boardId, playerId);
   }
 
-  addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
-    return this.change((db) => {
-      const { player, change } = boards.addScore(db, boardId, playerId, amount);
-      return { result: player, change };
-    });
+  async addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
+    this.assertAvailable();
+    return this.store.addScore(boardId, playerId, amount);
   }
 
   /** The whole database as a backup document. */
-  backup(): Backup {
-    return backupOf(this.data, this.deps.now());
+  async backup(): Promise<Backup> {
+    return backupOf(await this.store.dump(), this.deps.now());
   }
 
   /**
-   * Replaces the whole database with a backup, durably in one commit, and resolves with the boards
-   * as they now are. Refused (`BoardError`) before anything changes when the backup breaks a board
-   * rule or a limit. Viewers of every restored board get a snapshot; viewers of a board the backup
-   * does not have learn that it was deleted.
+   * Replaces the whole database with a backup, durably, and resolves with the boards as they now
+   * are. Refused (`BoardError`) before anything changes when the backup breaks a board rule or a
+   * limit. Viewers of every restored board reload; viewers of a board the backup does not have
+   * learn that it was deleted.
    */
   async restore(backup: Backup): Promise<BoardList> {
     this.assertAvailable();
-    const { store, broadcaster, limits } = this.deps;
-    const before = store.data;
-    const { db, deleted } = restoredDatabase(before, backup, limits);
-    store.replaceAll(db);
-    for (const change of deleted) broadcaster.record(change);
-    for (const id of Object.keys(db.boards)) {
-      broadcaster.replace(
-        id,
-        Object.hasOwn(before.boards, id) ? before.boards[id]?.version : undefined,
-      );
-    }
-    await store.commit();
-    return { boards: boards.listBoards(db) };
+    const { db } = restoredDatabase(await this.store.versions(), backup, this.deps.limits);
+    await this.store.restore(db);
+    return { boards: await this.store.listBoards() };
   }
+}
 
-  private get data(): Database {
-    return this.deps.store.data;
+/** The events that bring a stream up to date on these channels (all of them by default). */
+function eventsOf(
+  boardId: string,
+  pages: readonly number[],
+  snapshot: PagesSnapshot,
+  send: (channel: string) => boolean = () => true,
+): BoardEvent[] {
+  const events: BoardEvent[] = [];
+  if (send(boardChannel(boardId))) events.push({ type: 'board', board: snapshot.meta });
+  for (const page of pages) {
+    if (!send(pageChannel(boardId, page))) continue;
+    const players = snapshot.pages.get(page) ?? [];
+    events.push({ type: 'page', version: snapshot.meta.version, page, players });
   }
-
-  /**
-   * Applies one change to the database, hands it to the broadcaster (which publishes it once it is
-   * on disk), and resolves with its result once it is on disk. A refused change throws before
-   * anything has changed.
-   */
-  private async change<T>(
-    apply: (db: Database) => { result: T; change?: BoardChange },
-  ): Promise<T> {
-    this.assertAvailable();
-    const { store, broadcaster } = this.deps;
-    const { result, change } = apply(store.data);
-    if (change !== undefined) {
-      store.touch(change.boardId, [...change.changed, ...change.removed]);
-      broadcaster.record(change);
-    }
-    await store.commit();
-    return result;
-  }
+  return events;
 }

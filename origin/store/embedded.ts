@@ -1,0 +1,290 @@
+import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type { ImportRow } from '../../contract/requests.ts';
+import type {
+  BoardChange,
+  Database,
+  ImportProblem,
+  Limits,
+  NewId,
+  ViewOptions,
+} from '../domain/board.ts';
+import * as boards from '../domain/board.ts';
+import type {
+  BoardStore,
+  HeldChannel,
+  ImportCounts,
+  PagesSnapshot,
+  PlayerPatch,
+  StoreHealth,
+  StreamSnapshot,
+} from './board-store.ts';
+import { StoreUnavailableError } from './errors.ts';
+import type { CommitReport, Store } from './store.ts';
+
+/** Where the embedded store announces its changes: the broadcaster of this process. */
+export interface ChangeSink {
+  record(change: BoardChange): void;
+  replace(boardId: string, previousVersion: number | undefined): void;
+  heldChannels(boardId: string, version: number, pages: readonly number[]): HeldChannel[];
+}
+
+export interface EmbeddedDeps {
+  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit' | 'replaceAll' | 'settle'>;
+  limits: Limits;
+  newId: NewId;
+}
+
+/**
+ * The boards in this process's memory (domain/board.ts), made durable by the file store
+ * (store.ts): the origin is their only writer. Reads answer at once; a write changes memory,
+ * hands its change to the sink (the broadcaster, which publishes it once durable) and resolves
+ * once the group commit that carries it is on disk.
+ */
+export class EmbeddedBoardStore implements BoardStore {
+  readonly kind = 'embedded';
+  private sink: ChangeSink | undefined;
+
+  constructor(private readonly deps: EmbeddedDeps) {}
+
+  /** Says where changes go; the broadcaster needs this store to read from, so it comes second. */
+  attach(sink: ChangeSink): void {
+    this.sink = sink;
+  }
+
+  health(): StoreHealth {
+    return this.deps.store.failed
+      ? { ok: false, reason: 'the data file cannot be written; the origin is stopping' }
+      : { ok: true };
+  }
+
+  private get data(): Database {
+    return this.deps.store.data;
+  }
+
+  private board(boardId: string): boards.BoardRecord {
+    return boards.getBoard(this.data, boardId);
+  }
+
+  async listBoards(): Promise<BoardSummary[]> {
+    return boards.listBoards(this.data);
+  }
+
+  async counts(): Promise<{ boards: number; players: number }> {
+    const all = Object.values(this.data.boards);
+    return { boards: all.length, players: all.reduce((n, b) => n + b.players.length, 0) };
+  }
+
+  async boardView(boardId: string, options: ViewOptions): Promise<BoardView> {
+    return boards.boardView(this.board(boardId), options);
+  }
+
+  async playerView(boardId: string, playerId: string): Promise<RankedPlayer> {
+    return boards.playerView(this.board(boardId), playerId);
+  }
+
+  async requireBoard(boardId: string): Promise<void> {
+    this.board(boardId);
+  }
+
+  async requirePlayer(boardId: string, playerId: string): Promise<void> {
+    boards.assertPlayer(this.data, boardId, playerId);
+  }
+
+  async positionOf(boardId: string, playerId: string): Promise<number | undefined> {
+    const board = this.boardOrUndefined(boardId);
+    return board === undefined ? undefined : boards.positionOf(board, playerId);
+  }
+
+  async searchPlayers(boardId: string, prefix: string, limit: number): Promise<RankedPlayer[]> {
+    return boards.searchPlayers(this.board(boardId), prefix, limit);
+  }
+
+  async pages(boardId: string, pages: readonly number[]): Promise<PagesSnapshot | undefined> {
+    const board = this.boardOrUndefined(boardId);
+    return board === undefined ? undefined : boards.pagesOf(board, pages);
+  }
+
+  async streamSnapshot(
+    boardId: string,
+    pages: readonly number[],
+  ): Promise<StreamSnapshot | undefined> {
+    const board = this.boardOrUndefined(boardId);
+    if (board === undefined) return undefined;
+    return { ...boards.pagesOf(board, pages), held: this.held(board.id, board.version, pages) };
+  }
+
+  async heldChannels(boardId: string, pages: readonly number[]): Promise<HeldChannel[]> {
+    return this.held(boardId, this.board(boardId).version, pages);
+  }
+
+  async dump(): Promise<Database> {
+    return this.data;
+  }
+
+  async versions(): Promise<Map<string, number>> {
+    return boards.boardVersions(this.data);
+  }
+
+  createBoard(input: { name: string; order: Order }, now: Date): Promise<BoardView> {
+    const { limits, newId } = this.deps;
+    return this.change((db) => ({
+      result: boards.boardView(boards.createBoard(db, input, limits, newId, now)),
+    }));
+  }
+
+  deleteBoard(boardId: string): Promise<void> {
+    return this.change((db) => ({ result: undefined, change: boards.deleteBoard(db, boardId) }));
+  }
+
+  resetBoard(boardId: string, limit: number): Promise<BoardView> {
+    return this.change((db) => {
+      const change = boards.resetBoard(db, boardId);
+      return { result: boards.boardView(boards.getBoard(db, boardId), { limit }), change };
+    });
+  }
+
+  addPlayer(boardId: string, name: string): Promise<RankedPlayer> {
+    const { limits, newId } = this.deps;
+    return this.change((db) => {
+      const { player, change } = boards.addPlayer(db, boardId, name, limits, newId);
+      return { result: player, change };
+    });
+  }
+
+  updatePlayer(boardId: string, playerId: string, patch: PlayerPatch): Promise<RankedPlayer> {
+    return this.change((db) => {
+      const { player, change } = boards.updatePlayer(db, boardId, playerId, patch);
+      return { result: player, change };
+    });
+  }
+
+  removePlayer(boardId: string, playerId: string): Promise<void> {
+    return this.change((db) => ({
+      result: undefined,
+      change: boards.removePlayer(db, boardId, playerId),
+    }));
+  }
+
+  addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
+    return this.change((db) => {
+      const { player, change } = boards.addScore(db, boardId, playerId, amount);
+      return { result: player, change };
+    });
+  }
+
+  async checkImport(
+    boardId: string,
+    rows: readonly ImportRow[],
+    skipExisting: boolean,
+  ): Promise<ImportProblem[]> {
+    return boards.checkImport(this.data, boardId, rows, this.deps.limits, skipExisting);
+  }
+
+  importPlayers(
+    boardId: string,
+    rows: readonly ImportRow[],
+    _skipExisting: boolean,
+  ): Promise<ImportCounts> {
+    const { limits, newId } = this.deps;
+    return this.change((db) => {
+      const { change, ...counts } = boards.importPlayers(db, boardId, rows, limits, newId);
+      return counts.added > 0 ? { result: counts, change } : { result: counts };
+    });
+  }
+
+  /**
+   * Replaces the whole database in one commit: a crash leaves the old database or the new one,
+   * never a mix. Viewers of a replaced board reload; viewers of a deleted one hear so.
+   */
+  async restore(db: Database): Promise<void> {
+    this.assertAvailable();
+    const { store } = this.deps;
+    const before = boards.boardVersions(store.data);
+    store.replaceAll(db);
+    for (const [id, version] of before) {
+      if (!Object.hasOwn(db.boards, id)) this.sink?.record(boards.deletedChange({ id, version }));
+    }
+    for (const id of Object.keys(db.boards)) this.sink?.replace(id, before.get(id));
+    await store.commit();
+  }
+
+  close(): Promise<void> {
+    return this.deps.store.settle();
+  }
+
+  private held(boardId: string, version: number, pages: readonly number[]): HeldChannel[] {
+    return this.sink?.heldChannels(boardId, version, pages) ?? [];
+  }
+
+  private boardOrUndefined(boardId: string): boards.BoardRecord | undefined {
+    return Object.hasOwn(this.data.boards, boardId) ? this.data.boards[boardId] : undefined;
+  }
+
+  private assertAvailable(): void {
+    const health = this.health();
+    if (!health.ok) throw new StoreUnavailableError(health.reason, 'storage_failed');
+  }
+
+  /**
+   * Applies one change to the database, hands it to the sink (which publishes it once it is on
+   * disk), and resolves with its result once it is on disk. A refused change throws before
+   * anything has changed.
+   */
+  private async change<T>(
+    apply: (db: Database) => { result: T; change?: BoardChange },
+  ): Promise<T> {
+    this.assertAvailable();
+    const { store } = this.deps;
+    const { result, change } = apply(store.data);
+    if (change !== undefined) {
+      store.touch(change.boardId, [...change.changed, ...change.removed]);
+      this.sink?.record(change);
+    }
+    await store.commit();
+    return result;
+  }
+}
+
+/** Resolves once everything changed so far is durable. */
+export type Commit = () => Promise<void>;
+
+/**
+ * A store and how its changes reach the broadcaster: what `createApp` is given. The embedded
+ * store hands each change to the broadcaster as it is made; the Redis store writes it to the
+ * board's change log, which a publisher holding the board's lease reads.
+ */
+export interface StoreBackend {
+  store: BoardStore;
+  /** Resolves once everything changed so far is durable (the broadcaster waits for it). */
+  commit?: Commit;
+  /** Called before a round of publishes goes out (see `BroadcasterOptions.claim`). */
+  claim?: (boardId: string, ids: ReadonlyMap<string, number>) => Promise<void>;
+  /** Connects the broadcaster to the store's changes. */
+  connect(sink: ChangeSink & { drain(): Promise<void> }): void;
+  /** Hears of every group commit (the embedded store's; for metrics). */
+  onCommit?: (listener: (commit: CommitReport) => void) => void;
+  /** Stops background work, publishes what waits, and settles the store: for a clean stop. */
+  stop(): Promise<void>;
+}
+
+/** The embedded store over a file (or memory) store: the default backend. */
+export function embeddedBackend(
+  store: Store,
+  options: { limits: Limits; newId: NewId },
+): StoreBackend {
+  const embedded = new EmbeddedBoardStore({ store, ...options });
+  let drain: () => Promise<void> = async () => {};
+  return {
+    store: embedded,
+    commit: () => store.commit(),
+    connect: (sink) => {
+      embedded.attach(sink);
+      drain = () => sink.drain();
+    },
+    onCommit: (listener) => void store.onCommit(listener),
+    stop: async () => {
+      await store.commit();
+      await drain();
+    },
+  };
+}
