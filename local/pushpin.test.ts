@@ -164,6 +164,27 @@ describe('pushpinConfig options', () => {
     ]);
   });
 
+  it('lists several origins as space-separated targets of one route, in the order given', () => {
+    const { routes } = pushpinConfig({ ...options, fallbackOriginPorts: [13001, 13002] }, v136);
+    const lines = routes.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(lines).toEqual([
+      '* 127.0.0.1:13000 127.0.0.1:13001 127.0.0.1:13002',
+      'id=origin 127.0.0.1:13000,over_http 127.0.0.1:13001,over_http 127.0.0.1:13002,over_http',
+      'id=origin-0 127.0.0.1:13000',
+      'id=origin-1 127.0.0.1:13001',
+      'id=origin-2 127.0.0.1:13002',
+    ]);
+  });
+
+  it('refuses origin ports that repeat or are not ports', () => {
+    expect(() => pushpinConfig({ ...options, fallbackOriginPorts: [13000] }, v136)).toThrow(
+      /origin ports repeat: 13000, 13000/,
+    );
+    expect(() => pushpinConfig({ ...options, fallbackOriginPorts: [70_000] }, v136)).toThrow(
+      /fallbackOriginPorts\[0\] must be a TCP port/,
+    );
+  });
+
   it('writes a key with INI-special characters as base64', () => {
     const key = 'a,b;c "d"';
     const conf = settings(pushpinConfig({ ...options, sigKey: key }, v136).config);

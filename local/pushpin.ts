@@ -16,6 +16,13 @@ export interface PushpinOptions {
   publishPort: number;
   originHost?: string | undefined;
   originPort: number;
+  /**
+   * More origins (same host), tried after `originPort` in this order: Pushpin sends each request
+   * to the first target of its route and moves to the next only when the connection is refused
+   * or times out (no load balancing). Each origin also gets a route of its own, `origin-<i>`
+   * (0 being `originPort`), that a request takes with `Pushpin-Route: origin-<i>`.
+   */
+  fallbackOriginPorts?: readonly number[] | undefined;
   /** HS256 secret Pushpin signs `Grip-Sig` with; the origin verifies with the same one. */
   sigKey: string;
   sigIss?: string | undefined;
@@ -119,7 +126,9 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
   const connmgr = hasConnmgr(version);
   const internalConf =
     options.internalConf ?? (connmgr ? '{libdir}/internal.conf' : '/usr/lib/pushpin/internal.conf');
-  const origin = `${originHost}:${originPort}`;
+  const origins = [originPort, ...(options.fallbackOriginPorts ?? [])].map(
+    (port) => `${originHost}:${port}`,
+  );
   const pushIn = connmgr ? 'push_in_http_' : 'push_in_';
 
   const config = [
@@ -204,10 +213,21 @@ export function pushpinConfig(options: PushpinOptions, version: PushpinVersion):
   ].join('\n');
 
   const routes = [
-    '# Everything goes to the origin.',
-    `* ${origin}`,
+    ...(origins.length === 1
+      ? ['# Everything goes to the origin.']
+      : [
+          '# Everything goes to the first origin that accepts the connection, in this order.',
+          '# Targets are separated by spaces (`host:port,prop` is one target with a property).',
+        ]),
+    `* ${origins.join(' ')}`,
     '# Requests handed over by Viceroy carry `Pushpin-Route: origin`.',
-    `id=origin ${origin},over_http`,
+    `id=origin ${origins.map((origin) => `${origin},over_http`).join(' ')}`,
+    ...(origins.length === 1
+      ? []
+      : [
+          '# One origin only, for a request that says which: `Pushpin-Route: origin-<i>`.',
+          ...origins.map((origin, i) => `id=origin-${i} ${origin}`),
+        ]),
     ...(options.probeRoute === undefined
       ? []
       : [
@@ -226,7 +246,14 @@ function checkPushpinOptions(options: PushpinOptions): void {
   const originHost = options.originHost ?? '127.0.0.1';
   if (!isAbsolute(dir)) throw new ServiceError(`Pushpin dir must be absolute, got ${dir}.`);
   const probePort = probeRoute === undefined ? {} : { probePort: probeRoute.port };
-  checkPorts({ httpPort, publishPort, originPort, ...probePort });
+  const fallbacks = Object.fromEntries(
+    (options.fallbackOriginPorts ?? []).map((port, i) => [`fallbackOriginPorts[${i}]`, port]),
+  );
+  checkPorts({ httpPort, publishPort, originPort, ...probePort, ...fallbacks });
+  const originPorts = [originPort, ...(options.fallbackOriginPorts ?? [])];
+  if (new Set(originPorts).size !== originPorts.length) {
+    throw new ServiceError(`Pushpin origin ports repeat: ${originPorts.join(', ')}.`);
+  }
   if (httpPort === publishPort) {
     throw new ServiceError(`Pushpin httpPort and publishPort are both ${httpPort}.`);
   }
