@@ -1,0 +1,616 @@
+import { Cluster, type Redis } from 'ioredis';
+import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../../contract/board.ts';
+import { boardChannel, pageChannel } from '../../../contract/events.ts';
+import type { ImportRow } from '../../../contract/requests.ts';
+import type {
+  BoardRecord,
+  Database,
+  ImportProblem,
+  Limits,
+  NewId,
+  ViewOptions,
+} from '../../domain/board.ts';
+import { foldName } from '../../domain/board-index.ts';
+import { BoardError } from '../../domain/errors.ts';
+import type {
+  BoardStore,
+  HeldChannel,
+  ImportCounts,
+  PagesSnapshot,
+  PlayerPatch,
+  StoreHealth,
+  StreamSnapshot,
+} from '../board-store.ts';
+import {
+  boardErrorOf,
+  type RefusalContext,
+  refusalOf,
+  StoreUnavailableError,
+  storeError,
+} from './errors.ts';
+import {
+  boardKeys,
+  boardTag,
+  DELETED_KEYS_TTL_S,
+  keySlot,
+  REGISTRY_KEY,
+  restoreKeys,
+  scriptKeys,
+} from './keys.ts';
+import { ReplyReader } from './replies.ts';
+import { SCRIPTS, type ScriptName } from './scripts.ts';
+
+/** Rows one import script adds, and players one restore script loads. */
+export const REDIS_BATCH = 10_000;
+
+/** Tries of fresh ids before a change gives up (`id_exhausted`), as the embedded store does. */
+const ID_ATTEMPTS = 8;
+
+export interface RedisStoreOptions {
+  newId: NewId;
+  limits: Limits;
+  /** Replicas that must hold a write before it resolves (WAIT); 0 does not wait. */
+  waitReplicas?: number | undefined;
+  /** How long a write waits for them (WAIT's timeout). */
+  waitTimeoutMs?: number | undefined;
+}
+
+/** The players of the demo board a fresh install starts with (as `seedDatabase`). */
+const DEMO_PLAYERS = ['Ada', 'Grace', 'Linus', 'Margaret', 'Ken'];
+
+/**
+ * Boards in Redis, one node or a Cluster (see keys.ts for the layout): every read that must be
+ * at one version and every change is one Lua script in the board's slot (scripts.ts), so any
+ * number of origins can share the boards. A change resolves once Redis answered it and, when
+ * `waitReplicas` asks, once that many replicas acknowledged it (else StoreUnavailableError).
+ */
+export class RedisBoardStore implements BoardStore {
+  readonly kind = 'redis';
+  private readonly newId: NewId;
+  private readonly limits: Limits;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    options: RedisStoreOptions,
+  ) {
+    this.newId = options.newId;
+    this.limits = options.limits;
+    this.waitReplicas = options.waitReplicas ?? 0;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
+    for (const [name, definition] of Object.entries(SCRIPTS)) {
+      if (!Reflect.has(client, name)) client.defineCommand(name, definition);
+    }
+  }
+
+  health(): StoreHealth {
+    const status = this.client.status;
+    return status === 'ready'
+      ? { ok: true }
+      : { ok: false, reason: `Redis connection is ${status}` };
+  }
+
+  // Reads.
+
+  async listBoards(): Promise<BoardSummary[]> {
+    const ids = await this.boardIds();
+    const boards = await this.redis(() =>
+      Promise.all(
+        ids.map(async (id) => {
+          const keys = boardKeys(id);
+          const [[name, order], playerCount] = await Promise.all([
+            this.client.hmget(keys.meta, 'name', 'order'),
+            this.client.zcard(keys.rank),
+          ]);
+          if (name === null || name === undefined) return undefined;
+          return { id, name, order: order === 'asc' ? 'asc' : 'desc', playerCount } as const;
+        }),
+      ),
+    );
+    return boards.filter((board) => board !== undefined);
+  }
+
+  async counts(): Promise<{ boards: number; players: number }> {
+    const ids = await this.boardIds();
+    const sizes = await this.redis(() =>
+      Promise.all(ids.map((id) => this.client.zcard(boardKeys(id).rank))),
+    );
+    return { boards: ids.length, players: sizes.reduce((sum, size) => sum + size, 0) };
+  }
+
+  async boardView(boardId: string, options: ViewOptions): Promise<BoardView> {
+    const reply = await this.run('lbView', boardId, [
+      options.from ?? 0,
+      options.limit ?? '',
+      options.around ?? '',
+    ]);
+    return readView(boardId, new ReplyReader(reply));
+  }
+
+  async playerView(boardId: string, playerId: string): Promise<RankedPlayer> {
+    return new ReplyReader(await this.run('lbPlayer', boardId, [playerId])).row();
+  }
+
+  async requireBoard(boardId: string): Promise<void> {
+    await this.run('lbProbe', boardId, ['']);
+  }
+
+  async requirePlayer(boardId: string, playerId: string): Promise<void> {
+    await this.run('lbProbe', boardId, [playerId]);
+  }
+
+  async positionOf(boardId: string, playerId: string): Promise<number | undefined> {
+    const position = await this.run('lbPosition', boardId, [playerId]);
+    return typeof position === 'number' && position >= 0 ? position : undefined;
+  }
+
+  async searchPlayers(boardId: string, prefix: string, limit: number): Promise<RankedPlayer[]> {
+    const reply = await this.run('lbSearch', boardId, [foldName(prefix), limit]);
+    return new ReplyReader(reply).rows();
+  }
+
+  async pages(boardId: string, pages: readonly number[]): Promise<PagesSnapshot | undefined> {
+    const reply = await this.run('lbPages', boardId, ['0', pages.length, ...pages]);
+    if (reply === null) return undefined;
+    return readPages(boardId, pages, new ReplyReader(reply)).snapshot;
+  }
+
+  async streamSnapshot(
+    boardId: string,
+    pages: readonly number[],
+  ): Promise<StreamSnapshot | undefined> {
+    const channels = channelsOf(boardId, pages);
+    const reply = await this.run('lbPages', boardId, ['1', pages.length, ...pages, ...channels]);
+    if (reply === null) return undefined;
+    const { snapshot, ids } = readPages(boardId, pages, new ReplyReader(reply));
+    return { ...snapshot, held: heldOf(channels, ids) };
+  }
+
+  async heldChannels(boardId: string, pages: readonly number[]): Promise<HeldChannel[]> {
+    const channels = channelsOf(boardId, pages);
+    const reader = new ReplyReader(await this.run('lbHeld', boardId, channels));
+    return heldOf(
+      channels,
+      channels.map(() => reader.number()),
+    );
+  }
+
+  async dump(): Promise<Database> {
+    const db: Database = { boards: {} };
+    for (const id of await this.boardIds()) {
+      const reply = await this.run('lbDump', id, []);
+      if (reply !== null) db.boards[id] = readRecord(id, new ReplyReader(reply));
+    }
+    return db;
+  }
+
+  async versions(): Promise<Map<string, number>> {
+    const ids = await this.boardIds();
+    const versions = await this.redis(() =>
+      Promise.all(ids.map((id) => this.client.hget(boardKeys(id).meta, 'version'))),
+    );
+    const out = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const version = versions[i];
+      if (typeof version === 'string') out.set(id, Number(version));
+    });
+    return out;
+  }
+
+  // Writes.
+
+  async createBoard(input: { name: string; order: Order }, now: Date): Promise<BoardView> {
+    // Not atomic with the board's script (the registry has a slot of its own): two origins
+    // creating at once may both pass this check.
+    const count = await this.redis(() => this.client.zcard(REGISTRY_KEY));
+    if (count >= this.limits.maxBoards) {
+      throw boardErrorOf({ kind: 'limit_reached', rows: [] }, this.refusal({ boards: true }));
+    }
+    const createdAt = now.toISOString();
+    const id = await this.withFreshId(async (id) => {
+      await this.run('lbCreateBoard', id, [input.name, input.order, createdAt]);
+      return id;
+    });
+    await this.redis(() => this.client.zadd(REGISTRY_KEY, now.getTime(), id));
+    await this.durable(id);
+    return { id, ...input, version: 0, playerCount: 0, offset: 0, players: [] };
+  }
+
+  async deleteBoard(boardId: string): Promise<void> {
+    const keys = [...scriptKeys(boardId), boardKeys(boardId).lease];
+    await this.runWith('lbDeleteBoard', keys, [DELETED_KEYS_TTL_S]);
+    await this.redis(() => this.client.zrem(REGISTRY_KEY, boardId));
+    await this.durable(boardId);
+  }
+
+  async resetBoard(boardId: string, limit: number): Promise<BoardView> {
+    const reply = await this.run('lbReset', boardId, [limit]);
+    await this.durable(boardId);
+    return readView(boardId, new ReplyReader(reply));
+  }
+
+  async addPlayer(boardId: string, name: string): Promise<RankedPlayer> {
+    const folded = foldName(name);
+    const player = await this.withFreshId(async (id) => {
+      const args = [id, name, folded, this.limits.maxPlayersPerBoard];
+      return new ReplyReader(await this.run('lbAddPlayer', boardId, args, { name })).row();
+    });
+    await this.durable(boardId);
+    return player;
+  }
+
+  async updatePlayer(boardId: string, playerId: string, patch: PlayerPatch): Promise<RankedPlayer> {
+    const { name, score } = patch;
+    const args = [
+      playerId,
+      name === undefined ? '0' : '1',
+      name ?? '',
+      name === undefined ? '' : foldName(name),
+      score === undefined ? '0' : '1',
+      score ?? 0,
+    ];
+    const reply = await this.run('lbUpdatePlayer', boardId, args, { name });
+    await this.durable(boardId);
+    return new ReplyReader(reply).row();
+  }
+
+  async removePlayer(boardId: string, playerId: string): Promise<void> {
+    await this.run('lbRemovePlayer', boardId, [playerId]);
+    await this.durable(boardId);
+  }
+
+  async addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
+    const reply = await this.run('lbAddScore', boardId, [playerId, amount]);
+    await this.durable(boardId);
+    return new ReplyReader(reply).row();
+  }
+
+  async checkImport(
+    boardId: string,
+    rows: readonly ImportRow[],
+    skipExisting: boolean,
+  ): Promise<ImportProblem[]> {
+    await this.requireBoard(boardId);
+    const folded = rows.map((row) => foldName(row.name));
+    const taken = await this.namesTaken(boardId, folded);
+    const keys = boardKeys(boardId);
+    const size = await this.redis(() => this.client.zcard(keys.rank));
+    return importProblems(rows, folded, taken, size, this.limits, skipExisting);
+  }
+
+  async importPlayers(
+    boardId: string,
+    rows: readonly ImportRow[],
+    _skipExisting: boolean,
+  ): Promise<ImportCounts> {
+    const counts = { added: 0, skipped: 0 };
+    for (let start = 0; start < rows.length; start += REDIS_BATCH) {
+      const done = await this.importBatch(boardId, rows.slice(start, start + REDIS_BATCH));
+      counts.added += done.added;
+      counts.skipped += done.skipped;
+    }
+    await this.durable(boardId);
+    return counts;
+  }
+
+  async restore(db: Database): Promise<void> {
+    const before = await this.boardIds();
+    for (const board of Object.values(db.boards)) await this.restoreBoard(board);
+    for (const id of before) {
+      if (Object.hasOwn(db.boards, id)) continue;
+      await this.deleteBoard(id).catch((error: unknown) => {
+        if (!(error instanceof BoardError && error.kind === 'board_not_found')) throw error;
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /**
+   * Creates the demo board (as `seedDatabase`) when no board is registered yet. Several origins
+   * may start at once: one script creates the board with its players, the others find it there.
+   * A demo board deleted less than a day ago (its log is still there) is not made again.
+   */
+  async seed(now: Date): Promise<void> {
+    if ((await this.redis(() => this.client.zcard(REGISTRY_KEY))) > 0) return;
+    const ids = new Set<string>();
+    while (ids.size < DEMO_PLAYERS.length) ids.add(this.newId());
+    const players = [...ids].flatMap((id, i) => {
+      const name = DEMO_PLAYERS[i] ?? '';
+      return [id, name, foldName(name)];
+    });
+    await this.run('lbSeed', 'demo', ['Demo board', 'desc', now.toISOString(), ...players]);
+    if ((await this.redis(() => this.client.exists(boardKeys('demo').meta))) === 1) {
+      await this.redis(() => this.client.zadd(REGISTRY_KEY, 'NX', now.getTime(), 'demo'));
+    }
+  }
+
+  /**
+   * One batch as one script. Fresh ids go only to the rows that will be added (names free now,
+   * first in the batch), in row order, as the domain gives them; the script skips any name taken
+   * since.
+   */
+  private async importBatch(boardId: string, rows: readonly ImportRow[]): Promise<ImportCounts> {
+    const folded = rows.map((row) => foldName(row.name));
+    const taken = await this.namesTaken(boardId, folded);
+    const seen = new Set<string>();
+    const adding = rows.filter((_, i) => {
+      const name = folded[i] ?? '';
+      if (seen.has(name) || taken.has(name)) return false;
+      seen.add(name);
+      return true;
+    });
+    const skipped = rows.length - adding.length;
+    if (adding.length === 0) {
+      await this.requireBoard(boardId);
+      return { added: 0, skipped };
+    }
+    const ids = adding.map(() => this.newId());
+    for (let attempt = 1; ; attempt++) {
+      uniqueIds(ids, this.newId);
+      const args = adding.flatMap((row, i) => [
+        ids[i] ?? '',
+        row.name,
+        foldName(row.name),
+        row.score ?? 0,
+      ]);
+      const max = this.limits.maxPlayersPerBoard;
+      try {
+        const reply = await this.run('lbImport', boardId, [max, adding.length, ...args]);
+        const reader = new ReplyReader(reply);
+        return { added: reader.number(), skipped: skipped + reader.number() };
+      } catch (error) {
+        const again = error instanceof IdsTaken ? error.rows : undefined;
+        if (again === undefined || attempt >= ID_ATTEMPTS) throw unwrapIdsTaken(error);
+        for (const row of again) ids[row] = this.newId();
+      }
+    }
+  }
+
+  /** Which of these folded names are taken on the board. */
+  private async namesTaken(boardId: string, folded: readonly string[]): Promise<Set<string>> {
+    const key = boardKeys(boardId).names;
+    const taken = new Set<string>();
+    for (let start = 0; start < folded.length; start += REDIS_BATCH) {
+      const part = folded.slice(start, start + REDIS_BATCH);
+      const holders = await this.redis(() => this.client.hmget(key, ...part));
+      holders.forEach((holder, i) => {
+        if (holder !== null) taken.add(part[i] ?? '');
+      });
+    }
+    return taken;
+  }
+
+  private async restoreBoard(board: BoardRecord): Promise<void> {
+    const temp = restoreKeys(board.id);
+    for (let start = 0; start === 0 || start < board.players.length; start += REDIS_BATCH) {
+      const args = board.players
+        .slice(start, start + REDIS_BATCH)
+        .flatMap((p) => [p.id, p.name, foldName(p.name), p.score, p.scoredAt]);
+      await this.runWith('lbRestoreChunk', temp, [board.order, start === 0 ? '1' : '0', ...args]);
+    }
+    await this.runWith(
+      'lbRestoreCommit',
+      [...scriptKeys(board.id), ...temp],
+      [board.name, board.order, board.version, board.createdAt],
+    );
+    const created = Date.parse(board.createdAt);
+    await this.redis(() =>
+      this.client.zadd(REGISTRY_KEY, String(Number.isNaN(created) ? 0 : created), board.id),
+    );
+    await this.durable(board.id);
+  }
+
+  private async boardIds(): Promise<string[]> {
+    return this.redis(() => this.client.zrange(REGISTRY_KEY, 0, '-1'));
+  }
+
+  private refusal(extra: RefusalContext = {}): RefusalContext {
+    return {
+      maxBoards: this.limits.maxBoards,
+      maxPlayersPerBoard: this.limits.maxPlayersPerBoard,
+      ...extra,
+    };
+  }
+
+  /** Runs `attempt` with fresh ids until one is not in use (id_taken), at most 8 times. */
+  private async withFreshId<T>(attempt: (id: string) => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt(this.newId());
+      } catch (error) {
+        if (!(error instanceof IdsTaken) || i >= ID_ATTEMPTS) throw unwrapIdsTaken(error);
+      }
+    }
+  }
+
+  private run(
+    name: ScriptName,
+    boardId: string,
+    args: ReadonlyArray<string | number>,
+    context: RefusalContext = {},
+  ): Promise<unknown> {
+    return this.runWith(name, scriptKeys(boardId), args, context);
+  }
+
+  private async runWith(
+    name: ScriptName,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+    context: RefusalContext = {},
+  ): Promise<unknown> {
+    const command: unknown = Reflect.get(this.client, name);
+    if (typeof command !== 'function') throw new Error(`the Redis script ${name} is not defined`);
+    try {
+      const reply: unknown = await command.apply(this.client, [...keys, ...args]);
+      return reply;
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal?.kind === 'id_taken') throw new IdsTaken(refusal.rows);
+      throw storeError(error, this.refusal(context));
+    }
+  }
+
+  /** Runs plain Redis commands, turning a lost connection into StoreUnavailableError. */
+  private async redis<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+
+  /**
+   * Resolves once `waitReplicas` replicas hold every write this connection made to the master
+   * of the board's slot (WAIT on that very master: in a Cluster WAIT has no key, so the node is
+   * found from the slot map ioredis keeps). Throws StoreUnavailableError when fewer did in time;
+   * the change is then on the master and may or may not survive its failure.
+   */
+  private async durable(boardId: string): Promise<void> {
+    if (this.waitReplicas <= 0) return;
+    const node = masterOf(this.client, boardTag(boardId));
+    const acked = await this.redis(() => node.wait(this.waitReplicas, this.waitTimeoutMs));
+    if (acked < this.waitReplicas) {
+      throw new StoreUnavailableError(
+        `the change is not on ${this.waitReplicas} replicas (${acked} acknowledged within ${this.waitTimeoutMs} ms)`,
+      );
+    }
+  }
+}
+
+/** A script refused the fresh ids of these rows (or the one fresh id): try others. */
+class IdsTaken extends Error {
+  constructor(readonly rows: number[]) {
+    super('id_taken');
+  }
+}
+
+function unwrapIdsTaken(error: unknown): unknown {
+  return error instanceof IdsTaken
+    ? boardErrorOf({ kind: 'id_taken', rows: error.rows }, {})
+    : error;
+}
+
+/** Replaces ids repeated within one batch (the script checks them against the board only). */
+function uniqueIds(ids: string[], newId: NewId): void {
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    let candidate = id;
+    while (seen.has(candidate)) candidate = newId();
+    seen.add(candidate);
+    ids[i] = candidate;
+  });
+}
+
+/** The node that masters the slot of `key`: the client itself unless it is a Cluster. */
+function masterOf(client: Redis | Cluster, key: string): Redis {
+  if (!(client instanceof Cluster)) return client;
+  const slot = keySlot(key);
+  const address = client.slots[slot]?.[0];
+  const node = client
+    .nodes('master')
+    .find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address);
+  if (node === undefined)
+    throw new StoreUnavailableError(`no Redis master is known for slot ${slot}`);
+  return node;
+}
+
+function channelsOf(boardId: string, pages: readonly number[]): string[] {
+  return [boardChannel(boardId), ...pages.map((page) => pageChannel(boardId, page))];
+}
+
+function heldOf(channels: readonly string[], ids: readonly number[]): HeldChannel[] {
+  return channels.map((channel, i) => ({ channel, prevId: ids[i] ?? 0 }));
+}
+
+function readView(id: string, reader: ReplyReader): BoardView {
+  const name = reader.string();
+  const order = reader.order();
+  const version = reader.number();
+  const playerCount = reader.number();
+  const offset = reader.number();
+  return { id, name, order, version, playerCount, offset, players: reader.rows() };
+}
+
+function readPages(
+  id: string,
+  pages: readonly number[],
+  reader: ReplyReader,
+): { snapshot: PagesSnapshot; ids: number[] } {
+  const meta = {
+    id,
+    name: reader.string(),
+    order: reader.order(),
+    version: reader.number(),
+    playerCount: reader.number(),
+  };
+  const ids = Array.from({ length: reader.number() }, () => reader.number());
+  const rows = new Map<number, RankedPlayer[]>();
+  for (const page of pages) rows.set(page, reader.rows(reader.number()));
+  return { snapshot: { meta, pages: rows }, ids };
+}
+
+function readRecord(id: string, reader: ReplyReader): BoardRecord {
+  const board = {
+    id,
+    name: reader.string(),
+    order: reader.order(),
+    version: reader.number(),
+    createdAt: reader.string(),
+  };
+  const players = [];
+  while (!reader.done) {
+    players.push({
+      id: reader.string(),
+      name: reader.string(),
+      score: reader.number(),
+      scoredAt: reader.number(),
+    });
+  }
+  return { ...board, players };
+}
+
+/** What `checkImport` in domain/board.ts finds, from the names already taken on the board. */
+function importProblems(
+  rows: readonly ImportRow[],
+  folded: readonly string[],
+  taken: ReadonlySet<string>,
+  size: number,
+  limits: Limits,
+  skipExisting: boolean,
+  max = 100,
+): ImportProblem[] {
+  const problems: ImportProblem[] = [];
+  const seen = new Map<string, number>();
+  let adding = 0;
+  rows.forEach((row, i) => {
+    if (problems.length >= max) return;
+    const name = folded[i] ?? '';
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      problems.push({ row: i, message: `name: "${row.name}" is also in row ${earlier + 1}` });
+      return;
+    }
+    seen.set(name, i);
+    if (taken.has(name)) {
+      if (!skipExisting) {
+        problems.push({
+          row: i,
+          message: `name: a player named "${row.name}" is already on this board`,
+        });
+      }
+      return;
+    }
+    adding++;
+  });
+  if (problems.length === 0 && size + adding > limits.maxPlayersPerBoard) {
+    problems.push({
+      row: rows.length - 1,
+      message: `the board would hold ${size + adding} players; at most ${limits.maxPlayersPerBoard}`,
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,59 @@
+import type { Order, RankedPlayer } from '../../../contract/board.ts';
+
+/** Fields a script gives per ranked row: id, name, score, scoredAt, rank. */
+export const ROW_FIELDS = 5;
+
+/**
+ * Reads a script's flat array reply in order, checking each value's type as it goes: a reply
+ * that does not have the shape the script promises is a bug, and throws.
+ */
+export class ReplyReader {
+  private at = 0;
+  private readonly items: readonly unknown[];
+
+  constructor(reply: unknown) {
+    if (!Array.isArray(reply)) throw new Error(`expected an array reply from Redis, got ${reply}`);
+    this.items = reply;
+  }
+
+  get done(): boolean {
+    return this.at >= this.items.length;
+  }
+
+  string(): string {
+    const value = this.items[this.at++];
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number') return String(value);
+    throw new Error(`expected a string in a Redis reply at ${this.at - 1}, got ${value}`);
+  }
+
+  number(): number {
+    const value = this.items[this.at++];
+    const number = typeof value === 'string' ? Number(value) : value;
+    if (typeof number === 'number' && Number.isSafeInteger(number)) return number;
+    throw new Error(`expected an integer in a Redis reply at ${this.at - 1}, got ${value}`);
+  }
+
+  order(): Order {
+    const value = this.string();
+    if (value === 'desc' || value === 'asc') return value;
+    throw new Error(`expected a board order in a Redis reply, got ${value}`);
+  }
+
+  row(): RankedPlayer {
+    return {
+      id: this.string(),
+      name: this.string(),
+      score: this.number(),
+      scoredAt: this.number(),
+      rank: this.number(),
+    };
+  }
+
+  /** `count` rows, or every row left when undefined. */
+  rows(count?: number): RankedPlayer[] {
+    const out: RankedPlayer[] = [];
+    while (count === undefined ? !this.done : out.length < count) out.push(this.row());
+    return out;
+  }
+}

@@ -1,0 +1,486 @@
+import { MAX_SCORE } from '../../../contract/board.ts';
+import { PAGE_SIZE } from '../../../contract/windows.ts';
+import { LOG_MAX_ENTRIES } from './keys.ts';
+
+/*
+ * The Lua scripts every read and change of a board runs as (EVALSHA through ioredis
+ * `defineCommand`). Each runs in the board's one slot, KEYS in the order of `scriptKeys`
+ * (keys.ts), so a change and its log entry are one atomic step, and a read sees one version.
+ *
+ * Lua numbers are doubles: every integer we keep (scores within ±10^12, versions, scoredAt) is
+ * exact, and is written out with string.format('%d') (tostring would print 1e+15). A refusal is
+ * raised as an error reply 'BOARD <kind>' (errors.ts turns it into the domain's BoardError); an
+ * id already taken is refused as 'BOARD id_taken' and retried with a new id.
+ */
+
+const PRELUDE = `
+local MAX_SCORE = ${MAX_SCORE}
+local PAGE_SIZE = ${PAGE_SIZE}
+local K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME, K_LOG, K_PUB =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+
+local function refuse(kind) error({ err = 'BOARD ' .. kind }) end
+local function int(n) return string.format('%d', n) end
+local function member(at, id) return string.format('%016d', at) .. ':' .. id end
+local function idOf(m) return string.sub(m, 18) end
+local function sortScore(order, score)
+  if order == 'desc' then return int(0 - score) end
+  return int(score)
+end
+local function encode(score, at, name, folded)
+  return int(score) .. ':' .. int(at) .. ':' .. int(#name) .. ':' .. name .. folded
+end
+local function decode(rec)
+  local score, at, len, rest = string.match(rec, '^(%-?%d+):(%d+):(%d+):(.*)$')
+  len = tonumber(len)
+  return tonumber(score), tonumber(at), string.sub(rest, 1, len), string.sub(rest, len + 1)
+end
+local function nameKey(folded, id) return folded .. '\\0' .. id end
+
+local function board()
+  local m = redis.call('HMGET', K_META, 'order', 'version')
+  if not m[1] then refuse('board_not_found') end
+  return m[1], tonumber(m[2])
+end
+local function player(id)
+  local rec = redis.call('HGET', K_PLAYERS, id)
+  if not rec then refuse('player_not_found') end
+  return decode(rec)
+end
+local function rankOf(sort) return redis.call('ZCOUNT', K_RANK, '-inf', '(' .. sort) + 1 end
+local function positionOf(at, id) return redis.call('ZRANK', K_RANK, member(at, id)) end
+local function bump() return redis.call('HINCRBY', K_META, 'version', 1) end
+local function span(a, b)
+  if a <= b then return int(a) .. '-' .. int(b) end
+  return int(b) .. '-' .. int(a)
+end
+local function log(v, moved, meta, ...)
+  redis.call('XADD', K_LOG, 'MAXLEN', '~', '${LOG_MAX_ENTRIES}', '*',
+    'v', int(v), 'moved', moved, 'meta', meta, ...)
+end
+
+local function place(order, id, score, at, name, folded)
+  redis.call('ZADD', K_RANK, sortScore(order, score), member(at, id))
+  redis.call('HSET', K_PLAYERS, id, encode(score, at, name, folded))
+end
+local function claimName(folded, id)
+  redis.call('HSET', K_NAMES, folded, id)
+  redis.call('ZADD', K_BYNAME, 0, nameKey(folded, id))
+end
+local function freeName(folded, id)
+  redis.call('HDEL', K_NAMES, folded)
+  redis.call('ZREM', K_BYNAME, nameKey(folded, id))
+end
+
+-- HMGET in pieces: unpack() of a long list overflows Lua's C stack.
+local function hmget(key, ids)
+  local out = {}
+  for i = 1, #ids, 1000 do
+    local part = redis.call('HMGET', key, unpack(ids, i, math.min(i + 999, #ids)))
+    for j = 1, #part do out[#out + 1] = part[j] end
+  end
+  return out
+end
+
+-- Appends to out the rows at display positions start..stop (inclusive), five values each:
+-- id, name, score, scoredAt, rank. Ties share the rank of the first of them.
+local function rows(order, start, stop, out)
+  if stop < start then return 0 end
+  local members = redis.call('ZRANGE', K_RANK, start, stop)
+  local ids = {}
+  for i = 1, #members do ids[i] = idOf(members[i]) end
+  local recs = hmget(K_PLAYERS, ids)
+  local prevScore, prevRank
+  for i = 1, #ids do
+    local score, at, name = decode(recs[i])
+    local rank
+    if prevScore == nil then rank = rankOf(sortScore(order, score))
+    elseif score == prevScore then rank = prevRank
+    else rank = start + i end
+    prevScore, prevRank = score, rank
+    local n = #out
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = ids[i], name, int(score), int(at), rank
+  end
+  return #ids
+end
+
+local function ranked(order, id, score, at, name)
+  return { id, name, int(score), int(at), rankOf(sortScore(order, score)) }
+end
+`;
+
+/** A script and how many of its arguments are keys. */
+export interface ScriptDefinition {
+  numberOfKeys: number;
+  lua: string;
+}
+
+const BOARD_KEYS = 7;
+
+function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
+  return { numberOfKeys, lua: `${PRELUDE}\n${body}` };
+}
+
+/**
+ * A window of the ranking. ARGV: from, limit ('' = to the end), around ('' = none; then limit
+ * '' means 10). Returns name, order, version, playerCount, offset, then the rows.
+ */
+const view = script(`
+local meta = redis.call('HMGET', K_META, 'name', 'order', 'version')
+if not meta[1] then refuse('board_not_found') end
+local order = meta[2]
+local size = redis.call('ZCARD', K_RANK)
+local start = tonumber(ARGV[1])
+local limit = size
+if ARGV[2] ~= '' then limit = tonumber(ARGV[2]) end
+if ARGV[3] ~= '' then
+  local _, at = player(ARGV[3])
+  if ARGV[2] == '' then limit = 10 end
+  local position = positionOf(at, ARGV[3])
+  start = math.max(0, math.min(position - math.floor((limit - 1) / 2), size - limit))
+end
+local out = { meta[1], order, meta[3], size, start }
+rows(order, start, start + limit - 1, out)
+return out
+`);
+
+/**
+ * Pages of the ranking at one version, and for a stream start the id each channel was last
+ * published at. ARGV: withHeld ('1' | '0'), n, n page numbers, then (withHeld) the board's
+ * channel and the n pages' channels. Returns nil when the board is gone, else name, order,
+ * version, playerCount, the held count h, h ids, then per page its row count and rows.
+ */
+const pages = script(`
+local meta = redis.call('HMGET', K_META, 'name', 'order', 'version')
+if not meta[1] then return nil end
+local order, version = meta[2], tonumber(meta[3])
+local n = tonumber(ARGV[2])
+local out = { meta[1], order, meta[3], redis.call('ZCARD', K_RANK) }
+if ARGV[1] == '1' then
+  redis.call('HSETNX', K_PUB, 'base', int(version))
+  local fields = { 'base' }
+  for i = 1, n + 1 do fields[i + 1] = ARGV[2 + n + i] end
+  local ids = redis.call('HMGET', K_PUB, unpack(fields))
+  out[#out + 1] = n + 1
+  for i = 2, n + 2 do out[#out + 1] = ids[i] or ids[1] end
+else
+  out[#out + 1] = 0
+end
+for i = 1, n do
+  local page = tonumber(ARGV[2 + i])
+  local at = #out + 1
+  out[at] = 0
+  out[at] = rows(order, page * PAGE_SIZE, (page + 1) * PAGE_SIZE - 1, out)
+end
+return out
+`);
+
+/** The id each channel (ARGV) was last published at, else the board's base. */
+const held = script(`
+local _, version = board()
+redis.call('HSETNX', K_PUB, 'base', int(version))
+local fields = { 'base' }
+for i = 1, #ARGV do fields[i + 1] = ARGV[i] end
+local ids = redis.call('HMGET', K_PUB, unpack(fields))
+local out = {}
+for i = 2, #ids do out[#out + 1] = ids[i] or ids[1] end
+return out
+`);
+
+/** One player, ranked. ARGV: id. */
+const playerView = script(`
+local order = board()
+local score, at, name = player(ARGV[1])
+return ranked(order, ARGV[1], score, at, name)
+`);
+
+/** A player's display position, or -1 when it (or the board) is not there. ARGV: id. */
+const position = script(`
+local rec = redis.call('HGET', K_PLAYERS, ARGV[1])
+if not rec then return -1 end
+local _, at = decode(rec)
+return positionOf(at, ARGV[1])
+`);
+
+/** Refuses unless the board (and the player, when ARGV[1] is not '') exists. */
+const probe = script(`
+board()
+if ARGV[1] ~= '' and redis.call('HEXISTS', K_PLAYERS, ARGV[1]) == 0 then refuse('player_not_found') end
+return 1
+`);
+
+/** Players whose folded name starts with ARGV[1], by name, at most ARGV[2]; rows as in views. */
+const search = script(`
+local order = board()
+local members = redis.call('ZRANGEBYLEX', K_BYNAME, '[' .. ARGV[1], '(' .. ARGV[1] .. '\\255',
+  'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for i = 1, #members do
+  local m = members[i]
+  local id = string.sub(m, string.find(m, '\\0', 1, true) + 1)
+  local score, at, name = decode(redis.call('HGET', K_PLAYERS, id))
+  local row = ranked(order, id, score, at, name)
+  for j = 1, 5 do out[#out + 1] = row[j] end
+end
+return out
+`);
+
+/** Every player of the board in display order (for a backup): meta, then id, name, score, at. */
+const dump = script(`
+local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'createdAt')
+if not meta[1] then return nil end
+local members = redis.call('ZRANGE', K_RANK, 0, -1)
+local ids = {}
+for i = 1, #members do ids[i] = idOf(members[i]) end
+local recs = hmget(K_PLAYERS, ids)
+local out = { meta[1], meta[2], meta[3], meta[4] }
+for i = 1, #ids do
+  local score, at, name = decode(recs[i])
+  local n = #out
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = ids[i], name, int(score), int(at)
+end
+return out
+`);
+
+/** A new empty board. ARGV: name, order, createdAt. Refuses an id in use or just deleted. */
+const createBoard = script(`
+if redis.call('EXISTS', K_META, K_LOG, K_PUB) > 0 then refuse('id_taken') end
+redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', '0', 'createdAt', ARGV[3])
+return 1
+`);
+
+/**
+ * The demo board with its players, all at once (several origins may start together): returns 0
+ * and does nothing when the id is in use or just deleted. ARGV: name, order, createdAt, then
+ * id, name, folded per player.
+ */
+const seed = script(`
+if redis.call('EXISTS', K_META, K_LOG, K_PUB) > 0 then return 0 end
+local order = ARGV[2]
+local v = 0
+for i = 4, #ARGV, 3 do
+  v = v + 1
+  place(order, ARGV[i], 0, v, ARGV[i + 1], ARGV[i + 2])
+  claimName(ARGV[i + 2], ARGV[i])
+end
+redis.call('HSET', K_META, 'name', ARGV[1], 'order', order, 'version', int(v), 'createdAt', ARGV[3])
+return 1
+`);
+
+/** ARGV: id, name, folded, most players. Returns the new player, ranked. */
+const addPlayer = script(`
+local order = board()
+local id, name, folded = ARGV[1], ARGV[2], ARGV[3]
+local size = redis.call('ZCARD', K_RANK)
+if size >= tonumber(ARGV[4]) then refuse('limit_reached') end
+if redis.call('HEXISTS', K_NAMES, folded) == 1 then refuse('name_taken') end
+if redis.call('HEXISTS', K_PLAYERS, id) == 1 then refuse('id_taken') end
+local v = bump()
+place(order, id, 0, v, name, folded)
+claimName(folded, id)
+log(v, span(positionOf(v, id), size), '1')
+return ranked(order, id, 0, v, name)
+`);
+
+/**
+ * ARGV: id, hasName ('1' | '0'), name, folded, hasScore ('1' | '0'), score. Returns the player,
+ * ranked. A new score is reached at the new version; the same score keeps its scoredAt.
+ */
+const updatePlayer = script(`
+local order = board()
+local id = ARGV[1]
+local score, at, name, folded = player(id)
+local newName, newFolded, newScore, newAt = name, folded, score, at
+if ARGV[2] == '1' and ARGV[3] ~= name then
+  local holder = redis.call('HGET', K_NAMES, ARGV[4])
+  if holder and holder ~= id then refuse('name_taken') end
+  newName, newFolded = ARGV[3], ARGV[4]
+end
+local from = positionOf(at, id)
+local v = bump()
+if ARGV[5] == '1' and tonumber(ARGV[6]) ~= score then newScore, newAt = tonumber(ARGV[6]), v end
+if newName ~= name then
+  freeName(folded, id)
+  claimName(newFolded, id)
+end
+redis.call('ZREM', K_RANK, member(at, id))
+place(order, id, newScore, newAt, newName, newFolded)
+log(v, span(from, positionOf(newAt, id)), '0')
+return ranked(order, id, newScore, newAt, newName)
+`);
+
+/** ARGV: id. Returns the new version. */
+const removePlayer = script(`
+board()
+local id = ARGV[1]
+local score, at, name, folded = player(id)
+local from = positionOf(at, id)
+local last = redis.call('ZCARD', K_RANK) - 1
+redis.call('ZREM', K_RANK, member(at, id))
+redis.call('HDEL', K_PLAYERS, id)
+freeName(folded, id)
+local v = bump()
+log(v, span(from, last), '1')
+return v
+`);
+
+/** ARGV: id, amount. Returns the player, ranked. */
+const addScore = script(`
+local order = board()
+local id = ARGV[1]
+local score, at, name, folded = player(id)
+local next = score + tonumber(ARGV[2])
+if math.abs(next) > MAX_SCORE then refuse('score_out_of_range') end
+local from = positionOf(at, id)
+local v = bump()
+redis.call('ZREM', K_RANK, member(at, id))
+place(order, id, next, v, name, folded)
+log(v, span(from, positionOf(v, id)), '0')
+return ranked(order, id, next, v, name)
+`);
+
+/**
+ * Every score that is not 0 becomes 0, reached at the new version. ARGV: limit. Returns the top
+ * `limit` rows as the view script does.
+ */
+const reset = script(`
+local order = board()
+local v = bump()
+local moving = {}
+for _, range in ipairs({ { '-inf', '(0' }, { '(0', '+inf' } }) do
+  local members = redis.call('ZRANGEBYSCORE', K_RANK, range[1], range[2])
+  for i = 1, #members do moving[#moving + 1] = idOf(members[i]) end
+  redis.call('ZREMRANGEBYSCORE', K_RANK, range[1], range[2])
+end
+local recs = hmget(K_PLAYERS, moving)
+for i = 1, #moving do
+  local _, _, name, folded = decode(recs[i])
+  place(order, moving[i], 0, v, name, folded)
+end
+log(v, '', '0', 'bulk', 'reset')
+local out = { redis.call('HGET', K_META, 'name'), order, int(v), redis.call('ZCARD', K_RANK), 0 }
+rows(order, 0, tonumber(ARGV[1]) - 1, out)
+return out
+`);
+
+/**
+ * One import batch as one change. ARGV: most players, n, then id, name, folded, score per row.
+ * Names already on the board (or earlier in the batch) are skipped. Refuses 'id_taken <rows>'
+ * (0-based, comma-separated) when fresh ids are in use. Returns added, skipped, version, count.
+ */
+const importPlayers = script(`
+local order, version = board()
+local n = tonumber(ARGV[2])
+local adds, seen, taken, skipped = {}, {}, {}, 0
+for i = 0, n - 1 do
+  local b = 3 + i * 4
+  local folded = ARGV[b + 2]
+  if seen[folded] or redis.call('HEXISTS', K_NAMES, folded) == 1 then
+    skipped = skipped + 1
+  else
+    seen[folded] = true
+    if redis.call('HEXISTS', K_PLAYERS, ARGV[b]) == 1 then taken[#taken + 1] = i end
+    adds[#adds + 1] = b
+  end
+end
+if #taken > 0 then refuse('id_taken ' .. table.concat(taken, ',')) end
+local size = redis.call('ZCARD', K_RANK)
+if size + #adds > tonumber(ARGV[1]) then refuse('limit_reached') end
+if #adds == 0 then return { 0, skipped, version, size } end
+local v = bump()
+for _, b in ipairs(adds) do
+  place(order, ARGV[b], tonumber(ARGV[b + 3]), v, ARGV[b + 1], ARGV[b + 2])
+  claimName(ARGV[b + 2], ARGV[b])
+end
+log(v, '', '1', 'bulk', 'import')
+return { #adds, skipped, v, size + #adds }
+`);
+
+/**
+ * Deletes the board: logs 'deleted' at the version after its last, removes every key but :log,
+ * :pub and :lease, which expire after ARGV[1] seconds (the lease keeps an expiry it has).
+ * KEYS: the seven board keys and :lease. Returns that version.
+ */
+const deleteBoard = script(
+  `
+local _, version = board()
+local v = version + 1
+log(v, '', '1', 'deleted', '1')
+redis.call('DEL', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
+redis.call('EXPIRE', K_LOG, ARGV[1])
+redis.call('EXPIRE', K_PUB, ARGV[1])
+redis.call('EXPIRE', KEYS[8], ARGV[1], 'NX')
+return v
+`,
+  BOARD_KEYS + 1,
+);
+
+/**
+ * Fills a restore's keys with some of a board's players. KEYS: `restoreKeys` (rank, players,
+ * names, byname). ARGV: order, first ('1' empties the keys first), then id, name, folded, score,
+ * scoredAt per player.
+ */
+const restoreChunk = script(
+  `
+local R_RANK, R_PLAYERS, R_NAMES, R_BYNAME = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if ARGV[2] == '1' then redis.call('DEL', R_RANK, R_PLAYERS, R_NAMES, R_BYNAME) end
+local order = ARGV[1]
+for i = 3, #ARGV, 5 do
+  local id, name, folded, score, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  redis.call('ZADD', R_RANK, sortScore(order, score), member(at, id))
+  redis.call('HSET', R_PLAYERS, id, encode(score, at, name, folded))
+  redis.call('HSET', R_NAMES, folded, id)
+  redis.call('ZADD', R_BYNAME, 0, nameKey(folded, id))
+end
+return 1
+`,
+  4,
+);
+
+/**
+ * Replaces the board with what the restore keys hold, in one step. KEYS: the seven board keys,
+ * then `restoreKeys`. ARGV: name, order, version, createdAt. The version is the one given, or one
+ * past the board's own if that is larger (a change landed since the caller looked). Returns it.
+ */
+const restoreCommit = script(
+  `
+local old = redis.call('HGET', K_META, 'version')
+local v = tonumber(ARGV[3])
+if old and tonumber(old) + 1 > v then v = tonumber(old) + 1 end
+redis.call('DEL', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
+for i = 1, 4 do
+  if redis.call('EXISTS', KEYS[7 + i]) == 1 then redis.call('RENAME', KEYS[7 + i], KEYS[1 + i]) end
+end
+redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', int(v), 'createdAt', ARGV[4])
+redis.call('PERSIST', K_LOG)
+redis.call('PERSIST', K_PUB)
+log(v, '', '1', 'bulk', 'restore')
+return v
+`,
+  BOARD_KEYS + 4,
+);
+
+/** Every script, by the name it is defined under on the client. */
+export const SCRIPTS = {
+  lbView: view,
+  lbPages: pages,
+  lbHeld: held,
+  lbPlayer: playerView,
+  lbPosition: position,
+  lbProbe: probe,
+  lbSearch: search,
+  lbDump: dump,
+  lbCreateBoard: createBoard,
+  lbSeed: seed,
+  lbAddPlayer: addPlayer,
+  lbUpdatePlayer: updatePlayer,
+  lbRemovePlayer: removePlayer,
+  lbAddScore: addScore,
+  lbReset: reset,
+  lbImport: importPlayers,
+  lbDeleteBoard: deleteBoard,
+  lbRestoreChunk: restoreChunk,
+  lbRestoreCommit: restoreCommit,
+} satisfies Record<string, ScriptDefinition>;
+
+export type ScriptName = keyof typeof SCRIPTS;
