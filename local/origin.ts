@@ -6,6 +6,8 @@ import { type Service, spawnService, waitForHttp } from './processes.ts';
 export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface OriginOptions {
+  /** Its name in logs and messages (default `origin`). */
+  name?: string | undefined;
   port: number;
   host?: string | undefined;
   dataFile: string;
@@ -14,6 +16,12 @@ export interface OriginOptions {
   /** The secret Pushpin signs `Grip-Sig` with. */
   gripVerifyKey: string;
   adminToken: string;
+  /**
+   * `REDIS_URL`: one node's URL, or a cluster's seed URLs separated by commas. Only this sets it:
+   * the origin does not inherit this process's `REDIS_URL`, so without it the origin keeps the
+   * embedded store wherever it runs.
+   */
+  redisUrl?: string | undefined;
   /** More environment for the origin; wins over everything else. */
   env?: NodeJS.ProcessEnv | undefined;
   onLine?: ((line: string) => void) | undefined;
@@ -29,14 +37,16 @@ export interface OriginOptions {
 export async function startOrigin(options: OriginOptions): Promise<Service> {
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host}:${options.port}/`;
+  const { REDIS_URL: _inherited, ...inherited } = process.env;
   const service = spawnService({
-    name: 'origin',
+    name: options.name ?? 'origin',
     command: process.execPath,
     args: [...(options.nodeFlags ?? []), '--import', 'tsx', 'origin/main.ts'],
     cwd: ROOT_DIR,
     url,
     env: {
-      ...process.env,
+      ...inherited,
+      ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
       PORT: String(options.port),
       HOST: host,
       DATA_FILE: options.dataFile,
