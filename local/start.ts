@@ -5,12 +5,25 @@ import { ensureSecret } from '../origin/secrets.ts';
 import { ROOT_DIR } from './origin.ts';
 import { formatLogs, portInUse, type Service, ServiceError, stopAllServices } from './processes.ts';
 import { PUSHPIN_INSTALL_HINT, pushpinLogLevelFromEnv } from './pushpin.ts';
+import { REDIS_INSTALL_HINT } from './redis.ts';
 import { type Stack, startStack } from './stack.ts';
 import { buildEdgeWasm, EDGE_WASM, findViceroy, VICEROY_INSTALL_HINT } from './viceroy.ts';
 import { startVite } from './vite.ts';
 
 // `npm start`: the whole product on this machine, behind one URL. `npm run dev` (`--dev`) adds
-// Vite's dev server with hot reload in front. Ctrl-C stops everything this started.
+// Vite's dev server with hot reload in front. `--redis` keeps boards in a private redis-server
+// (REDIS_URL: in that Redis instead), `--origins N` runs N origins behind Pushpin. Ctrl-C stops
+// everything this started.
+
+const MAX_ORIGINS = 8;
+
+/** Where the origins keep boards. */
+type StoreChoice =
+  | { kind: 'embedded' }
+  /** A Redis that runs already (`REDIS_URL`). */
+  | { kind: 'redis-url'; url: string }
+  /** A private redis-server this starts (`--redis`), keeping its files in `dir`. */
+  | { kind: 'private-redis'; dir: string };
 
 /** What `npm start` runs, read once from its arguments and the environment. */
 interface StartConfig {
@@ -21,6 +34,9 @@ interface StartConfig {
    */
   pushpinLogLevel: number | undefined;
   ports: { origin: number; pushpin: number; publish: number; edge: number; vite: number };
+  /** How many origins (`--origins N`); they listen on `PORT`, `PORT + 1`… */
+  origins: number;
+  store: StoreChoice;
   dataFile: string;
   /** `ADMIN_TOKEN`, when set: it wins over the token kept beside the data. */
   adminToken: string | undefined;
@@ -39,26 +55,66 @@ function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): StartConfi
     }
     return value;
   };
+  const dataFile = resolve(ROOT_DIR, env.DATA_FILE || join('data', 'leaderboard.json'));
+  const store = storeChoice(args.has('--redis'), env, dataFile);
+  const origins = originsArg(argv);
+  if (origins > 1 && store.kind === 'embedded') {
+    throw new ServiceError(
+      `--origins ${origins} needs Redis (\`npm start -- --redis --origins ${origins}\`, or REDIS_URL): with the embedded store each origin would keep boards of its own.`,
+    );
+  }
+  const originPort = port('PORT', 3000);
+  if (originPort + origins - 1 > 65_535) {
+    throw new ServiceError(`PORT=${originPort} leaves no room for ${origins} origins.`);
+  }
   return {
     dev: args.has('--dev'),
     pushpinLogLevel: pushpinLogLevelFromEnv(env) ?? (args.has('--verbose') ? 2 : undefined),
     ports: {
-      origin: port('PORT', 3000),
+      origin: originPort,
       pushpin: port('PUSHPIN_PORT', 7999),
       publish: port('PUSHPIN_PUBLISH_PORT', 5561),
       edge: port('EDGE_PORT', 7676),
       vite: port('VITE_PORT', 5173),
     },
-    dataFile: resolve(ROOT_DIR, env.DATA_FILE || join('data', 'leaderboard.json')),
+    origins,
+    store,
+    dataFile,
     adminToken: env.ADMIN_TOKEN || undefined,
     viceroy: findViceroy(env.PATH),
   };
 }
 
+// `--origins N` or `--origins=N`; 1 without it.
+function originsArg(argv: readonly string[]): number {
+  const at = argv.findIndex((arg) => arg === '--origins' || arg.startsWith('--origins='));
+  if (at === -1) return 1;
+  const arg = argv[at] ?? '';
+  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
+  const count = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || count < 1 || count > MAX_ORIGINS) {
+    throw new ServiceError(
+      `--origins takes a number from 1 to ${MAX_ORIGINS}, got ${raw ?? 'nothing'}: \`npm start -- --redis --origins 2\`.`,
+    );
+  }
+  return count;
+}
+
+// REDIS_URL wins: a Redis that runs already. Else `--redis` starts one beside the data file.
+function storeChoice(redis: boolean, env: NodeJS.ProcessEnv, dataFile: string): StoreChoice {
+  if (env.REDIS_URL) return { kind: 'redis-url', url: env.REDIS_URL };
+  if (redis) return { kind: 'private-redis', dir: join(dirname(dataFile), 'redis') };
+  return { kind: 'embedded' };
+}
+
+function originPorts(config: StartConfig): number[] {
+  return Array.from({ length: config.origins }, (_, i) => config.ports.origin + i);
+}
+
 async function checkPortsFree(config: StartConfig): Promise<void> {
   const { ports } = config;
   const needed = [
-    { port: ports.origin, variable: 'PORT' },
+    ...originPorts(config).map((port) => ({ port, variable: 'PORT' })),
     { port: ports.pushpin, variable: 'PUSHPIN_PORT' },
     { port: ports.publish, variable: 'PUSHPIN_PUBLISH_PORT' },
     ...(config.viceroy ? [{ port: ports.edge, variable: 'EDGE_PORT' }] : []),
@@ -98,16 +154,33 @@ function run(command: string, commandArgs: string[]): Promise<void> {
   });
 }
 
-async function ensurePushpin(): Promise<void> {
-  if (onPath('pushpin')) return;
+// Installs a Debian package when its commands are missing and this runs as root on Debian; else
+// says how to install it.
+async function ensureInstalled(
+  what: string,
+  commands: readonly string[],
+  debianPackage: string,
+  hint: string,
+): Promise<void> {
+  if (commands.every(onPath)) return;
   const root = process.getuid?.() === 0;
   if (root && existsSync('/etc/debian_version') && onPath('apt-get')) {
-    console.log('Pushpin is missing: installing it with apt-get (root on Debian)…');
+    console.log(`${what} is missing: installing it with apt-get (root on Debian)…`);
     await run('apt-get', ['update']);
-    await run('apt-get', ['install', '-y', 'pushpin']);
+    await run('apt-get', ['install', '-y', debianPackage]);
     return;
   }
-  throw new ServiceError(`Pushpin is not installed. ${PUSHPIN_INSTALL_HINT}`);
+  throw new ServiceError(`${what} is not installed. ${hint}`);
+}
+
+async function ensurePushpin(): Promise<void> {
+  await ensureInstalled('Pushpin', ['pushpin'], 'pushpin', PUSHPIN_INSTALL_HINT);
+}
+
+// Debian's redis-server brings redis-cli (redis-tools), which creates a cluster.
+async function ensureRedis(config: StartConfig): Promise<void> {
+  if (config.store.kind !== 'private-redis') return;
+  await ensureInstalled('Redis', ['redis-server', 'redis-cli'], 'redis-server', REDIS_INSTALL_HINT);
 }
 
 /** What the services need built: the web app (Vite serves it itself in dev), the edge's wasm. */
@@ -133,14 +206,23 @@ async function startLocalStack(config: StartConfig): Promise<Stack> {
   const gripKey = (await ensureSecret(join(dataDir, 'grip-key'))).value;
   const adminToken = config.adminToken ?? (await ensureSecret(join(dataDir, 'admin-token'))).value;
   const { ports } = config;
+  const { store } = config;
   return startStack({
     ports: {
       origin: ports.origin,
+      origins: originPorts(config),
       pushpin: ports.pushpin,
       publish: ports.publish,
       edge: ports.edge,
     },
     dataFile: config.dataFile,
+    origins: config.origins,
+    redis:
+      store.kind === 'redis-url'
+        ? { url: store.url }
+        : store.kind === 'private-redis'
+          ? { dir: store.dir }
+          : undefined,
     gripKey,
     adminToken,
     viceroy: config.viceroy === undefined ? undefined : { wasm: EDGE_WASM, bin: config.viceroy },
@@ -151,8 +233,41 @@ async function startLocalStack(config: StartConfig): Promise<Stack> {
   });
 }
 
+// A Redis URL to print: without its password.
+function redactUrl(url: string): string {
+  return url
+    .split(',')
+    .map((one) => {
+      try {
+        const parsed = new URL(one.trim());
+        if (parsed.password !== '') parsed.password = '***';
+        return parsed.href.replace(/\/$/, '');
+      } catch {
+        return '(not a URL)';
+      }
+    })
+    .join(',');
+}
+
+function storeLine(config: StartConfig, stack: Stack): string {
+  const { store } = config;
+  const redisUrl = () => redactUrl(stack.urls.redis ?? '');
+  switch (store.kind) {
+    case 'embedded':
+      return `  Store: embedded, in ${relative(process.cwd(), config.dataFile)}`;
+    case 'redis-url':
+      return `  Store: Redis at ${redisUrl()} (REDIS_URL)`;
+    case 'private-redis':
+      return `  Store: Redis at ${redisUrl()} (a private redis-server; its files in ${relative(process.cwd(), store.dir)})`;
+  }
+}
+
 function banner(config: StartConfig, stack: Stack): string {
   const { ports } = config;
+  const origins =
+    stack.origins.length === 1
+      ? `origin :${ports.origin}`
+      : `origins ${stack.origins.map((origin) => `:${origin.port}`).join(', ')}`;
   const open = config.dev
     ? `http://localhost:${ports.vite}/`
     : stack.urls.edge !== undefined
@@ -170,11 +285,12 @@ function banner(config: StartConfig, stack: Stack): string {
       ? '  (from ADMIN_TOKEN)'
       : `  (kept in ${join(secretsAt, 'admin-token')}; the web app asks for it to edit boards)`,
     '',
-    config.dev ? `  Vite (hot reload) -> Pushpin :${ports.pushpin} -> origin :${ports.origin}` : '',
+    config.dev ? `  Vite (hot reload) -> Pushpin :${ports.pushpin} -> ${origins}` : '',
     stack.urls.edge !== undefined
-      ? `  Edge (Viceroy) :${ports.edge} -> Pushpin :${ports.pushpin} -> origin :${ports.origin}`
+      ? `  Edge (Viceroy) :${ports.edge} -> Pushpin :${ports.pushpin} -> ${origins}`
       : `  The edge (Fastly Compute) is not running: no viceroy found. ${VICEROY_INSTALL_HINT}`,
-    `  Data: ${relative(process.cwd(), config.dataFile)}`,
+    `  Pushpin :${ports.pushpin} -> ${origins}${stack.origins.length > 1 ? ' (each request to the first that accepts it)' : ''}`,
+    storeLine(config, stack),
     '  Ctrl-C stops everything.',
     '',
   ];
@@ -185,6 +301,7 @@ async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
   await checkPortsFree(config);
   await ensurePushpin();
+  await ensureRedis(config);
   await build(config);
 
   // local/processes.ts stops every service on SIGINT/SIGTERM, then exits.
