@@ -1,6 +1,7 @@
 import type { Publisher } from '@fanoutio/grip';
 import { ServeGrip } from '@fanoutio/serve-grip/node';
 import express, { type Express } from 'express';
+import type { StoreBackend } from './backend.ts';
 import { Broadcaster } from './broadcaster.ts';
 import type { Config } from './config.ts';
 import { gripPublish, isPublishRefusal, publishErrorMessage, publishFailure } from './grip.ts';
@@ -23,7 +24,6 @@ import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { BoardService } from './service/boards.ts';
-import type { StoreBackend } from './store/embedded.ts';
 
 export interface AppDeps {
   config: Config;

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createApp } from './app.ts';
+import { embeddedBackend, type StoreBackend } from './backend.ts';
 import { type Config, ConfigError, loadConfig, logSettingsOf } from './config.ts';
-import { seedDatabase } from './domain/board.ts';
+import { type NewId, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger, type Logger, logDestination } from './log.ts';
 import { metricsListener } from './metrics.ts';
+import { redisBackend } from './redis-backend.ts';
 import { ensureSecret } from './secrets.ts';
-import { embeddedBackend } from './store/embedded.ts';
 import { DataFileError } from './store/json-file.ts';
 import { fileStore } from './store/store.ts';
 
@@ -20,18 +21,7 @@ async function main(logger: Logger): Promise<void> {
   const publisher = createPublisher({ ...config, verifyKey, verifyIss: config.gripVerifyIss });
   // 72 random bits: unguessable, URL-safe, 12 characters.
   const newId = () => randomBytes(9).toString('base64url');
-  const store = await fileStore(
-    config.dataFile,
-    () => seedDatabase(newId, new Date()),
-    (error) => {
-      // Crash-only: memory is now ahead of the disk. Let the 500s go out, then stop; whatever
-      // supervises the origin restarts it from what the disk holds.
-      logger.fatal({ err: error }, `writing ${config.dataFile} failed, stopping`);
-      setTimeout(() => process.exit(1), 100).unref();
-    },
-  );
-  const limits = { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard };
-  const backend = embeddedBackend(store, { limits, newId });
+  const backend = await backendOf(config, newId, logger);
   const { app, metrics } = createApp({ config, backend, publisher, adminToken, logger });
   const server = await listen(app.listen(config.port, config.host), 'origin', logger);
   // Metrics on a port of their own (loopback unless METRICS_HOST says otherwise): never through
@@ -72,6 +62,40 @@ async function main(logger: Logger): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+/** The embedded store in the data file, or the Redis store when REDIS_URL names one. */
+async function backendOf(config: Config, newId: NewId, logger: Logger): Promise<StoreBackend> {
+  const limits = { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard };
+  if (config.redis !== undefined) {
+    const backend = await redisBackend(config.redis, {
+      limits,
+      newId,
+      publishIntervalMs: config.publishIntervalMs,
+      seed: true,
+      onError: (error, boardId) =>
+        logger.warn({ err: error, boardId }, `Redis: ${errorMessage(error)}`),
+      onTakeover: (boardId, cursor) =>
+        logger.info({ boardId, cursor }, `publishing board ${boardId} from its log`),
+    });
+    logger.info(
+      `store: Redis ${config.redis.cluster ? 'Cluster' : 'node'} ${config.redis.urls.join(', ')}`,
+    );
+    return backend;
+  }
+  const store = await fileStore(
+    config.dataFile,
+    () => seedDatabase(newId, new Date()),
+    (error) => {
+      // Crash-only: memory is now ahead of the disk. Let the 500s go out, then stop; whatever
+      // supervises the origin restarts it from what the disk holds.
+      logger.fatal({ err: error }, `writing ${config.dataFile} failed, stopping`);
+      setTimeout(() => process.exit(1), 100).unref();
+    },
+  );
+  return embeddedBackend(store, { limits, newId });
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The admin token and the key that verifies `Grip-Sig`: configured, or kept beside the data. */
 async function secretsOf(config: Config, logger: Logger) {

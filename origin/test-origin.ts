@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from './app.ts';
+import { embeddedBackend } from './backend.ts';
 import { loadConfig } from './config.ts';
 import { type Database, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { embeddedBackend } from './store/embedded.ts';
 import { fileStore, type Store } from './store/store.ts';
 
 /** The admin token every test origin is started with. */

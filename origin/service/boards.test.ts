@@ -1,9 +1,10 @@
 import type { Adapter } from 'lowdb';
 import { describe, expect, it } from 'vitest';
+import { embeddedBackend } from '../backend.ts';
 import { Broadcaster } from '../broadcaster.ts';
 import { type Database, seedDatabase } from '../domain/board.ts';
 import { BoardError } from '../domain/errors.ts';
-import { EmbeddedBoardStore, embeddedBackend } from '../store/embedded.ts';
+import { EmbeddedBoardStore } from '../store/embedded.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 import { memoryStore, Store } from '../store/store.ts';
 import { BoardService } from './boards.ts';

@@ -1,0 +1,106 @@
+import type { StoreBackend } from './backend.ts';
+import type { RedisSettings } from './config.ts';
+import type { Limits, NewId } from './domain/board.ts';
+import { RedisFeed } from './redis-feed.ts';
+import type { BoardStore } from './store/board-store.ts';
+import { connectRedis, whenReady } from './store/redis/connect.ts';
+import { RedisBoardStore } from './store/redis/redis-store.ts';
+
+export interface RedisBackendOptions {
+  limits: Limits;
+  newId: NewId;
+  /** How often a held board's log is read (the broadcaster's interval, at least 20 ms). */
+  publishIntervalMs: number;
+  /** Creates the demo board when Redis holds no board yet. */
+  seed: boolean;
+  /** How long to wait for Redis at start. */
+  startTimeoutMs?: number | undefined;
+  onError?: ((error: unknown, boardId: string | undefined) => void) | undefined;
+  onTakeover?: ((boardId: string, cursor: string) => void) | undefined;
+}
+
+/** The methods that change one board, named by their first argument. */
+const BOARD_WRITES = new Set<string | symbol>([
+  'deleteBoard',
+  'resetBoard',
+  'addPlayer',
+  'updatePlayer',
+  'removePlayer',
+  'addScore',
+  'importPlayers',
+]);
+
+/**
+ * The Redis store and its feed: the store's scripts write every change to the board's log; the
+ * feed publishes the logs of the boards this origin writes, under each board's lease.
+ */
+export async function redisBackend(
+  settings: RedisSettings,
+  options: RedisBackendOptions,
+): Promise<StoreBackend & { feed: RedisFeed }> {
+  const client = connectRedis(settings.urls.join(','), {
+    onError: (error) => options.onError?.(error, undefined),
+  });
+  try {
+    await whenReady(client, options.startTimeoutMs ?? 10_000);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  const store = new RedisBoardStore(client, {
+    newId: options.newId,
+    limits: options.limits,
+    waitReplicas: settings.waitReplicas,
+    waitTimeoutMs: settings.waitTimeoutMs,
+  });
+  if (options.seed) await store.seed(new Date());
+  const feed = new RedisFeed({
+    client,
+    leaseMs: settings.leaseMs,
+    pollMs: Math.max(options.publishIntervalMs, 20),
+    onError: options.onError,
+    onTakeover: options.onTakeover,
+  });
+  return {
+    store: notifyingWrites(store, feed),
+    feed,
+    claim: (boardId, ids) => feed.claim(boardId, ids),
+    connect: (broadcaster) => void feed.start(broadcaster),
+    stop: async () => {
+      await feed.stop();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * The store, telling the feed of every board a write touched, whether the write answered or
+ * failed (a write that failed after its script ran, waiting for replicas, is in the log).
+ */
+function notifyingWrites(store: RedisBoardStore, feed: RedisFeed): BoardStore {
+  const wrote = (boardId: string) => feed.wrote(boardId);
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (property === 'restore') {
+        return async (...args: Parameters<RedisBoardStore['restore']>) => {
+          const before = await target.versions();
+          try {
+            return await target.restore(...args);
+          } finally {
+            for (const id of [...before.keys(), ...Object.keys(args[0].boards)]) wrote(id);
+          }
+        };
+      }
+      if (!BOARD_WRITES.has(property)) return value.bind(target);
+      return async (boardId: string, ...rest: unknown[]) => {
+        try {
+          return await value.call(target, boardId, ...rest);
+        } finally {
+          wrote(boardId);
+        }
+      };
+    },
+  });
+}
