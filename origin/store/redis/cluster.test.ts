@@ -55,7 +55,7 @@ describe('the Redis store on a Cluster', () => {
     expect(await store.counts()).toEqual({ boards: 7, players: 11 });
   });
 
-  it('sends each WAIT to the master of the board's slot, which ran the script', {
+  it('sends each WAIT to the master of the board slot, which ran the script', {
     timeout: 30_000,
   }, async () => {
     const board = await store.createBoard({ name: 'Waits', order: 'asc' }, new Date());
