@@ -62,7 +62,11 @@ function expectChained(sent: Sent[]): void {
   const last = new Map<string, number>();
   for (const s of sent) {
     const before = last.get(s.channel);
-    if (before !== undefined) expect(s.prevId, `${s.channel} ${s.id}`).toBe(before);
+    if (before !== undefined)
+      expect(
+        s.prevId,
+        `${s.channel} ${s.id} ${JSON.stringify(sent.map((x) => [x.origin, x.channel, x.id, x.prevId]))}`,
+      ).toBe(before);
     expect(s.id).toBeGreaterThan(s.prevId);
     last.set(s.channel, s.id);
   }

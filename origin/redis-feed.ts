@@ -65,14 +65,25 @@ interface Held {
 
 // Scripts: each runs in the board's slot. KEYS: lease, pub, log, meta.
 
-/** Takes (or keeps) the lease: {1, pub fields..., version} or {0, cursor, last log id}. */
+/**
+ * Takes (or keeps) the lease when the log is ahead of the cursor: {1, last log id, version, pub
+ * fields...}; else {0, cursor, last log id} (held by another origin, or nothing to publish).
+ */
 const ACQUIRE = `
 local holder = redis.call('GET', KEYS[1])
 local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
 local lastId = '0-0'
 if #last > 0 then lastId = last[1][1] end
-if holder and holder ~= ARGV[1] then
-  return {0, redis.call('HGET', KEYS[2], 'cursor') or '0-0', lastId}
+local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
+local function parts(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local cm, cs = parts(cursor)
+local lm, ls = parts(lastId)
+local behind = lm > cm or (lm == cm and ls > cs)
+if (holder and holder ~= ARGV[1]) or (not holder and not behind) then
+  return {0, cursor, lastId}
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 local version = redis.call('HGET', KEYS[4], 'version') or ''
@@ -112,6 +123,7 @@ export class RedisFeed {
   /** Boards written here whose log may not be published yet, and nobody here holds. */
   private readonly watched = new Set<string>();
   private readonly pulls = new Map<string, Promise<void>>();
+  private readonly acquiring = new Map<string, Promise<void>>();
   private broadcaster: Broadcaster | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking = false;
@@ -294,7 +306,17 @@ export class RedisFeed {
    * Takes the board's lease when it is free and goes on from its cursor; else stops watching it
    * once its log is published up to the end.
    */
-  private async tryAcquire(boardId: string): Promise<void> {
+  private tryAcquire(boardId: string): Promise<void> {
+    // One attempt at a time per board: two takeovers would each reset the board's channels.
+    let attempt = this.acquiring.get(boardId);
+    if (attempt === undefined) {
+      attempt = this.acquire(boardId).finally(() => this.acquiring.delete(boardId));
+      this.acquiring.set(boardId, attempt);
+    }
+    return attempt;
+  }
+
+  private async acquire(boardId: string): Promise<void> {
     if (this.held.has(boardId) || this.broadcaster === undefined) return;
     const keys = boardKeys(boardId);
     try {
