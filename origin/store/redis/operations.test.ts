@@ -185,6 +185,51 @@ describe('importing players', () => {
   });
 });
 
+describe('long windows', () => {
+  it('reads a whole board in pieces, ranked as one', async () => {
+    const store = newStore({ viewChunk: 7 });
+    const db = domain.emptyDatabase();
+    const { id } = await store.createBoard({ name: 'Long', order: 'desc' }, now);
+    domain.createBoard(db, { name: 'Long', order: 'desc' }, limits, () => id, now);
+    const rows = Array.from({ length: 40 }, (_, i) => ({ name: `R${i}`, score: i % 4 }));
+    await store.importPlayers(id, rows, false);
+    const ids = counter();
+    ids();
+    domain.importPlayers(db, id, rows, limits, ids);
+    const board = domain.getBoard(db, id);
+    expect(await store.boardView(id, {})).toEqual(domain.boardView(board, {}));
+    expect(await store.boardView(id, { from: 5, limit: 30 })).toEqual(
+      domain.boardView(board, { from: 5, limit: 30 }),
+    );
+    expect(await store.boardView(id, { from: 38 })).toEqual(domain.boardView(board, { from: 38 }));
+    const dumped = await store.dump();
+    expect(dumped.boards[id]?.players).toHaveLength(40);
+  });
+
+  it('never mixes versions in one read while changes land between its pieces', async () => {
+    const store = newStore({ viewChunk: 5 });
+    const { id } = await store.createBoard({ name: 'Busy', order: 'desc' }, now);
+    await store.importPlayers(
+      id,
+      Array.from({ length: 30 }, (_, i) => ({ name: `B${i}` })),
+      false,
+    );
+    // Every +1 moves the version and the sum of scores by one: a read made of pieces from two
+    // versions would break sum - version = -1.
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 0; writing; i++) await store.addScore(id, `p${1 + (i % 30)}`, 1);
+    })();
+    for (let i = 0; i < 40; i++) {
+      const view = await store.boardView(id, {});
+      expect(view.players).toHaveLength(30);
+      expect(view.players.reduce((sum, p) => sum + p.score, 0) - view.version).toBe(-1);
+    }
+    writing = false;
+    await writes;
+  });
+});
+
 describe('numbers at their limits', () => {
   it('keeps ±10^12 scores and versions near 2^53 exact', async () => {
     const store = newStore();

@@ -43,6 +43,9 @@ import { SCRIPTS, type ScriptName } from './scripts.ts';
 /** Rows one import script adds, and players one restore script loads. */
 export const REDIS_BATCH = 10_000;
 
+/** Rows one script reads of a long window (an export of a large board). */
+export const VIEW_CHUNK = 10_000;
+
 /** Tries of fresh ids before a change gives up (`id_exhausted`), as the embedded store does. */
 const ID_ATTEMPTS = 8;
 
@@ -53,6 +56,8 @@ export interface RedisStoreOptions {
   waitReplicas?: number | undefined;
   /** How long a write waits for them (WAIT's timeout). */
   waitTimeoutMs?: number | undefined;
+  /** Rows one script reads of a long window (default VIEW_CHUNK). */
+  viewChunk?: number | undefined;
 }
 
 /** The players of the demo board a fresh install starts with (as `seedDatabase`). */
@@ -70,6 +75,7 @@ export class RedisBoardStore implements BoardStore {
   private readonly limits: Limits;
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
+  private readonly viewChunk: number;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -79,6 +85,7 @@ export class RedisBoardStore implements BoardStore {
     this.limits = options.limits;
     this.waitReplicas = options.waitReplicas ?? 0;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
+    this.viewChunk = options.viewChunk ?? VIEW_CHUNK;
     for (const [name, definition] of Object.entries(SCRIPTS)) {
       if (!Reflect.has(client, name)) client.defineCommand(name, definition);
     }
@@ -120,12 +127,17 @@ export class RedisBoardStore implements BoardStore {
   }
 
   async boardView(boardId: string, options: ViewOptions): Promise<BoardView> {
-    const reply = await this.run('lbView', boardId, [
-      options.from ?? 0,
-      options.limit ?? '',
-      options.around ?? '',
-    ]);
-    return readView(boardId, new ReplyReader(reply));
+    const { from = 0, limit, around } = options;
+    if (around !== undefined) {
+      return (await this.viewPart(boardId, [from, limit ?? '', around, '', ''])).view;
+    }
+    // A long window (a whole board, for an export) is read `viewChunk` rows per script, so Redis
+    // never stalls on one; all at the first piece's version, or again from the start.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const read = await this.viewInPieces(boardId, from, limit);
+      if (read !== undefined) return read.view;
+    }
+    return (await this.viewPart(boardId, [from, limit ?? '', '', '', ''])).view;
   }
 
   async playerView(boardId: string, playerId: string): Promise<RankedPlayer> {
@@ -179,8 +191,20 @@ export class RedisBoardStore implements BoardStore {
   async dump(): Promise<Database> {
     const db: Database = { boards: {} };
     for (const id of await this.boardIds()) {
-      const reply = await this.run('lbDump', id, []);
-      if (reply !== null) db.boards[id] = readRecord(id, new ReplyReader(reply));
+      const read = await this.viewInPieces(id, 0, undefined).catch((error: unknown) => {
+        if (error instanceof BoardError && error.kind === 'board_not_found') return null;
+        throw error;
+      });
+      if (read === null) continue;
+      const { view, createdAt } = read ?? (await this.viewPart(id, [0, '', '', '', '']));
+      db.boards[id] = {
+        id,
+        name: view.name,
+        order: view.order,
+        version: view.version,
+        createdAt,
+        players: view.players.map(({ rank: _, ...player }) => player),
+      };
     }
     return db;
   }
@@ -227,7 +251,7 @@ export class RedisBoardStore implements BoardStore {
   async resetBoard(boardId: string, limit: number): Promise<BoardView> {
     const reply = await this.run('lbReset', boardId, [limit]);
     await this.durable(boardId);
-    return readView(boardId, new ReplyReader(reply));
+    return readView(boardId, new ReplyReader(reply)).view;
   }
 
   async addPlayer(boardId: string, name: string): Promise<RankedPlayer> {
@@ -404,6 +428,40 @@ export class RedisBoardStore implements BoardStore {
     await this.durable(board.id);
   }
 
+  /**
+   * The rows [from, from + limit) read `viewChunk` at a time, each piece refused unless the board
+   * is still at the first piece's version; undefined when it moved on meanwhile.
+   */
+  private async viewInPieces(
+    boardId: string,
+    from: number,
+    limit: number | undefined,
+  ): Promise<{ view: BoardView; createdAt: string } | undefined> {
+    const first = await this.viewPart(boardId, [from, limit ?? '', '', this.viewChunk, '']);
+    const { view } = first;
+    const end = Math.min(view.playerCount, from + (limit ?? view.playerCount));
+    const players = [...view.players];
+    while (from + players.length < end) {
+      const start = from + players.length;
+      const args = [start, end - start, '', this.viewChunk, view.version];
+      const next = await this.viewPart(boardId, args).catch((error: unknown) => {
+        if (error instanceof VersionChanged) return undefined;
+        throw error;
+      });
+      if (next === undefined) return undefined;
+      if (next.view.players.length === 0) break;
+      for (const player of next.view.players) players.push(player);
+    }
+    return { view: { ...view, players }, createdAt: first.createdAt };
+  }
+
+  private async viewPart(
+    boardId: string,
+    args: ReadonlyArray<string | number>,
+  ): Promise<{ view: BoardView; createdAt: string }> {
+    return readView(boardId, new ReplyReader(await this.run('lbView', boardId, args)));
+  }
+
   private async boardIds(): Promise<string[]> {
     return this.redis(() => this.client.zrange(REGISTRY_KEY, 0, '-1'));
   }
@@ -450,6 +508,7 @@ export class RedisBoardStore implements BoardStore {
     } catch (error) {
       const refusal = refusalOf(error);
       if (refusal?.kind === 'id_taken') throw new IdsTaken(refusal.rows);
+      if (refusal?.kind === 'version_changed') throw new VersionChanged();
       throw storeError(error, this.refusal(context));
     }
   }
@@ -478,6 +537,13 @@ export class RedisBoardStore implements BoardStore {
         `the change is not on ${this.waitReplicas} replicas (${acked} acknowledged within ${this.waitTimeoutMs} ms)`,
       );
     }
+  }
+}
+
+/** A piece of a long read found the board at another version than the first piece. */
+class VersionChanged extends Error {
+  constructor() {
+    super('version_changed');
   }
 }
 
@@ -526,13 +592,15 @@ function heldOf(channels: readonly string[], ids: readonly number[]): HeldChanne
   return channels.map((channel, i) => ({ channel, prevId: ids[i] ?? 0 }));
 }
 
-function readView(id: string, reader: ReplyReader): BoardView {
+function readView(id: string, reader: ReplyReader): { view: BoardView; createdAt: string } {
   const name = reader.string();
   const order = reader.order();
   const version = reader.number();
   const playerCount = reader.number();
   const offset = reader.number();
-  return { id, name, order, version, playerCount, offset, players: reader.rows() };
+  const createdAt = reader.string();
+  const view = { id, name, order, version, playerCount, offset, players: reader.rows() };
+  return { view, createdAt };
 }
 
 function readPages(
@@ -551,26 +619,6 @@ function readPages(
   const rows = new Map<number, RankedPlayer[]>();
   for (const page of pages) rows.set(page, reader.rows(reader.number()));
   return { snapshot: { meta, pages: rows }, ids };
-}
-
-function readRecord(id: string, reader: ReplyReader): BoardRecord {
-  const board = {
-    id,
-    name: reader.string(),
-    order: reader.order(),
-    version: reader.number(),
-    createdAt: reader.string(),
-  };
-  const players = [];
-  while (!reader.done) {
-    players.push({
-      id: reader.string(),
-      name: reader.string(),
-      score: reader.number(),
-      scoredAt: reader.number(),
-    });
-  }
-  return { ...board, players };
 }
 
 /** What `checkImport` in domain/board.ts finds, from the names already taken on the board. */

@@ -8,7 +8,8 @@ import { LOG_MAX_ENTRIES } from './keys.ts';
  * (keys.ts), so a change and its log entry are one atomic step, and a read sees one version.
  *
  * Lua numbers are doubles: every integer we keep (scores within ±10^12, versions, scoredAt) is
- * exact, and is written out with string.format('%d') (tostring would print 1e+15). A refusal is
+ * exact, and is written out with string.format('%d') (tostring would print 1e+15). Keys a board
+ * drops are UNLINKed: a large one is freed in the background, not inside the script. A refusal is
  * raised as an error reply 'BOARD <kind>' (errors.ts turns it into the domain's BoardError); an
  * id already taken is refused as 'BOARD id_taken' and retried with a new id.
  */
@@ -123,11 +124,14 @@ function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
 
 /**
  * A window of the ranking. ARGV: from, limit ('' = to the end), around ('' = none; then limit
- * '' means 10). Returns name, order, version, playerCount, offset, then the rows.
+ * '' means 10), most rows to give ('' = all the window; a long window is read in pieces), the
+ * version the board must still be at ('' = any; else refuses 'version_changed'). Returns name,
+ * order, version, playerCount, offset, createdAt, then the rows.
  */
 const view = script(`
-local meta = redis.call('HMGET', K_META, 'name', 'order', 'version')
+local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'createdAt')
 if not meta[1] then refuse('board_not_found') end
+if ARGV[5] ~= '' and meta[3] ~= ARGV[5] then refuse('version_changed') end
 local order = meta[2]
 local size = redis.call('ZCARD', K_RANK)
 local start = tonumber(ARGV[1])
@@ -139,8 +143,10 @@ if ARGV[3] ~= '' then
   local position = positionOf(at, ARGV[3])
   start = math.max(0, math.min(position - math.floor((limit - 1) / 2), size - limit))
 end
-local out = { meta[1], order, meta[3], size, start }
-rows(order, start, start + limit - 1, out)
+local count = limit
+if ARGV[4] ~= '' then count = math.min(limit, tonumber(ARGV[4])) end
+local out = { meta[1], order, meta[3], size, start, meta[4] }
+rows(order, start, start + count - 1, out)
 return out
 `);
 
@@ -221,23 +227,6 @@ for i = 1, #members do
   local score, at, name = decode(redis.call('HGET', K_PLAYERS, id))
   local row = ranked(order, id, score, at, name)
   for j = 1, 5 do out[#out + 1] = row[j] end
-end
-return out
-`);
-
-/** Every player of the board in display order (for a backup): meta, then id, name, score, at. */
-const dump = script(`
-local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'createdAt')
-if not meta[1] then return nil end
-local members = redis.call('ZRANGE', K_RANK, 0, -1)
-local ids = {}
-for i = 1, #members do ids[i] = idOf(members[i]) end
-local recs = hmget(K_PLAYERS, ids)
-local out = { meta[1], meta[2], meta[3], meta[4] }
-for i = 1, #ids do
-  local score, at, name = decode(recs[i])
-  local n = #out
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = ids[i], name, int(score), int(at)
 end
 return out
 `);
@@ -358,7 +347,8 @@ for i = 1, #moving do
   place(order, moving[i], 0, v, name, folded)
 end
 log(v, '', '0', 'bulk', 'reset')
-local out = { redis.call('HGET', K_META, 'name'), order, int(v), redis.call('ZCARD', K_RANK), 0 }
+local meta = redis.call('HMGET', K_META, 'name', 'createdAt')
+local out = { meta[1], order, int(v), redis.call('ZCARD', K_RANK), 0, meta[2] }
 rows(order, 0, tonumber(ARGV[1]) - 1, out)
 return out
 `);
@@ -406,7 +396,7 @@ const deleteBoard = script(
 local _, version = board()
 local v = version + 1
 log(v, '', '1', 'deleted', '1')
-redis.call('DEL', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
+redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
 redis.call('EXPIRE', K_LOG, ARGV[1])
 redis.call('EXPIRE', K_PUB, ARGV[1])
 redis.call('EXPIRE', KEYS[8], ARGV[1], 'NX')
@@ -423,7 +413,7 @@ return v
 const restoreChunk = script(
   `
 local R_RANK, R_PLAYERS, R_NAMES, R_BYNAME = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if ARGV[2] == '1' then redis.call('DEL', R_RANK, R_PLAYERS, R_NAMES, R_BYNAME) end
+if ARGV[2] == '1' then redis.call('UNLINK', R_RANK, R_PLAYERS, R_NAMES, R_BYNAME) end
 local order = ARGV[1]
 for i = 3, #ARGV, 5 do
   local id, name, folded, score, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
@@ -447,7 +437,7 @@ const restoreCommit = script(
 local old = redis.call('HGET', K_META, 'version')
 local v = tonumber(ARGV[3])
 if old and tonumber(old) + 1 > v then v = tonumber(old) + 1 end
-redis.call('DEL', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
+redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
 for i = 1, 4 do
   if redis.call('EXISTS', KEYS[7 + i]) == 1 then redis.call('RENAME', KEYS[7 + i], KEYS[1 + i]) end
 end
@@ -469,7 +459,6 @@ export const SCRIPTS = {
   lbPosition: position,
   lbProbe: probe,
   lbSearch: search,
-  lbDump: dump,
   lbCreateBoard: createBoard,
   lbSeed: seed,
   lbAddPlayer: addPlayer,
