@@ -33,7 +33,8 @@
  *   {board:<id>}:restore:* the four ranking keys being filled by a restore before they replace
  *                                 the board's own in one script
  *
- *   boards                ZSET    the registry: board id, score = creation time (ms). Its own slot,
+ *   boards                ZSET    the registry: board id, score = 1, 2, 3, ... in order of creation
+ *                                 (a restore puts its boards in its own order). Its own slot,
  *                                 so it is NOT changed in the board's script: createBoard checks
  *                                 the board limit against it first (two origins may both pass the
  *                                 check at once and go one over the limit), adds the id after the

@@ -274,6 +274,23 @@ describe('boards', () => {
     expect(await store.counts()).toEqual({ boards: 2, players: 0 });
   });
 
+  it('lists boards in the order they were created, and a restore in its own order', async () => {
+    const ids = ['zz', 'mm', 'aa'];
+    const store = newStore({ newId: () => ids.shift() ?? 'none' });
+    for (const name of ['First', 'Second', 'Third']) {
+      await store.createBoard({ name, order: 'desc' }, now);
+    }
+    expect((await store.listBoards()).map((b) => b.id)).toEqual(['zz', 'mm', 'aa']);
+    const { boards } = await store.dump();
+    const at3 = (id: string): domain.BoardRecord => {
+      const board = boards[id];
+      if (board === undefined) throw new Error(`no board ${id} in the dump`);
+      return { ...board, version: 3 };
+    };
+    await store.restore({ boards: { aa: at3('aa'), zz: at3('zz') } });
+    expect((await store.listBoards()).map((b) => b.id)).toEqual(['aa', 'zz']);
+  });
+
   it('deletes every key but the log, pub and lease, which expire; the id is not reused', async () => {
     const store = newStore({ newId: () => 'same' });
     await store.createBoard({ name: 'Gone', order: 'desc' }, now);

@@ -236,9 +236,10 @@ export class RedisBoardStore implements BoardStore {
       await this.run('lbCreateBoard', id, [input.name, input.order, createdAt]);
       return id;
     });
-    await this.redis(() => this.client.zadd(REGISTRY_KEY, now.getTime(), id));
+    await this.register('keep', [id]);
     await this.durable(id);
-    return { id, ...input, version: 0, playerCount: 0, offset: 0, players: [] };
+    const { name, order } = input;
+    return { id, name, order, version: 0, playerCount: 0, offset: 0, players: [] };
   }
 
   async deleteBoard(boardId: string): Promise<void> {
@@ -246,6 +247,7 @@ export class RedisBoardStore implements BoardStore {
     await this.runWith('lbDeleteBoard', keys, [DELETED_KEYS_TTL_S]);
     await this.redis(() => this.client.zrem(REGISTRY_KEY, boardId));
     await this.durable(boardId);
+    await this.durableKey(REGISTRY_KEY);
   }
 
   async resetBoard(boardId: string, limit: number): Promise<BoardView> {
@@ -321,6 +323,7 @@ export class RedisBoardStore implements BoardStore {
   async restore(db: Database): Promise<void> {
     const before = await this.boardIds();
     for (const board of Object.values(db.boards)) await this.restoreBoard(board);
+    await this.register('move', Object.keys(db.boards));
     for (const id of before) {
       if (Object.hasOwn(db.boards, id)) continue;
       await this.deleteBoard(id).catch((error: unknown) => {
@@ -348,7 +351,7 @@ export class RedisBoardStore implements BoardStore {
     });
     await this.run('lbSeed', 'demo', ['Demo board', 'desc', now.toISOString(), ...players]);
     if ((await this.redis(() => this.client.exists(boardKeys('demo').meta))) === 1) {
-      await this.redis(() => this.client.zadd(REGISTRY_KEY, 'NX', now.getTime(), 'demo'));
+      await this.register('keep', ['demo']);
     }
   }
 
@@ -421,10 +424,6 @@ export class RedisBoardStore implements BoardStore {
       [...scriptKeys(board.id), ...temp],
       [board.name, board.order, board.version, board.createdAt],
     );
-    const created = Date.parse(board.createdAt);
-    await this.redis(() =>
-      this.client.zadd(REGISTRY_KEY, String(Number.isNaN(created) ? 0 : created), board.id),
-    );
     await this.durable(board.id);
   }
 
@@ -460,6 +459,11 @@ export class RedisBoardStore implements BoardStore {
     args: ReadonlyArray<string | number>,
   ): Promise<{ view: BoardView; createdAt: string }> {
     return readView(boardId, new ReplyReader(await this.run('lbView', boardId, args)));
+  }
+
+  private async register(mode: 'keep' | 'move', ids: readonly string[]): Promise<void> {
+    await this.runWith('lbRegister', [REGISTRY_KEY], [mode, ...ids]);
+    await this.durableKey(REGISTRY_KEY);
   }
 
   private async boardIds(): Promise<string[]> {
@@ -529,8 +533,12 @@ export class RedisBoardStore implements BoardStore {
    * the change is then on the master and may or may not survive its failure.
    */
   private async durable(boardId: string): Promise<void> {
+    await this.durableKey(boardTag(boardId));
+  }
+
+  private async durableKey(key: string): Promise<void> {
     if (this.waitReplicas <= 0) return;
-    const node = masterOf(this.client, boardTag(boardId));
+    const node = masterOf(this.client, key);
     const acked = await this.redis(() => node.wait(this.waitReplicas, this.waitTimeoutMs));
     if (acked < this.waitReplicas) {
       throw new StoreUnavailableError(

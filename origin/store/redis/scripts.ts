@@ -450,6 +450,26 @@ return v
   BOARD_KEYS + 4,
 );
 
+/**
+ * Registers board ids in the registry (KEYS[1], a slot of its own) after every id there, in the
+ * order given, so listing follows creation (or a restore's order) whichever origin created them.
+ * ARGV: 'keep' (an id already there stays where it is) or 'move' (it moves to the end), then ids.
+ */
+const register = {
+  numberOfKeys: 1,
+  lua: `
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local score = tonumber(last[2] or '0')
+for i = 2, #ARGV do
+  if ARGV[1] == 'move' or not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    score = score + 1
+    redis.call('ZADD', KEYS[1], string.format('%d', score), ARGV[i])
+  end
+end
+return 1
+`,
+} satisfies ScriptDefinition;
+
 /** Every script, by the name it is defined under on the client. */
 export const SCRIPTS = {
   lbView: view,
@@ -470,6 +490,7 @@ export const SCRIPTS = {
   lbDeleteBoard: deleteBoard,
   lbRestoreChunk: restoreChunk,
   lbRestoreCommit: restoreCommit,
+  lbRegister: register,
 } satisfies Record<string, ScriptDefinition>;
 
 export type ScriptName = keyof typeof SCRIPTS;
