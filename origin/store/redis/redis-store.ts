@@ -111,7 +111,13 @@ export class RedisBoardStore implements BoardStore {
             this.client.zcard(keys.rank),
           ]);
           if (name === null || name === undefined) return undefined;
-          return { id, name, order: order === 'asc' ? 'asc' : 'desc', playerCount } as const;
+          const summary: BoardSummary = {
+            id,
+            name,
+            order: order === 'asc' ? 'asc' : 'desc',
+            playerCount,
+          };
+          return summary;
         }),
       ),
     );
