@@ -383,6 +383,23 @@ describe('durability', () => {
     expect(await store.listBoards()).toHaveLength(1);
   });
 
+  it('still reads while Redis refuses writes (too few replicas); writes are unavailable', async () => {
+    const store = newStore();
+    const board = await store.createBoard({ name: 'Ro', order: 'desc' }, now);
+    await store.addPlayer(board.id, 'Ada');
+    await client.config('SET', 'min-replicas-to-write', '1');
+    try {
+      await expect(store.addScore(board.id, 'p1', 1)).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect((await store.boardView(board.id, {})).players).toHaveLength(1);
+      expect((await store.playerView(board.id, 'p1')).score).toBe(0);
+      expect(await store.searchPlayers(board.id, 'a', 5)).toHaveLength(1);
+      expect(await store.positionOf(board.id, 'p1')).toBe(0);
+      await store.requirePlayer(board.id, 'p1');
+    } finally {
+      await client.config('SET', 'min-replicas-to-write', '0');
+    }
+  });
+
   it('resolves once a replica has the write', { timeout: 30_000 }, async () => {
     const replica = await startRedis({ name: 'replica' });
     try {

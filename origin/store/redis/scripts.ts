@@ -123,12 +123,20 @@ function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
 }
 
 /**
+ * A script that only reads: declared `no-writes` (Redis 7), so it still runs when Redis refuses
+ * writes (out of memory, too few replicas for `min-replicas-to-write`).
+ */
+function readScript(body: string): ScriptDefinition {
+  return { numberOfKeys: BOARD_KEYS, lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}` };
+}
+
+/**
  * A window of the ranking. ARGV: from, limit ('' = to the end), around ('' = none; then limit
  * '' means 10), most rows to give ('' = all the window; a long window is read in pieces), the
  * version the board must still be at ('' = any; else refuses 'version_changed'). Returns name,
  * order, version, playerCount, offset, createdAt, then the rows.
  */
-const view = script(`
+const view = readScript(`
 local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'createdAt')
 if not meta[1] then refuse('board_not_found') end
 if ARGV[5] ~= '' and meta[3] ~= ARGV[5] then refuse('version_changed') end
@@ -194,14 +202,14 @@ return out
 `);
 
 /** One player, ranked. ARGV: id. */
-const playerView = script(`
+const playerView = readScript(`
 local order = board()
 local score, at, name = player(ARGV[1])
 return ranked(order, ARGV[1], score, at, name)
 `);
 
 /** A player's display position, or -1 when it (or the board) is not there. ARGV: id. */
-const position = script(`
+const position = readScript(`
 local rec = redis.call('HGET', K_PLAYERS, ARGV[1])
 if not rec then return -1 end
 local _, at = decode(rec)
@@ -209,14 +217,14 @@ return positionOf(at, ARGV[1])
 `);
 
 /** Refuses unless the board (and the player, when ARGV[1] is not '') exists. */
-const probe = script(`
+const probe = readScript(`
 board()
 if ARGV[1] ~= '' and redis.call('HEXISTS', K_PLAYERS, ARGV[1]) == 0 then refuse('player_not_found') end
 return 1
 `);
 
 /** Players whose folded name starts with ARGV[1], by name, at most ARGV[2]; rows as in views. */
-const search = script(`
+const search = readScript(`
 local order = board()
 local members = redis.call('ZRANGEBYLEX', K_BYNAME, '[' .. ARGV[1], '(' .. ARGV[1] .. '\\255',
   'LIMIT', 0, tonumber(ARGV[2]))
