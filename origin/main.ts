@@ -10,6 +10,7 @@ import { createLogger, type Logger, logDestination } from './log.ts';
 import { metricsListener } from './metrics.ts';
 import { redisBackend } from './redis-backend.ts';
 import { ensureSecret } from './secrets.ts';
+import { StoreUnavailableError } from './store/errors.ts';
 import { DataFileError } from './store/json-file.ts';
 import { fileStore } from './store/store.ts';
 
@@ -133,7 +134,11 @@ function listen(server: Server, name: string, logger: Logger): Promise<Server> {
 
 /** Logs why the origin could not start, in the format asked for, and exits. */
 function failed(logger: Logger, error: unknown): never {
-  if (error instanceof ConfigError || error instanceof DataFileError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof DataFileError ||
+    error instanceof StoreUnavailableError
+  ) {
     logger.fatal(error.message);
   } else {
     logger.fatal({ err: error }, 'the origin could not start');

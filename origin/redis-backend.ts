@@ -39,6 +39,7 @@ export async function redisBackend(
   options: RedisBackendOptions,
 ): Promise<StoreBackend & { feed: RedisFeed }> {
   const client = connectRedis(settings.urls.join(','), {
+    cluster: settings.cluster,
     onError: (error) => options.onError?.(error, undefined),
   });
   try {

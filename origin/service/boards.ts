@@ -65,7 +65,7 @@ export class BoardService {
     const health = this.store.health();
     if (health.ok) return;
     const code = this.store.kind === 'embedded' ? 'storage_failed' : 'store_unavailable';
-    throw new StoreUnavailableError(health.reason, code);
+    throw new StoreUnavailableError(health.reason, { code });
   }
 
   /**

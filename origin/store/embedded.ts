@@ -222,7 +222,7 @@ export class EmbeddedBoardStore implements BoardStore {
 
   private assertAvailable(): void {
     const health = this.health();
-    if (!health.ok) throw new StoreUnavailableError(health.reason, 'storage_failed');
+    if (!health.ok) throw new StoreUnavailableError(health.reason, { code: 'storage_failed' });
   }
 
   /**

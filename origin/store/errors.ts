@@ -9,10 +9,13 @@
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 
+  readonly code: 'storage_failed' | 'store_unavailable';
+
   constructor(
     message: string,
-    readonly code: 'storage_failed' | 'store_unavailable' = 'store_unavailable',
+    options: { code?: 'storage_failed' | 'store_unavailable'; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'store_unavailable';
   }
 }

@@ -14,6 +14,8 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number | undefined;
   /** Hears every connection error (the store keeps going and reconnects). */
   onError?: ((error: Error) => void) | undefined;
+  /** Whether the URL names a Redis Cluster (default: when it lists several seed nodes). */
+  cluster?: boolean | undefined;
 }
 
 const DEFAULTS = { connectTimeoutMs: 2_000, commandTimeoutMs: 10_000 };
@@ -42,7 +44,7 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
     .map((part) => part.trim())
     .filter((part) => part !== '');
   const client =
-    seeds.length > 1
+    (options.cluster ?? seeds.length > 1)
       ? new Cluster(seeds.map(seedNode), clusterOptions(seeds[0] ?? '', common))
       : new Redis(seeds[0] ?? url, {
           ...common,

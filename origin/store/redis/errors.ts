@@ -1,14 +1,12 @@
 import { MAX_SCORE } from '../../../contract/board.ts';
 import { BoardError, boardNotFound, playerNotFound } from '../../domain/errors.ts';
 
-/**
- * Redis cannot take the read or write now: it is unreachable, still loading, without a master for
- * the board's slot, or a write was not confirmed by as many replicas as asked. Nothing says the
- * request was wrong; it may succeed later. The HTTP layer answers 503 `store_unavailable`.
- */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
-}
+import { StoreUnavailableError } from '../errors.ts';
+
+// Redis cannot take the read or write now: unreachable, still loading, without a master for the
+// board's slot, or a write not confirmed by as many replicas as asked. The one store error
+// (store/errors.ts); the HTTP layer answers 503 `store_unavailable`.
+export { StoreUnavailableError };
 
 /** What a refusal's message needs to say what was refused, as the embedded store says it. */
 export interface RefusalContext {
