@@ -16,6 +16,35 @@ const count = z.int().check(z.nonnegative());
 export const orderSchema = z.enum(['desc', 'asc']);
 export type Order = z.infer<typeof orderSchema>;
 
+/** How a submitted score combines with the player's current one (a board setting). */
+export const operatorSchema = z.enum(['incr', 'set', 'best', 'decr']);
+export type ScoreOperator = z.infer<typeof operatorSchema>;
+
+/** When a board resets on its own: a local time of day in an IANA time zone. */
+export const scheduleSchema = z.strictObject({
+  every: z.enum(['day', 'week', 'month']),
+  /** `HH:MM`, 24-hour clock. */
+  at: z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour clock)')),
+  /** `Europe/Paris`, `America/New_York`, `UTC`… */
+  timeZone: z.string().check(z.minLength(1), z.maxLength(64)),
+  /** ISO weekday, 1 = Monday … 7 = Sunday: weekly schedules only. */
+  weekday: z.optional(z.int().check(z.minimum(1), z.maximum(7))),
+  /** Day of the month, 1 to 31 (shorter months reset on their last day): monthly only. */
+  day: z.optional(z.int().check(z.minimum(1), z.maximum(31))),
+});
+export type ScheduleBody = z.infer<typeof scheduleSchema>;
+
+/** The season a board is in (boards with a schedule). */
+export const seasonInfoSchema = z.object({
+  /** 1 for the first season; grows by one at each reset. */
+  number: z.int().check(z.minimum(1)),
+  startedAt: z.string(),
+  /** The next scheduled reset (ISO 8601, UTC). */
+  endsAt: z.string(),
+  schedule: scheduleSchema,
+});
+export type SeasonInfo = z.infer<typeof seasonInfoSchema>;
+
 /** A player as stored and as carried in `update` events. */
 export const playerStateSchema = z.object({
   id: z.string(),
@@ -26,6 +55,8 @@ export const playerStateSchema = z.object({
    * player who got there first ranks first, so clients need this to re-rank on their own.
    */
   scoredAt: count,
+  /** The game's own id for the player, when a score batch created it by that key. */
+  externalKey: z.optional(z.string()),
 });
 export type PlayerState = z.infer<typeof playerStateSchema>;
 
@@ -37,7 +68,9 @@ export const boardSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
   order: orderSchema,
+  operator: operatorSchema,
   playerCount: count,
+  season: z.optional(seasonInfoSchema),
 });
 export type BoardSummary = z.infer<typeof boardSummarySchema>;
 
@@ -46,6 +79,10 @@ export const boardViewSchema = z.object({
   id: z.string(),
   name: z.string(),
   order: orderSchema,
+  /** How submitted scores combine with a player's (see contract/scores.ts). */
+  operator: operatorSchema,
+  /** The season under way, on a board with a reset schedule. */
+  season: z.optional(seasonInfoSchema),
   version: count,
   /** Total players on the board. */
   playerCount: count,

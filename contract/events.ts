@@ -16,6 +16,8 @@ export const boardMetaSchema = z.pick(boardViewSchema, {
   id: true,
   name: true,
   order: true,
+  operator: true,
+  season: true,
   version: true,
   playerCount: true,
 });
@@ -35,7 +37,7 @@ export const pageDataSchema = z.object({
 export type PageData = z.infer<typeof pageDataSchema>;
 
 /** Why a board asks its viewers to load their window again. */
-export const reloadReasonSchema = z.enum(['reset', 'import', 'restore', 'repair']);
+export const reloadReasonSchema = z.enum(['reset', 'import', 'restore', 'repair', 'season']);
 export type ReloadReason = z.infer<typeof reloadReasonSchema>;
 
 /**

@@ -5,11 +5,14 @@ import {
   type Order,
   type PlayerState,
   type RankedPlayer,
+  type SeasonInfo,
 } from '../../contract/board.ts';
 import type { BoardMeta, ReloadReason } from '../../contract/events.ts';
 import { PAGE_SIZE } from '../../contract/windows.ts';
 import { BoardIndex, foldName } from './board-index.ts';
 import { BoardError, boardNotFound, playerNotFound } from './errors.ts';
+import type { Operator } from './operators.ts';
+import { nextBoundary, type Schedule } from './schedule.ts';
 
 /**
  * A board as stored. Players are a plain array (in no particular order) so the data file stays
@@ -20,6 +23,12 @@ export interface BoardRecord {
   id: string;
   name: string;
   order: Order;
+  /** How submitted scores combine with a player's; absent in older files: `incr`. */
+  operator?: Operator | undefined;
+  /** When the board resets on its own; absent: never. */
+  schedule?: Schedule | undefined;
+  /** The season under way, on a board with a schedule. */
+  season?: { number: number; startedAt: string } | undefined;
   /** Grows by one with every change to the board; the SSE event id. */
   version: number;
   createdAt: string;
@@ -125,8 +134,17 @@ export function listBoards(db: Database): BoardSummary[] {
     id: b.id,
     name: b.name,
     order: b.order,
+    operator: b.operator ?? 'incr',
     playerCount: b.players.length,
+    ...seasonOf(b),
   }));
+}
+
+/** The board's season as clients see it (with its next reset), when it has a schedule. */
+export function seasonOf(board: BoardRecord): { season?: SeasonInfo } {
+  if (board.schedule === undefined || board.season === undefined) return {};
+  const endsAt = nextBoundary(board.schedule, new Date(board.season.startedAt)).toISOString();
+  return { season: { ...board.season, endsAt, schedule: board.schedule } };
 }
 
 export function createBoard(
@@ -383,6 +401,8 @@ export function boardView(board: BoardRecord, options: ViewOptions = {}): BoardV
     id: board.id,
     name: board.name,
     order: board.order,
+    operator: board.operator ?? 'incr',
+    ...seasonOf(board),
     version: board.version,
     playerCount: index.size,
     offset: start,
@@ -400,6 +420,8 @@ export function boardMeta(board: BoardRecord): BoardMeta {
     id: board.id,
     name: board.name,
     order: board.order,
+    operator: board.operator ?? 'incr',
+    ...seasonOf(board),
     version: board.version,
     playerCount: board.players.length,
   };
