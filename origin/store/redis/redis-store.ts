@@ -586,7 +586,7 @@ function uniqueIds(ids: string[], newId: NewId): void {
 }
 
 /** The node that masters the slot of `key`: the client itself unless it is a Cluster. */
-function masterOf(client: Redis | Cluster, key: string): Redis {
+export function masterOf(client: Redis | Cluster, key: string): Redis {
   if (!(client instanceof Cluster)) return client;
   const slot = keySlot(key);
   const address = client.slots[slot]?.[0];
