@@ -9,7 +9,10 @@ describe('API paths', () => {
   it('builds every path from its route pattern', () => {
     for (const [name, pattern] of Object.entries(routePatterns)) {
       const build = apiPaths[name as keyof typeof apiPaths] as (...ids: string[]) => string;
-      const filled = pattern.replace(':boardId', 'B').replace(':playerId', 'P');
+      const filled = pattern
+        .replace(':boardId', 'B')
+        .replace(':keyId', 'B')
+        .replace(':playerId', 'P');
       expect(build('B', 'P')).toBe(filled);
     }
   });

@@ -12,6 +12,10 @@ export const apiPaths = {
   backup: () => '/admin/backup/',
   /** Replaces the whole database with a backup (admin). */
   restore: () => '/admin/restore/',
+  /** The API keys game servers submit scores with (admin): list, create. */
+  apiKeys: () => '/admin/keys/',
+  /** One API key (admin): DELETE revokes it. */
+  apiKey: (keyId: string) => `/admin/keys/${seg(keyId)}/`,
   /** Liveness: the process serves. */
   health: () => '/healthz',
   /** Readiness: the data file is writable and publishes go through. */
@@ -34,6 +38,8 @@ export const routePatterns = {
   admin: '/admin/',
   backup: '/admin/backup/',
   restore: '/admin/restore/',
+  apiKeys: '/admin/keys/',
+  apiKey: '/admin/keys/:keyId/',
   health: '/healthz',
   ready: '/readyz',
   boards: '/boards/',

@@ -14,16 +14,19 @@ import { exportRoutes } from './http/export.ts';
 import { cors, securityHeaders } from './http/headers.ts';
 import { healthRoutes, readinessRoutes } from './http/health.ts';
 import { importRoutes } from './http/import.ts';
+import { keyRoutes } from './http/keys.ts';
 import { playerRoutes } from './http/players.ts';
 import { requestLogging } from './http/request-log.ts';
 import { requestMetrics } from './http/request-metrics.ts';
 import type { ApiDeps } from './http/routing.ts';
+import { ScoreAuth } from './http/score-auth.ts';
 import { recoveryRoutes } from './http/streams.ts';
 import { webRoutes } from './http/web.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { BoardService } from './service/boards.ts';
+import { KeyService } from './service/keys.ts';
 
 export interface AppDeps {
   config: Config;
@@ -86,6 +89,8 @@ export function createApp(deps: AppDeps): App {
   const api: ApiDeps = {
     service,
     auth: new AdminAuth(deps.adminToken),
+    scoreAuth: new ScoreAuth({ adminToken: deps.adminToken, keys: backend.keys, now }),
+    keys: new KeyService({ keys: backend.keys, boards: store, now: () => new Date(now()) }),
     limiter: new RateLimiter(config.scoreRatePerSecond, config.scoreBurst, now),
     publisher,
     keepAliveSeconds: config.keepAliveSeconds,
@@ -144,6 +149,7 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
   app.use(jsonBody());
   app.use(
     adminRoutes(api),
+    keyRoutes(api),
     boardRoutes(api),
     exportRoutes(api),
     recoveryRoutes(api),

@@ -2,6 +2,8 @@ import type { Broadcaster } from './broadcaster.ts';
 import type { Limits, NewId } from './domain/board.ts';
 import type { BoardStore } from './store/board-store.ts';
 import { EmbeddedBoardStore } from './store/embedded.ts';
+import { EmbeddedKeyStore } from './store/keys/embedded.ts';
+import type { KeyStore } from './store/keys/key-store.ts';
 import type { CommitReport, Store } from './store/store.ts';
 
 /** Resolves once everything changed so far is durable. */
@@ -14,6 +16,8 @@ export type Commit = () => Promise<void>;
  */
 export interface StoreBackend {
   store: BoardStore;
+  /** The API keys, kept beside the boards (the embedded key file, or Redis). */
+  keys: KeyStore;
   /** Resolves once everything changed so far is durable (the broadcaster waits for it). */
   commit?: Commit;
   /** Called before a round of publishes goes out (see `BroadcasterOptions.claim`). */
@@ -29,12 +33,14 @@ export interface StoreBackend {
 /** The embedded store over a file (or memory) store: the default backend. */
 export function embeddedBackend(
   store: Store,
-  options: { limits: Limits; newId: NewId },
+  options: { limits: Limits; newId: NewId; keys?: KeyStore | undefined },
 ): StoreBackend {
-  const embedded = new EmbeddedBoardStore({ store, ...options });
+  const { keys = EmbeddedKeyStore.inMemory(), ...rest } = options;
+  const embedded = new EmbeddedBoardStore({ store, ...rest });
   let drain: () => Promise<void> = async () => {};
   return {
     store: embedded,
+    keys,
     commit: () => store.commit(),
     connect: (broadcaster) => {
       embedded.attach(broadcaster);
@@ -43,6 +49,7 @@ export function embeddedBackend(
     onCommit: (listener) => void store.onCommit(listener),
     stop: async () => {
       await store.commit();
+      await keys.close();
       await drain();
     },
   };

@@ -12,6 +12,7 @@ import { redisBackend } from './redis-backend.ts';
 import { ensureSecret } from './secrets.ts';
 import { StoreUnavailableError } from './store/errors.ts';
 import { DataFileError } from './store/json-file.ts';
+import { EmbeddedKeyStore } from './store/keys/embedded.ts';
 import { fileStore } from './store/store.ts';
 
 // The only file that reads the environment, touches ports, and decides where secrets live.
@@ -93,7 +94,11 @@ async function backendOf(config: Config, newId: NewId, logger: Logger): Promise<
       setTimeout(() => process.exit(1), 100).unref();
     },
   );
-  return embeddedBackend(store, { limits, newId });
+  // API keys in a file of their own beside the data file; last-used times are written every 10 s.
+  const keys = await EmbeddedKeyStore.open(`${config.dataFile}.keys.json`, {
+    onError: (error) => logger.warn({ err: error }, `API key file: ${errorMessage(error)}`),
+  });
+  return embeddedBackend(store, { limits, newId, keys });
 }
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -3,6 +3,7 @@ import type { RedisSettings } from './config.ts';
 import type { Limits, NewId } from './domain/board.ts';
 import { RedisFeed } from './redis-feed.ts';
 import type { BoardStore } from './store/board-store.ts';
+import { RedisKeyStore } from './store/keys/redis.ts';
 import { connectRedis, whenReady } from './store/redis/connect.ts';
 import { RedisBoardStore } from './store/redis/redis-store.ts';
 
@@ -55,6 +56,11 @@ export async function redisBackend(
     waitTimeoutMs: settings.waitTimeoutMs,
   });
   if (options.seed) await store.seed(new Date());
+  const keys = new RedisKeyStore(client, {
+    waitReplicas: settings.waitReplicas,
+    waitTimeoutMs: settings.waitTimeoutMs,
+    onError: (error) => options.onError?.(error, undefined),
+  });
   const feed = new RedisFeed({
     client,
     leaseMs: settings.leaseMs,
@@ -64,11 +70,13 @@ export async function redisBackend(
   });
   return {
     store: notifyingWrites(store, feed),
+    keys,
     feed,
     claim: (boardId, ids) => feed.claim(boardId, ids),
     connect: (broadcaster) => void feed.start(broadcaster),
     stop: async () => {
       await feed.stop();
+      await keys.close();
       await store.close();
     },
   };

@@ -11,6 +11,7 @@ import { type Database, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import { EmbeddedKeyStore } from './store/keys/embedded.ts';
 import { fileStore, type Store } from './store/store.ts';
 
 /** The admin token every test origin is started with. */
@@ -115,7 +116,8 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
   // The origin's own logger (redaction and all), writing its lines here instead of stdout.
   const logger = createLogger(config.logLevel, { write: (line) => void logs.push(line.trimEnd()) });
   const limits = { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard };
-  const backend = embeddedBackend(store, { limits, newId });
+  const keys = await EmbeddedKeyStore.open(`${dataFile}.keys.json`);
+  const backend = embeddedBackend(store, { limits, newId, keys });
   const { app, metrics } = createApp({
     config,
     backend,
@@ -149,6 +151,7 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
       await new Promise((resolve) => server.close(resolve));
       // After a failed write the store refuses every commit (crash-only); nothing is left to flush.
       if (!writeFailed) await store.commit();
+      await keys.close();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import { parseApiKeyToken } from '../domain/api-keys.ts';
 import { HttpError, unauthorized } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -20,6 +21,10 @@ export class AdminAuth {
     const header = req.get('authorization');
     if (header === undefined) return false;
     const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+    // An API key is no admin token: it may submit scores and nothing else.
+    if (match?.[1] !== undefined && parseApiKeyToken(match[1]) !== undefined) {
+      throw unauthorized('an API key may only submit scores; this needs the admin token');
+    }
     if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), this.expected)) {
       throw new HttpError(403, 'forbidden', 'the admin token is not valid');
     }

@@ -6,8 +6,10 @@ import { boardNotFound, playerNotFound } from '../domain/errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { BoardService } from '../service/boards.ts';
+import type { KeyService } from '../service/keys.ts';
 import type { AdminAuth } from './auth.ts';
 import { badRequest, HttpError } from './errors.ts';
+import type { ScoreAuth } from './score-auth.ts';
 
 // zod/mini carries no messages of its own: refusals name what is wrong in English.
 z.config(z.locales.en());
@@ -16,6 +18,10 @@ z.config(z.locales.en());
 export interface ApiDeps {
   service: BoardService;
   auth: AdminAuth;
+  /** Who may submit scores to a board: the admin token or an API key scoped to it. */
+  scoreAuth: ScoreAuth;
+  /** The API keys the admin manages. */
+  keys: KeyService;
   limiter: RateLimiter;
   /** Verifies `Grip-Sig` (configured with the proxy's key and issuer). */
   publisher: Publisher;

@@ -38,6 +38,11 @@ export class EmbeddedKeyStore implements KeyStore {
     this.touchIntervalMs = options.touchIntervalMs ?? TOUCH_INTERVAL_MS;
   }
 
+  /** Keys in memory only, kept nowhere: for tests and tools. */
+  static inMemory(): EmbeddedKeyStore {
+    return new EmbeddedKeyStore(undefined, {});
+  }
+
   /** Opens the key file at `path` (none yet is no keys), or a memory-only store without one. */
   static async open(
     path: string | undefined,
