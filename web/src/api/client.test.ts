@@ -237,3 +237,35 @@ describe('errorText', () => {
     expect(errorText(new Error('Done!'))).toBe('Done!');
   });
 });
+
+describe('the admin API keys calls', () => {
+  const key = {
+    id: 'AAAAAAAAAAAA',
+    name: 'EU',
+    boards: ['demo'],
+    ratePerSecond: 5,
+    burst: 10,
+    createdAt: '2024-05-01T12:00:00.000Z',
+  };
+
+  it('creates a key with the admin token and returns the token shown once', async () => {
+    const seen: Request[] = [];
+    const token = `lbk_${'A'.repeat(12)}_${'B'.repeat(43)}`;
+    const api = createApi(answering(() => Response.json({ key, token }, { status: 201 }), seen));
+    const body = { name: 'EU', boards: ['demo'], ratePerSecond: 5, burst: 10 };
+    expect(await api.admin('secret').createKey(body)).toEqual({ key, token });
+    expect(seen[0]?.method).toBe('POST');
+    expect(new URL(seen[0]?.url ?? '').pathname).toBe('/admin/keys/');
+    expect(seen[0]?.headers.get('authorization')).toBe('Bearer secret');
+    expect(await seen[0]?.json()).toEqual(body);
+  });
+
+  it('lists keys and revokes one by its escaped id', async () => {
+    const seen: Request[] = [];
+    const api = createApi(answering(() => Response.json({ keys: [key] }), seen));
+    expect(await api.admin('secret').listKeys()).toEqual([key]);
+    await api.admin('secret').revokeKey('a/b');
+    expect(seen[1]?.method).toBe('DELETE');
+    expect(new URL(seen[1]?.url ?? '').pathname).toBe('/admin/keys/a%2Fb/');
+  });
+});

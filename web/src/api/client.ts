@@ -15,6 +15,13 @@ import {
 import type { ExportFormat } from '../../../contract/export.ts';
 import { apiPaths } from '../../../contract/paths.ts';
 import type { UpdatePlayerBody } from '../../../contract/requests.ts';
+import {
+  type ApiKey,
+  apiKeyListSchema,
+  type CreateApiKeyBody,
+  type CreatedApiKey,
+  createdApiKeySchema,
+} from '../../../contract/scores.ts';
 
 /** Every failure of a call to the API: an HTTP error, an unreadable answer, or no answer at all. */
 export class ApiError extends Error {
@@ -57,6 +64,11 @@ export interface AdminApi {
    * `Content-Disposition` says, else `<boardId>.<format>`.
    */
   exportBoard(boardId: string, format: ExportFormat): Promise<Download>;
+  /** The game servers' API keys, never with their secrets. */
+  listKeys(): Promise<ApiKey[]>;
+  /** Makes a key: the answer holds its token, shown this once. */
+  createKey(body: CreateApiKeyBody): Promise<CreatedApiKey>;
+  revokeKey(keyId: string): Promise<void>;
 }
 
 /**
@@ -187,6 +199,12 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
       }
       const suggested = fileNameOf(response.headers.get('Content-Disposition'));
       return { blob, fileName: suggested ?? `${boardId}.${format}` };
+    },
+    listKeys: async () => (await call(apiPaths.apiKeys(), apiKeyListSchema, { token })).keys,
+    createKey: (body) =>
+      call(apiPaths.apiKeys(), createdApiKeySchema, { method: 'POST', body, token }),
+    revokeKey: async (keyId) => {
+      await send(apiPaths.apiKey(keyId), { method: 'DELETE', token });
     },
   });
 

@@ -1,5 +1,6 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { BoardSummary } from '../../../contract/board.ts';
+import { ApiKeysPanel } from '../admin/ApiKeysPanel.tsx';
 import type { AdminApi, Api } from '../api/client.ts';
 import { routePaths } from '../app/router.ts';
 import { fold } from '../ui/fold.ts';
@@ -104,6 +105,9 @@ export function BoardList({ api, admin }: { api: Api; admin: AdminApi | undefine
         />
       )}
       {shown.length > 0 && <BoardCards boards={shown} />}
+      {admin !== undefined && loaded.status === 'ready' && (
+        <ApiKeysPanel admin={admin} boards={all} />
+      )}
     </section>
   );
 }
