@@ -29,6 +29,8 @@ const BOARD_WRITES = new Set<string | symbol>([
   'removePlayer',
   'addScore',
   'importPlayers',
+  'setSchedule',
+  'rollSeason',
 ]);
 
 /**

@@ -10,9 +10,10 @@ import {
 import type { BoardMeta, ReloadReason } from '../../contract/events.ts';
 import { PAGE_SIZE } from '../../contract/windows.ts';
 import { BoardIndex, foldName } from './board-index.ts';
-import { BoardError, boardNotFound, playerNotFound } from './errors.ts';
+import { BoardError, boardNotFound, operatorMismatch, playerNotFound } from './errors.ts';
 import type { Operator } from './operators.ts';
 import { nextBoundary, type Schedule } from './schedule.ts';
+import type { SeasonRecord } from './seasons.ts';
 
 /**
  * A board as stored. Players are a plain array (in no particular order) so the data file stays
@@ -37,6 +38,8 @@ export interface BoardRecord {
 
 export interface Database {
   boards: Record<string, BoardRecord>;
+  /** Each board's past seasons, oldest first (domain/seasons.ts); absent in older files. */
+  seasons?: Record<string, SeasonRecord[]> | undefined;
 }
 
 /** What one mutation did to one board: the store journals it and the broadcaster publishes it. */
@@ -147,9 +150,19 @@ export function seasonOf(board: BoardRecord): { season?: SeasonInfo } {
   return { season: { ...board.season, endsAt, schedule: board.schedule } };
 }
 
+/** What a new board is made from. */
+export interface NewBoard {
+  name: string;
+  order: Order;
+  /** Default `incr`. */
+  operator?: Operator | undefined;
+  /** A reset schedule: the board starts season 1 at its creation. */
+  schedule?: Schedule | undefined;
+}
+
 export function createBoard(
   db: Database,
-  input: { name: string; order: Order },
+  input: NewBoard,
   limits: Limits,
   newId: NewId,
   now: Date,
@@ -162,10 +175,15 @@ export function createBoard(
     id,
     name: input.name,
     order: input.order,
+    operator: input.operator ?? 'incr',
     version: 0,
     createdAt: now.toISOString(),
     players: [],
   };
+  if (input.schedule !== undefined) {
+    board.schedule = input.schedule;
+    board.season = { number: 1, startedAt: board.createdAt };
+  }
   db.boards[id] = board;
   return board;
 }
@@ -173,6 +191,7 @@ export function createBoard(
 export function deleteBoard(db: Database, boardId: string): BoardChange {
   const board = getBoard(db, boardId);
   delete db.boards[boardId];
+  if (db.seasons !== undefined) delete db.seasons[boardId];
   return deletedChange(board);
 }
 
@@ -350,6 +369,7 @@ export function addScore(
   amount: number,
 ): { player: RankedPlayer; change: BoardChange } {
   const board = getBoard(db, boardId);
+  if ((board.operator ?? 'incr') !== 'incr') throw operatorMismatch(board.operator ?? 'incr');
   const player = findPlayer(board, playerId);
   const score = player.score + amount;
   if (Math.abs(score) > MAX_SCORE) {

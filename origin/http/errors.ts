@@ -39,6 +39,10 @@ const BOARD_ERRORS: Readonly<Record<BoardErrorKind, { status: number; code: stri
   score_out_of_range: { status: 409, code: 'score_out_of_range' },
   id_exhausted: { status: 500, code: 'id_exhausted' },
   invalid_backup: { status: 400, code: 'invalid_backup' },
+  season_not_found: { status: 404, code: 'season_not_found' },
+  operator_mismatch: { status: 409, code: 'operator_mismatch' },
+  invalid_entries: { status: 400, code: 'invalid_entries' },
+  idempotency_key_reused: { status: 409, code: 'idempotency_key_reused' },
 };
 
 /** Maps what the domain, the service, Express and its body parser throw onto the one error type. */

@@ -1,7 +1,10 @@
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type { BoardSummary, BoardView, RankedPlayer } from '../../contract/board.ts';
 import type { BoardMeta } from '../../contract/events.ts';
 import type { ImportRow } from '../../contract/requests.ts';
-import type { Database, ImportProblem, ViewOptions } from '../domain/board.ts';
+import type { SeasonList, SeasonView } from '../../contract/scores.ts';
+import type { Database, ImportProblem, NewBoard, ViewOptions } from '../domain/board.ts';
+import type { Schedule } from '../domain/schedule.ts';
+import type { ScheduledBoard } from '../domain/seasons.ts';
 
 /*
  * The one interface the application service stores boards through. Two implementations:
@@ -89,7 +92,7 @@ export interface BoardStore {
 
   // Writes. Each resolves once durable; a refused one throws `BoardError` and changes nothing.
 
-  createBoard(input: { name: string; order: Order }, now: Date): Promise<BoardView>;
+  createBoard(input: NewBoard, now: Date): Promise<BoardView>;
   deleteBoard(boardId: string): Promise<void>;
   /** Empties every score; answers the top `limit` rows as the reset left them. */
   resetBoard(boardId: string, limit: number): Promise<BoardView>;
@@ -117,6 +120,33 @@ export interface BoardStore {
    * boards it does not have; viewers of a replaced board reload, viewers of a deleted one hear so.
    */
   restore(db: Database): Promise<void>;
+
+  // Seasons (domain/seasons.ts): a board with a schedule resets at each boundary and keeps its
+  // final standings as a past season.
+
+  /** Every board with a schedule, with when its season began: what the scheduler watches. */
+  scheduledBoards(): Promise<ScheduledBoard[]>;
+  /** The season under way (boards with a schedule) and the past ones, newest first. */
+  seasons(boardId: string): Promise<SeasonList>;
+  /** A window of past season `number`'s final standings; `season_not_found` when not kept. */
+  seasonView(
+    boardId: string,
+    number: number,
+    window: { from: number; limit: number },
+  ): Promise<SeasonView>;
+  /**
+   * Sets the board's reset schedule, or removes it (undefined), as one change. A board without
+   * one starts a season at `now`; a board with one keeps its season.
+   */
+  setSchedule(boardId: string, schedule: Schedule | undefined, now: Date): Promise<void>;
+  /**
+   * Ends the board's season at `boundary` (a boundary of its schedule after the season began):
+   * keeps its standings as a past season, sets every score to 0 and starts the next season at
+   * the boundary, in one change (one version, one `season` reload). False, changing nothing, when
+   * the board does not roll there: already rolled (by another origin, or a retry), or its
+   * schedule changed. So a boundary is applied once, whoever tries it.
+   */
+  rollSeason(boardId: string, boundary: Date): Promise<boolean>;
 
   /** Resolves once everything acknowledged is written and background work is done. */
   close(): Promise<void>;

@@ -1,14 +1,19 @@
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../contract/board.ts';
+import type { BoardSummary, BoardView, RankedPlayer } from '../../contract/board.ts';
 import type { ImportRow } from '../../contract/requests.ts';
+import type { SeasonList, SeasonView } from '../../contract/scores.ts';
 import type {
   BoardChange,
   Database,
   ImportProblem,
   Limits,
+  NewBoard,
   NewId,
   ViewOptions,
 } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
+import type { Schedule } from '../domain/schedule.ts';
+import type { ScheduledBoard } from '../domain/seasons.ts';
+import * as seasons from '../domain/seasons.ts';
 import type {
   BoardStore,
   HeldChannel,
@@ -125,7 +130,7 @@ export class EmbeddedBoardStore implements BoardStore {
     return boards.boardVersions(this.data);
   }
 
-  createBoard(input: { name: string; order: Order }, now: Date): Promise<BoardView> {
+  createBoard(input: NewBoard, now: Date): Promise<BoardView> {
     const { limits, newId } = this.deps;
     return this.change((db) => ({
       result: boards.boardView(boards.createBoard(db, input, limits, newId, now)),
@@ -200,12 +205,42 @@ export class EmbeddedBoardStore implements BoardStore {
     this.assertAvailable();
     const { store } = this.deps;
     const before = boards.boardVersions(store.data);
-    store.replaceAll(db);
+    store.replaceAll(keepingSeasons(db, store.data));
     for (const [id, version] of before) {
       if (!Object.hasOwn(db.boards, id)) this.sink?.record(boards.deletedChange({ id, version }));
     }
     for (const id of Object.keys(db.boards)) this.sink?.replace(id, before.get(id));
     await store.commit();
+  }
+
+  async scheduledBoards(): Promise<ScheduledBoard[]> {
+    return seasons.scheduledBoards(this.data);
+  }
+
+  async seasons(boardId: string): Promise<SeasonList> {
+    return seasons.seasonList(this.data, boardId);
+  }
+
+  async seasonView(
+    boardId: string,
+    number: number,
+    window: { from: number; limit: number },
+  ): Promise<SeasonView> {
+    return seasons.seasonView(this.data, boardId, number, window);
+  }
+
+  setSchedule(boardId: string, schedule: Schedule | undefined, now: Date): Promise<void> {
+    return this.change((db) => ({
+      result: undefined,
+      change: seasons.setSchedule(db, boardId, schedule, now),
+    }));
+  }
+
+  rollSeason(boardId: string, boundary: Date): Promise<boolean> {
+    return this.change((db) => {
+      const change = seasons.rollSeason(db, boardId, boundary);
+      return change === undefined ? { result: false } : { result: true, change };
+    });
   }
 
   close(): Promise<void> {
@@ -243,4 +278,13 @@ export class EmbeddedBoardStore implements BoardStore {
     await store.commit();
     return result;
   }
+}
+
+/**
+ * The restored database with the past seasons of the boards it keeps (a backup carries none):
+ * as on Redis, where a restore leaves a board's seasons and a delete removes them.
+ */
+function keepingSeasons(db: Database, current: Database): Database {
+  const kept = Object.entries(current.seasons ?? {}).filter(([id]) => Object.hasOwn(db.boards, id));
+  return kept.length === 0 ? db : { ...db, seasons: Object.fromEntries(kept) };
 }

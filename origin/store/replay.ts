@@ -1,5 +1,6 @@
 import type { PlayerState } from '../../contract/board.ts';
 import type { BoardRecord, Database } from '../domain/board.ts';
+import type { SeasonRecord } from '../domain/seasons.ts';
 import { DataFileError } from './json-file.ts';
 import { type JournalBoard, journalEntry } from './schema.ts';
 
@@ -47,9 +48,11 @@ export class Replay {
   private applyBoard(change: JournalBoard): void {
     if ('deleted' in change) {
       delete this.db.boards[change.id];
+      if (this.db.seasons !== undefined) delete this.db.seasons[change.id];
       this.redone.delete(change.id);
       return;
     }
+    if (change.seasons !== undefined) keepSeasons(this.db, change.id, change.seasons);
     let redone = this.redone.get(change.id);
     if (redone === undefined || change.replace) {
       const base = change.replace ? undefined : boardOf(this.db, change.id)?.players;
@@ -77,6 +80,18 @@ function merge(base: PlayerState[], changes: Map<string, PlayerState | null>): P
   }
   for (const [id, player] of changes) if (player !== null && !placed.has(id)) players.push(player);
   return players;
+}
+
+/**
+ * Adds past seasons to those the board kept, in number order; a season it already holds (an entry
+ * the data file had folded in already) is replaced by the same one, so redoing is harmless.
+ */
+function keepSeasons(db: Database, id: string, added: readonly SeasonRecord[]): void {
+  const seasons = db.seasons ?? {};
+  const numbers = new Set(added.map((season) => season.number));
+  const kept = (seasons[id] ?? []).filter((season) => !numbers.has(season.number));
+  seasons[id] = [...kept, ...added].sort((a, b) => a.number - b.number);
+  db.seasons = seasons;
 }
 
 function boardOf(db: Database, id: string): BoardRecord | undefined {

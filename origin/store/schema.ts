@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { orderSchema, playerStateSchema } from '../../contract/board.ts';
+import {
+  operatorSchema,
+  orderSchema,
+  playerStateSchema,
+  rankedPlayerSchema,
+} from '../../contract/board.ts';
 import type { Database } from '../domain/board.ts';
 
 // The shapes the data file and the journal hold. Both are read only at start; anything else is
@@ -8,18 +13,42 @@ import type { Database } from '../domain/board.ts';
 /** A player as the data file and the journal hold it: the wire's player state. */
 const storedPlayer = z.strictObject(playerStateSchema.shape);
 
+/** A reset schedule as stored (checked with `checkSchedule` when it was set). */
+const storedSchedule = z.strictObject({
+  every: z.enum(['day', 'week', 'month']),
+  at: z.string(),
+  timeZone: z.string(),
+  weekday: z.int().optional(),
+  day: z.int().optional(),
+});
+
+/** A past season: its final standings, ranked (domain/seasons.ts). */
+const storedSeason = z.strictObject({
+  number: z.int().positive(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  players: z.array(z.strictObject(rankedPlayerSchema.shape)),
+});
+
 /** A board as stored, without its players. */
 const boardFields = z.strictObject({
   id: z.string(),
   name: z.string(),
   order: orderSchema,
+  /** Absent in files of earlier versions: `incr`. */
+  operator: z.optional(operatorSchema),
   version: z.int().nonnegative(),
   createdAt: z.string(),
+  schedule: storedSchedule.optional(),
+  season: z.strictObject({ number: z.int().positive(), startedAt: z.string() }).optional(),
 });
 
 const storedBoard = boardFields.extend({ players: z.array(storedPlayer) });
 
-const database = z.strictObject({ boards: z.record(z.string(), storedBoard) });
+const database = z.strictObject({
+  boards: z.record(z.string(), storedBoard),
+  seasons: z.record(z.string(), z.array(storedSeason)).optional(),
+});
 
 /**
  * What one journal entry says of one board: it was deleted, or here are its fields and the players
@@ -33,6 +62,8 @@ const journalBoard = z.union([
     players: z.array(storedPlayer),
     replace: z.literal(true).optional(),
     remove: z.array(z.string()).optional(),
+    /** Seasons the board ended in this commit, to add to those it kept. */
+    seasons: z.array(storedSeason).optional(),
   }),
 ]);
 

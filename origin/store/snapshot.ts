@@ -1,5 +1,6 @@
 import type { PlayerState } from '../../contract/board.ts';
 import type { BoardRecord, Database } from '../domain/board.ts';
+import type { SeasonRecord } from '../domain/seasons.ts';
 
 /**
  * Players serialised per piece: a few milliseconds of `JSON.stringify`, so that writing a board
@@ -20,7 +21,9 @@ export function databasePieces(db: Database): Iterable<string> {
     fields,
     players: players.slice(),
   }));
-  return pieces(boards);
+  // Past seasons never change once kept; a roll puts a new list in place (domain/seasons.ts).
+  const seasons = Object.entries(db.seasons ?? {});
+  return pieces(boards, seasons);
 }
 
 interface CapturedBoard {
@@ -29,7 +32,10 @@ interface CapturedBoard {
   players: PlayerState[];
 }
 
-function* pieces(boards: CapturedBoard[]): Generator<string> {
+function* pieces(
+  boards: CapturedBoard[],
+  seasons: Array<[string, SeasonRecord[]]>,
+): Generator<string> {
   yield '{"boards":{';
   let first = true;
   for (const { key, fields, players } of boards) {
@@ -42,5 +48,30 @@ function* pieces(boards: CapturedBoard[]): Generator<string> {
     }
     yield ']}';
   }
-  yield '}}';
+  yield '}';
+  if (seasons.length > 0) yield* seasonPieces(seasons);
+  yield '}';
+}
+
+/** `,"seasons":{...}`: each board's past seasons, their standings in pieces as the players'. */
+function* seasonPieces(seasons: Array<[string, SeasonRecord[]]>): Generator<string> {
+  yield ',"seasons":{';
+  let first = true;
+  for (const [key, list] of seasons) {
+    yield `${first ? '' : ','}${JSON.stringify(key)}:[`;
+    first = false;
+    let firstSeason = true;
+    for (const { players, ...fields } of list) {
+      const head = JSON.stringify({ ...fields, players: [] }).slice(0, -2);
+      yield `${firstSeason ? '' : ','}${head}`;
+      firstSeason = false;
+      for (let start = 0; start < players.length; start += PLAYERS_PER_PIECE) {
+        const text = JSON.stringify(players.slice(start, start + PLAYERS_PER_PIECE));
+        yield start === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`;
+      }
+      yield ']}';
+    }
+    yield ']';
+  }
+  yield '}';
 }

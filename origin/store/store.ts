@@ -1,6 +1,7 @@
 import type { Adapter } from 'lowdb';
 import { Low, Memory } from 'lowdb';
 import { type Database, indexOf, playersById } from '../domain/board.ts';
+import type { SeasonRecord } from '../domain/seasons.ts';
 import { Journal } from './journal.ts';
 import { DurableJsonFile } from './json-file.ts';
 import { Replay } from './replay.ts';
@@ -70,6 +71,8 @@ export class Store {
   private touched = new Map<string, Set<string>>();
   /** The version of every board as the journal has it (or as the append under way will). */
   private readonly persisted = new Map<string, number>();
+  /** How many past seasons of every board the journal has (or the append under way will). */
+  private readonly persistedSeasons = new Map<string, number>();
   /** Mutations since the last commit began: the size of the next group commit. */
   private pending = 0;
   private readonly commitListeners = new Set<(commit: CommitReport) => void>();
@@ -261,15 +264,17 @@ export class Store {
       if (!Object.hasOwn(boards, id)) {
         changes.push({ id, deleted: true });
         this.persisted.delete(id);
+        this.persistedSeasons.delete(id);
       }
     }
     for (const board of Object.values(boards)) {
       if (this.persisted.get(board.id) === board.version) continue;
       const { players, ...fields } = board;
+      const seasons = this.unsavedSeasons(board.id);
       const touched = this.persisted.has(board.id) ? this.touched.get(board.id) : undefined;
       if (touched === undefined) {
         // A new board, or one changed without saying which players: write all of it.
-        changes.push({ id: board.id, board: fields, players, replace: true });
+        changes.push({ id: board.id, board: fields, players, replace: true, ...seasons });
       } else {
         // Through the board's index: O(touched), whatever the board's size.
         const upsert = playersById(board, touched);
@@ -279,6 +284,7 @@ export class Store {
           board: fields,
           players: upsert,
           remove: [...touched].filter((id) => !kept.has(id)),
+          ...seasons,
         });
       }
       this.persisted.set(board.id, board.version);
@@ -287,8 +293,19 @@ export class Store {
     return changes;
   }
 
+  /** The board's past seasons not yet in the journal (a roll adds one), as an entry's field. */
+  private unsavedSeasons(boardId: string): { seasons?: SeasonRecord[] } {
+    const all = this.db.data.seasons?.[boardId] ?? [];
+    const saved = this.persistedSeasons.get(boardId) ?? 0;
+    this.persistedSeasons.set(boardId, all.length);
+    return all.length > saved ? { seasons: all.slice(saved) } : {};
+  }
+
   private notePersisted(): void {
     this.persisted.clear();
+    this.persistedSeasons.clear();
+    for (const [id, seasons] of Object.entries(this.db.data.seasons ?? {}))
+      this.persistedSeasons.set(id, seasons.length);
     for (const board of Object.values(this.db.data.boards))
       this.persisted.set(board.id, board.version);
   }

@@ -1,6 +1,12 @@
 import { MAX_SCORE } from '../../../contract/board.ts';
-import { BoardError, boardNotFound, playerNotFound } from '../../domain/errors.ts';
+import {
+  BoardError,
+  boardNotFound,
+  operatorMismatch,
+  playerNotFound,
+} from '../../domain/errors.ts';
 
+import { seasonNotFound } from '../../domain/seasons.ts';
 import { StoreUnavailableError } from '../errors.ts';
 
 // Redis cannot take the read or write now: unreachable, still loading, without a master for the
@@ -22,15 +28,19 @@ export interface RefusalContext {
 export interface Refusal {
   kind: string;
   rows: number[];
+  /** What follows the kind (the rows, or the board's operator for operator_mismatch). */
+  detail?: string | undefined;
 }
 
 /** The refusal a script raised ('BOARD <kind> [rows]'), or undefined for any other error. */
 export function refusalOf(error: unknown): Refusal | undefined {
   if (!(error instanceof Error)) return undefined;
-  const match = /^BOARD (\w+)(?: ([\d,]+))?/.exec(error.message);
+  const match = /^BOARD (\w+)(?: ([\w,]+))?/.exec(error.message);
   if (match === null) return undefined;
-  const rows = match[2] === undefined ? [] : match[2].split(',').map(Number);
-  return { kind: match[1] ?? '', rows };
+  const detail = match[2];
+  const rows =
+    detail === undefined || !/^[\d,]+$/.test(detail) ? [] : detail.split(',').map(Number);
+  return { kind: match[1] ?? '', rows, detail };
 }
 
 /** The domain's own BoardError for a refusal, with the embedded store's message. */
@@ -56,6 +66,10 @@ export function boardErrorOf(refusal: Refusal, context: RefusalContext): Error {
       return new BoardError('score_out_of_range', `a score must stay within ±${MAX_SCORE}`);
     case 'id_taken':
       return new BoardError('id_exhausted', 'could not find a free id; try again');
+    case 'season_not_found':
+      return seasonNotFound(Number(refusal.detail));
+    case 'operator_mismatch':
+      return operatorMismatch(refusal.detail ?? '');
     default:
       return new Error(`unexpected refusal from a Redis script: ${refusal.kind}`);
   }

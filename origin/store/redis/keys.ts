@@ -23,13 +23,20 @@
  *                                            ranges 'first-last' joined by ',' (may be empty)
  *                                   meta     '1' when the name, order or player count changed,
  *                                            else '0'
- *                                   bulk     'reset' | 'import' | 'restore' (absent otherwise):
+ *                                   bulk     'reset' | 'import' | 'restore' | 'season' (absent
+ *                                            otherwise):
  *                                            viewers reload their windows
  *                                   deleted  '1' when the board was deleted (absent otherwise)
  *   {board:<id>}:pub      HASH    the publisher's: 'base' (the board's version when a stream was
  *                                 first started on it, set with HSETNX), and per channel name
  *                                 (`board-<id>`, `board-<id>.p<n>`) the id last published there
  *   {board:<id>}:lease    STRING  the publisher's lease on the board (not written here)
+ *   {board:<id>}:seasons  HASH    past seasons: number -> '<startedAt> <endedAt> <players>' (ISO 8601)
+ *   {board:<id>}:season:<n>:rank     ZSET  season n's final ranking, a COPY of :rank at its end
+ *   {board:<id>}:season:<n>:players  HASH  season n's players, a COPY of :players at its end
+ *                                 (a season rolls in one script: season-scripts.ts). A board with
+ *                                 a schedule has in :meta `schedule` (JSON), `season` (the number
+ *                                 under way) and `seasonStart` (ISO 8601)
  *   {board:<id>}:restore:* the four ranking keys being filled by a restore before they replace
  *                                 the board's own in one script
  *
@@ -41,7 +48,7 @@
  *                                 board's keys exist, and deleteBoard removes it after the board's
  *                                 script. Readers skip ids whose meta is gone.
  *
- * Deleting a board removes every key but :log, :pub and :lease, which expire a day later so the
+ * Deleting a board removes every key (its past seasons too) but :log, :pub and :lease, which expire a day later so the
  * publisher can still announce the deletion. A new board never takes an id whose :log is still
  * there.
  */
@@ -72,7 +79,14 @@ export function boardKeys(boardId: string) {
     log: `${tag}:log`,
     pub: `${tag}:pub`,
     lease: `${tag}:lease`,
+    seasons: `${tag}:seasons`,
   };
+}
+
+/** The keys a past season is kept in: its ranking and its players, as the board's own. */
+export function seasonKeys(boardId: string, number: number): [rank: string, players: string] {
+  const tag = boardTag(boardId);
+  return [`${tag}:season:${number}:rank`, `${tag}:season:${number}:players`];
 }
 
 /** KEYS of every board script: meta, rank, players, names, byname, log, pub. */

@@ -1,17 +1,26 @@
 import { Cluster, type Redis } from 'ioredis';
-import type { BoardSummary, BoardView, Order, RankedPlayer } from '../../../contract/board.ts';
+import type {
+  BoardSummary,
+  BoardView,
+  RankedPlayer,
+  ScoreOperator,
+} from '../../../contract/board.ts';
 import { boardChannel, pageChannel } from '../../../contract/events.ts';
 import type { ImportRow } from '../../../contract/requests.ts';
+import type { SeasonList, SeasonView } from '../../../contract/scores.ts';
 import type {
   BoardRecord,
   Database,
   ImportProblem,
   Limits,
+  NewBoard,
   NewId,
   ViewOptions,
 } from '../../domain/board.ts';
 import { foldName } from '../../domain/board-index.ts';
 import { BoardError } from '../../domain/errors.ts';
+import type { Schedule } from '../../domain/schedule.ts';
+import { rollsAt, type ScheduledBoard, seasonInfoOf } from '../../domain/seasons.ts';
 import type {
   BoardStore,
   HeldChannel,
@@ -36,9 +45,22 @@ import {
   REGISTRY_KEY,
   restoreKeys,
   scriptKeys,
+  seasonKeys,
 } from './keys.ts';
 import { ReplyReader } from './replies.ts';
 import { SCRIPTS, type ScriptName } from './scripts.ts';
+import { SEASON_SCRIPTS } from './season-scripts.ts';
+import {
+  readSeason,
+  SEASON_FIELDS,
+  scheduledOf,
+  scheduleJson,
+  seasonListOf,
+  seasonOfMeta,
+  seasonViewOf,
+} from './seasons.ts';
+
+type AnyScript = ScriptName | keyof typeof SEASON_SCRIPTS;
 
 /** Rows one import script adds, and players one restore script loads. */
 export const REDIS_BATCH = 10_000;
@@ -86,7 +108,7 @@ export class RedisBoardStore implements BoardStore {
     this.waitReplicas = options.waitReplicas ?? 0;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
     this.viewChunk = options.viewChunk ?? VIEW_CHUNK;
-    for (const [name, definition] of Object.entries(SCRIPTS)) {
+    for (const [name, definition] of Object.entries({ ...SCRIPTS, ...SEASON_SCRIPTS })) {
       if (!Reflect.has(client, name)) client.defineCommand(name, definition);
     }
   }
@@ -106,8 +128,8 @@ export class RedisBoardStore implements BoardStore {
       Promise.all(
         ids.map(async (id) => {
           const keys = boardKeys(id);
-          const [[name, order], playerCount] = await Promise.all([
-            this.client.hmget(keys.meta, 'name', 'order'),
+          const [[name, order, operator, ...season], playerCount] = await Promise.all([
+            this.client.hmget(keys.meta, 'name', 'order', 'operator', ...SEASON_FIELDS),
             this.client.zcard(keys.rank),
           ]);
           if (name === null || name === undefined) return undefined;
@@ -115,7 +137,9 @@ export class RedisBoardStore implements BoardStore {
             id,
             name,
             order: order === 'asc' ? 'asc' : 'desc',
+            operator: operatorOf(operator),
             playerCount,
+            ...seasonOfMeta(id, season),
           };
           return summary;
         }),
@@ -207,6 +231,7 @@ export class RedisBoardStore implements BoardStore {
         id,
         name: view.name,
         order: view.order,
+        operator: view.operator,
         version: view.version,
         createdAt,
         players: view.players.map(({ rank: _, ...player }) => player),
@@ -230,7 +255,7 @@ export class RedisBoardStore implements BoardStore {
 
   // Writes.
 
-  async createBoard(input: { name: string; order: Order }, now: Date): Promise<BoardView> {
+  async createBoard(input: NewBoard, now: Date): Promise<BoardView> {
     // Not atomic with the board's script (the registry has a slot of its own): two origins
     // creating at once may both pass this check.
     const count = await this.redis(() => this.client.zcard(REGISTRY_KEY));
@@ -238,18 +263,25 @@ export class RedisBoardStore implements BoardStore {
       throw boardErrorOf({ kind: 'limit_reached', rows: [] }, this.refusal({ boards: true }));
     }
     const createdAt = now.toISOString();
+    const operator = input.operator ?? 'incr';
     const id = await this.withFreshId(async (id) => {
-      await this.run('lbCreateBoard', id, [input.name, input.order, createdAt]);
+      const schedule = input.schedule === undefined ? '' : scheduleJson(input.schedule);
+      await this.run('lbCreateBoard', id, [input.name, input.order, createdAt, operator, schedule]);
       return id;
     });
     await this.register('keep', [id]);
     await this.durable(id);
     const { name, order } = input;
-    return { id, name, order, version: 0, playerCount: 0, offset: 0, players: [] };
+    const season =
+      input.schedule === undefined
+        ? {}
+        : { season: seasonInfoOf(input.schedule, { number: 1, startedAt: createdAt }) };
+    const view = { id, name, order, operator, ...season, version: 0, playerCount: 0, offset: 0 };
+    return { ...view, players: [] };
   }
 
   async deleteBoard(boardId: string): Promise<void> {
-    const keys = [...scriptKeys(boardId), boardKeys(boardId).lease];
+    const keys = [...scriptKeys(boardId), boardKeys(boardId).lease, boardKeys(boardId).seasons];
     await this.runWith('lbDeleteBoard', keys, [DELETED_KEYS_TTL_S]);
     await this.redis(() => this.client.zrem(REGISTRY_KEY, boardId));
     await this.durable(boardId);
@@ -336,6 +368,60 @@ export class RedisBoardStore implements BoardStore {
         if (!(error instanceof BoardError && error.kind === 'board_not_found')) throw error;
       });
     }
+  }
+
+  async scheduledBoards(): Promise<ScheduledBoard[]> {
+    const ids = await this.boardIds();
+    const metas = await this.redis(() =>
+      Promise.all(ids.map((id) => this.client.hmget(boardKeys(id).meta, ...SEASON_FIELDS))),
+    );
+    return ids.flatMap((id, i) => {
+      const [schedule, number, startedAt] = metas[i] ?? [];
+      return scheduledOf(id, schedule, number, startedAt) ?? [];
+    });
+  }
+
+  async seasons(boardId: string): Promise<SeasonList> {
+    const keys = [...scriptKeys(boardId), boardKeys(boardId).seasons];
+    return seasonListOf(boardId, new ReplyReader(await this.runWith('lbSeasons', keys, [])));
+  }
+
+  async seasonView(
+    boardId: string,
+    number: number,
+    window: { from: number; limit: number },
+  ): Promise<SeasonView> {
+    // The board's keys with the season's ranking and players in place of its own.
+    const [meta, , , ...rest] = scriptKeys(boardId);
+    const keys = [meta ?? '', ...seasonKeys(boardId, number), ...rest, boardKeys(boardId).seasons];
+    const args = [number, window.from, window.limit];
+    const reply = await this.runWith('lbSeasonView', keys, args);
+    return seasonViewOf(number, window.from, new ReplyReader(reply));
+  }
+
+  async setSchedule(boardId: string, schedule: Schedule | undefined, now: Date): Promise<void> {
+    const keys = [...scriptKeys(boardId), boardKeys(boardId).seasons];
+    const json = schedule === undefined ? '' : scheduleJson(schedule);
+    await this.runWith('lbSetSchedule', keys, [json, now.toISOString()]);
+    await this.durable(boardId);
+  }
+
+  async rollSeason(boardId: string, boundary: Date): Promise<boolean> {
+    await this.requireBoard(boardId);
+    const k = boardKeys(boardId);
+    const [schedule, number, startedAt] = await this.redis(() =>
+      this.client.hmget(k.meta, ...SEASON_FIELDS),
+    );
+    const board = scheduledOf(boardId, schedule, number, startedAt);
+    if (board === undefined || typeof schedule !== 'string') return false;
+    if (!rollsAt(board.schedule, board.season.startedAt, boundary)) return false;
+    // The script checks again, atomically, that the board is still where this read found it.
+    const n = board.season.number;
+    const keys = [...scriptKeys(boardId), k.seasons, ...seasonKeys(boardId, n)];
+    const rolled = await this.runWith('lbRollSeason', keys, [n, schedule, boundary.toISOString()]);
+    if (rolled !== 1) return false;
+    await this.durable(boardId);
+    return true;
   }
 
   async close(): Promise<void> {
@@ -428,7 +514,7 @@ export class RedisBoardStore implements BoardStore {
     await this.runWith(
       'lbRestoreCommit',
       [...scriptKeys(board.id), ...temp],
-      [board.name, board.order, board.version, board.createdAt],
+      [board.name, board.order, board.version, board.createdAt, board.operator ?? 'incr'],
     );
     await this.durable(board.id);
   }
@@ -496,7 +582,7 @@ export class RedisBoardStore implements BoardStore {
   }
 
   private run(
-    name: ScriptName,
+    name: AnyScript,
     boardId: string,
     args: ReadonlyArray<string | number>,
     context: RefusalContext = {},
@@ -505,7 +591,7 @@ export class RedisBoardStore implements BoardStore {
   }
 
   private async runWith(
-    name: ScriptName,
+    name: AnyScript,
     keys: readonly string[],
     args: ReadonlyArray<string | number>,
     context: RefusalContext = {},
@@ -598,6 +684,11 @@ export function masterOf(client: Redis | Cluster, key: string): Redis {
   return node;
 }
 
+/** A board's operator from its meta; boards made before operators have none: `incr`. */
+function operatorOf(value: string | null | undefined): ScoreOperator {
+  return value === 'set' || value === 'best' || value === 'decr' ? value : 'incr';
+}
+
 function channelsOf(boardId: string, pages: readonly number[]): string[] {
   return [boardChannel(boardId), ...pages.map((page) => pageChannel(boardId, page))];
 }
@@ -613,8 +704,10 @@ function readView(id: string, reader: ReplyReader): { view: BoardView; createdAt
   const playerCount = reader.number();
   const offset = reader.number();
   const createdAt = reader.string();
-  const view = { id, name, order, version, playerCount, offset, players: reader.rows() };
-  return { view, createdAt };
+  const operator = reader.operator();
+  const season = readSeason(id, reader);
+  const view = { id, name, order, operator, ...season, version, playerCount, offset };
+  return { view: { ...view, players: reader.rows() }, createdAt };
 }
 
 function readPages(
@@ -628,6 +721,8 @@ function readPages(
     order: reader.order(),
     version: reader.number(),
     playerCount: reader.number(),
+    operator: reader.operator(),
+    ...readSeason(id, reader),
   };
   const ids = Array.from({ length: reader.number() }, () => reader.number());
   const rows = new Map<number, RankedPlayer[]>();

@@ -105,6 +105,13 @@ local function rows(order, start, stop, out)
   return #ids
 end
 
+-- Appends the board's season fields to out: schedule (JSON), season number and its start, each
+-- '' on a board without a schedule (see season-scripts.ts).
+local function pushSeason(out)
+  local m = redis.call('HMGET', K_META, 'schedule', 'season', 'seasonStart')
+  for i = 1, 3 do out[#out + 1] = m[i] or '' end
+end
+
 local function ranked(order, id, score, at, name)
   return { id, name, int(score), int(at), rankOf(sortScore(order, score)) }
 end
@@ -116,9 +123,9 @@ export interface ScriptDefinition {
   lua: string;
 }
 
-const BOARD_KEYS = 7;
+export const BOARD_KEYS = 7;
 
-function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
+export function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
   return { numberOfKeys, lua: `${PRELUDE}\n${body}` };
 }
 
@@ -126,18 +133,18 @@ function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
  * A script that only reads: declared `no-writes` (Redis 7), so it still runs when Redis refuses
  * writes (out of memory, too few replicas for `min-replicas-to-write`).
  */
-function readScript(body: string): ScriptDefinition {
-  return { numberOfKeys: BOARD_KEYS, lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}` };
+export function readScript(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
+  return { numberOfKeys, lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}` };
 }
 
 /**
  * A window of the ranking. ARGV: from, limit ('' = to the end), around ('' = none; then limit
  * '' means 10), most rows to give ('' = all the window; a long window is read in pieces), the
  * version the board must still be at ('' = any; else refuses 'version_changed'). Returns name,
- * order, version, playerCount, offset, createdAt, then the rows.
+ * order, version, playerCount, offset, createdAt, operator, then the rows.
  */
 const view = readScript(`
-local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'createdAt')
+local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'createdAt', 'operator')
 if not meta[1] then refuse('board_not_found') end
 if ARGV[5] ~= '' and meta[3] ~= ARGV[5] then refuse('version_changed') end
 local order = meta[2]
@@ -153,7 +160,8 @@ if ARGV[3] ~= '' then
 end
 local count = limit
 if ARGV[4] ~= '' then count = math.min(limit, tonumber(ARGV[4])) end
-local out = { meta[1], order, meta[3], size, start, meta[4] }
+local out = { meta[1], order, meta[3], size, start, meta[4], meta[5] or 'incr' }
+pushSeason(out)
 rows(order, start, start + count - 1, out)
 return out
 `);
@@ -162,14 +170,15 @@ return out
  * Pages of the ranking at one version, and for a stream start the id each channel was last
  * published at. ARGV: withHeld ('1' | '0'), n, n page numbers, then (withHeld) the board's
  * channel and the n pages' channels. Returns nil when the board is gone, else name, order,
- * version, playerCount, the held count h, h ids, then per page its row count and rows.
+ * version, playerCount, operator, the held count h, h ids, then per page its row count and rows.
  */
 const pages = script(`
-local meta = redis.call('HMGET', K_META, 'name', 'order', 'version')
+local meta = redis.call('HMGET', K_META, 'name', 'order', 'version', 'operator')
 if not meta[1] then return nil end
 local order, version = meta[2], tonumber(meta[3])
 local n = tonumber(ARGV[2])
-local out = { meta[1], order, meta[3], redis.call('ZCARD', K_RANK) }
+local out = { meta[1], order, meta[3], redis.call('ZCARD', K_RANK), meta[4] or 'incr' }
+pushSeason(out)
 if ARGV[1] == '1' then
   redis.call('HSETNX', K_PUB, 'base', int(version))
   local fields = { 'base' }
@@ -239,10 +248,17 @@ end
 return out
 `);
 
-/** A new empty board. ARGV: name, order, createdAt. Refuses an id in use or just deleted. */
+/**
+ * A new empty board. ARGV: name, order, createdAt, operator, schedule (JSON; '' for none: with
+ * one, season 1 starts at createdAt). Refuses an id in use or just deleted.
+ */
 const createBoard = script(`
 if redis.call('EXISTS', K_META, K_LOG, K_PUB) > 0 then refuse('id_taken') end
-redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', '0', 'createdAt', ARGV[3])
+redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', '0', 'createdAt', ARGV[3],
+  'operator', ARGV[4])
+if ARGV[5] ~= '' then
+  redis.call('HSET', K_META, 'schedule', ARGV[5], 'season', '1', 'seasonStart', ARGV[3])
+end
 return 1
 `);
 
@@ -321,9 +337,11 @@ log(v, span(from, last), '1')
 return v
 `);
 
-/** ARGV: id, amount. Returns the player, ranked. */
+/** ARGV: id, amount. Returns the player, ranked. Only on an 'incr' board (a missing operator). */
 const addScore = script(`
 local order = board()
+local operator = redis.call('HGET', K_META, 'operator')
+if operator and operator ~= 'incr' then refuse('operator_mismatch ' .. operator) end
 local id = ARGV[1]
 local score, at, name, folded = player(id)
 local next = score + tonumber(ARGV[2])
@@ -355,8 +373,9 @@ for i = 1, #moving do
   place(order, moving[i], 0, v, name, folded)
 end
 log(v, '', '0', 'bulk', 'reset')
-local meta = redis.call('HMGET', K_META, 'name', 'createdAt')
-local out = { meta[1], order, int(v), redis.call('ZCARD', K_RANK), 0, meta[2] }
+local meta = redis.call('HMGET', K_META, 'name', 'createdAt', 'operator')
+local out = { meta[1], order, int(v), redis.call('ZCARD', K_RANK), 0, meta[2], meta[3] or 'incr' }
+pushSeason(out)
 rows(order, 0, tonumber(ARGV[1]) - 1, out)
 return out
 `);
@@ -397,20 +416,26 @@ return { #adds, skipped, v, size + #adds }
 /**
  * Deletes the board: logs 'deleted' at the version after its last, removes every key but :log,
  * :pub and :lease, which expire after ARGV[1] seconds (the lease keeps an expiry it has).
- * KEYS: the seven board keys and :lease. Returns that version.
+ * The board's past seasons go with it. KEYS: the seven board keys, :lease and :seasons (the
+ * season keys are named from it, in the same slot). Returns that version.
  */
 const deleteBoard = script(
   `
 local _, version = board()
 local v = version + 1
 log(v, '', '1', 'deleted', '1')
+local tag = string.sub(K_META, 1, #K_META - #':meta')
+for _, n in ipairs(redis.call('HKEYS', KEYS[9])) do
+  redis.call('UNLINK', tag .. ':season:' .. n .. ':rank', tag .. ':season:' .. n .. ':players')
+end
+redis.call('UNLINK', KEYS[9])
 redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
 redis.call('EXPIRE', K_LOG, ARGV[1])
 redis.call('EXPIRE', K_PUB, ARGV[1])
 redis.call('EXPIRE', KEYS[8], ARGV[1], 'NX')
 return v
 `,
-  BOARD_KEYS + 1,
+  BOARD_KEYS + 2,
 );
 
 /**
@@ -437,7 +462,7 @@ return 1
 
 /**
  * Replaces the board with what the restore keys hold, in one step. KEYS: the seven board keys,
- * then `restoreKeys`. ARGV: name, order, version, createdAt. The version is the one given, or one
+ * then `restoreKeys`. ARGV: name, order, version, createdAt, operator. The version is the one given, or one
  * past the board's own if that is larger (a change landed since the caller looked). Returns it.
  */
 const restoreCommit = script(
@@ -449,7 +474,8 @@ redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
 for i = 1, 4 do
   if redis.call('EXISTS', KEYS[7 + i]) == 1 then redis.call('RENAME', KEYS[7 + i], KEYS[1 + i]) end
 end
-redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', int(v), 'createdAt', ARGV[4])
+redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', int(v), 'createdAt', ARGV[4],
+  'operator', ARGV[5])
 redis.call('PERSIST', K_LOG)
 redis.call('PERSIST', K_PUB)
 log(v, '', '1', 'bulk', 'restore')
