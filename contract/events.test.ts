@@ -10,7 +10,7 @@ import {
 
 const board: BoardEvent = {
   type: 'board',
-  board: { id: 'b1', name: 'Quiz', order: 'desc', version: 3, playerCount: 1 },
+  board: { id: 'b1', name: 'Quiz', order: 'desc', operator: 'incr', version: 3, playerCount: 1 },
 };
 const page: BoardEvent = {
   type: 'page',

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { MAX_SCORE, orderSchema } from './board.ts';
+import { MAX_SCORE, operatorSchema, orderSchema } from './board.ts';
 
 /**
  * What clients send: the request bodies and query strings of the API. The origin validates every
@@ -41,6 +41,8 @@ export const MAX_SCORE_STEP = 1_000_000_000;
 export const createBoardBody = z.strictObject({
   name: nameSchema,
   order: z._default(orderSchema, 'desc'),
+  /** How submitted scores combine with a player's (`incr` adds; see contract/scores.ts). */
+  operator: z._default(operatorSchema, 'incr'),
 });
 export type CreateBoardBody = z.input<typeof createBoardBody>;
 

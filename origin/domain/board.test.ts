@@ -46,7 +46,7 @@ describe('the seeded database', () => {
   it('has one demo board of five players, all at zero', () => {
     const db = seedDatabase(counter('x'), now);
     expect(listBoards(db)).toEqual([
-      { id: 'demo', name: 'Demo board', order: 'desc', playerCount: 5 },
+      { id: 'demo', name: 'Demo board', order: 'desc', operator: 'incr', playerCount: 5 },
     ]);
     expect(boardView(getBoard(db, 'demo')).players.every((p) => p.score === 0)).toBe(true);
   });

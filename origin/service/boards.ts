@@ -4,7 +4,6 @@ import type {
   BoardSummary,
   BoardView,
   ImportResult,
-  Order,
   RankedPlayer,
 } from '../../contract/board.ts';
 import { type BoardEvent, boardChannel, pageChannel } from '../../contract/events.ts';
@@ -14,7 +13,7 @@ import { DEFAULT_LIMIT, type ImportRow } from '../../contract/requests.ts';
 import { streamPages } from '../../contract/windows.ts';
 import type { Broadcaster } from '../broadcaster.ts';
 import { backupOf, restoredDatabase } from '../domain/backup.ts';
-import type { ImportProblem, Limits, ViewOptions } from '../domain/board.ts';
+import type { ImportProblem, Limits, NewBoard, ViewOptions } from '../domain/board.ts';
 import type { BoardStore, HeldChannel, PagesSnapshot, PlayerPatch } from '../store/board-store.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 
@@ -192,7 +191,7 @@ export class BoardService {
     return this.store.searchPlayers(boardId, prefix, limit);
   }
 
-  async createBoard(input: { name: string; order: Order }): Promise<BoardView> {
+  async createBoard(input: NewBoard): Promise<BoardView> {
     this.assertAvailable();
     return await this.store.createBoard(input, this.deps.now());
   }

@@ -8,9 +8,11 @@ import type { BoardChange, Database } from '../domain/board.ts';
 import {
   addPlayer,
   addScore,
+  boardView,
   createBoard,
   deleteBoard,
   emptyDatabase,
+  listBoards,
   removePlayer,
   seedDatabase,
   updatePlayer,
@@ -355,6 +357,19 @@ describe('a data directory written by the previous version', () => {
     expect(sameData((await fileStore(join(dir, 'leaderboard'), seed)).data)).toEqual(
       sameData(expected),
     );
+  });
+
+  it('reads its boards, which had no operator, as `incr` boards', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'store-previous-'));
+    for (const name of ['leaderboard', 'leaderboard.journal']) {
+      await copyFile(join(fixture, name), join(dir, name));
+    }
+    const store = await fileStore(join(dir, 'leaderboard'), seed);
+    const boards = listBoards(store.data);
+    expect(boards.length).toBeGreaterThan(0);
+    expect(boards.map((b) => b.operator)).toEqual(boards.map(() => 'incr'));
+    const first = store.data.boards[boards[0]?.id ?? ''];
+    expect(first && boardView(first, { limit: 1 }).operator).toBe('incr');
   });
 });
 

@@ -19,6 +19,7 @@ const meta = (version: number, playerCount = 2) => ({
   id: 'b',
   name: 'B',
   order: 'desc' as const,
+  operator: 'incr' as const,
   version,
   playerCount,
 });

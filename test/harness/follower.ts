@@ -393,9 +393,9 @@ export class WindowFollower {
         const start = page * PAGE_SIZE - view.offset;
         this.setPage(page, view.version, view.players.slice(start, start + PAGE_SIZE));
       }
-      const { id, name, order, version, playerCount } = view;
-      if (this.meta === undefined || version >= this.meta.version) {
-        this.meta = { id, name, order, version, playerCount };
+      const { players: _, offset: __, ...meta } = view;
+      if (this.meta === undefined || meta.version >= this.meta.version) {
+        this.meta = meta;
       }
     }
     const { around } = this.window;

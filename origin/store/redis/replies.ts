@@ -1,4 +1,4 @@
-import type { Order, RankedPlayer } from '../../../contract/board.ts';
+import type { Order, RankedPlayer, ScoreOperator } from '../../../contract/board.ts';
 
 /** Fields a script gives per ranked row: id, name, score, scoredAt, rank. */
 export const ROW_FIELDS = 5;
@@ -38,6 +38,12 @@ export class ReplyReader {
     const value = this.string();
     if (value === 'desc' || value === 'asc') return value;
     throw new Error(`expected a board order in a Redis reply, got ${value}`);
+  }
+
+  operator(): ScoreOperator {
+    const value = this.string();
+    if (value === 'incr' || value === 'set' || value === 'best' || value === 'decr') return value;
+    throw new Error(`expected a score operator in a Redis reply, got ${value}`);
   }
 
   row(): RankedPlayer {

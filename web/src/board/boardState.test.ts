@@ -31,7 +31,7 @@ function ranking(count: number, scoreOf = (i: number) => count - i): RankedPlaye
 }
 
 function meta(version: number, playerCount: number, name = 'Demo'): BoardMeta {
-  return { id: 'demo', name, order: 'desc', version, playerCount };
+  return { id: 'demo', name, order: 'desc', operator: 'incr', version, playerCount };
 }
 
 const boardEvent = (version: number, playerCount: number): BoardEvent => ({

@@ -67,8 +67,9 @@ export function applyEvent(state: BoardState, event: BoardEvent): Applied {
  */
 export function applyWindow(state: BoardState, view: BoardView): Applied {
   if (state.phase === 'deleted') return { outcome: 'ignored', state };
-  const { players, offset, id, name, order, version, playerCount } = view;
-  const withMeta = applyMeta(state, { id, name, order, version, playerCount }, 'fetch').state;
+  const { players, offset, ...meta } = view;
+  const { version, playerCount } = meta;
+  const withMeta = applyMeta(state, meta, 'fetch').state;
   const placed = placeRows(withMeta.rows, offset, players.length, players, version);
   const rows = endRows(placed, playerCount, version);
   const next = rows === withMeta.rows ? withMeta : { ...withMeta, rows };

@@ -98,6 +98,7 @@ const meta = (version: number, playerCount: number) => ({
   id: 'demo',
   name: 'Demo',
   order: 'desc' as const,
+  operator: 'incr' as const,
   version,
   playerCount,
 });
