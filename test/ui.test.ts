@@ -482,6 +482,47 @@ describe('admin mode', () => {
     expect(problems).toEqual([]);
   });
 
+  it('makes a game server key, shows its token once, and revokes it', async () => {
+    await api.createBoard('Key scope');
+    const { page, problems } = await openPage('', {
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    await page.getByTestId('board-link').first().waitFor();
+    await signIn(page, stack.adminToken);
+    const panel = page.getByRole('region', { name: 'Game server keys' });
+    await panel.getByLabel('Name').fill('EU servers');
+    await panel.getByRole('checkbox', { name: 'Key scope' }).check();
+    await panel.getByLabel('Submissions per second').fill('20');
+    await panel.getByRole('button', { name: 'Create key' }).click();
+
+    const shown = panel.getByTestId('api-key-token');
+    await shown.waitFor();
+    const token = await shown.inputValue();
+    expect(token).toMatch(/^lbk_/);
+    await panel.getByRole('button', { name: 'Copy' }).click();
+    await panel.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(token);
+    const listed = panel.getByTestId('api-key').filter({ hasText: 'EU servers' });
+    expect(await listed.textContent()).toContain('Key scope · 20/s · Never used');
+    // The key is no admin token.
+    const asKey = { headers: { authorization: `Bearer ${token}` } };
+    expect((await api.request('GET', apiPaths.admin(), asKey)).status).toBe(401);
+
+    // Shown once: gone after Done and after a reload.
+    await panel.getByRole('button', { name: 'Done' }).click();
+    await page.reload();
+    await listed.waitFor();
+    expect(await panel.getByTestId('api-key-token').count()).toBe(0);
+    expect(await page.content()).not.toContain(token);
+
+    await listed.getByRole('button', { name: 'Revoke…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await listed.filter({ hasText: 'Revoked' }).waitFor();
+    const keys = (await api.request('GET', apiPaths.apiKeys(), { admin: true })).body;
+    expect(JSON.stringify(keys)).toContain('revokedAt');
+    expect(problems).toEqual([]);
+  });
+
   it('shows a 403 beside the control when the kept token stops being valid', async () => {
     const board = await api.createBoard('Token rotated');
     const { page, problems } = await openPage(`b/${board.id}`);
