@@ -12,7 +12,8 @@ describe('API paths', () => {
       const filled = pattern
         .replace(':boardId', 'B')
         .replace(':keyId', 'B')
-        .replace(':playerId', 'P');
+        .replace(':playerId', 'P')
+        .replace(':season', 'P');
       expect(build('B', 'P')).toBe(filled);
     }
   });

@@ -26,12 +26,18 @@ export const apiPaths = {
   reset: (boardId: string) => `/boards/${seg(boardId)}/reset/`,
   /** The board's results to download (admin): `?format=csv` (the default) or `?format=json`. */
   boardExport: (boardId: string) => `/boards/${seg(boardId)}/export/`,
+  /** The season under way and the past ones (boards with a reset schedule). */
+  seasons: (boardId: string) => `/boards/${seg(boardId)}/seasons/`,
+  /** A past season's final standings: `?from=&limit=`. */
+  season: (boardId: string, number: number) => `/boards/${seg(boardId)}/seasons/${number}/`,
   players: (boardId: string) => `/boards/${seg(boardId)}/players/`,
   import: (boardId: string) => `/boards/${seg(boardId)}/import/`,
   player: (boardId: string, playerId: string) =>
     `/boards/${seg(boardId)}/players/${seg(playerId)}/`,
   scoreAdd: (boardId: string, playerId: string) =>
     `/boards/${seg(boardId)}/players/${seg(playerId)}/score-add/`,
+  /** A score batch (admin or an API key for the board): POST. */
+  scores: (boardId: string) => `/boards/${seg(boardId)}/scores/`,
 } as const;
 
 export const routePatterns = {
@@ -47,10 +53,13 @@ export const routePatterns = {
   recover: '/boards/:boardId/recover/',
   reset: '/boards/:boardId/reset/',
   boardExport: '/boards/:boardId/export/',
+  seasons: '/boards/:boardId/seasons/',
+  season: '/boards/:boardId/seasons/:season/',
   players: '/boards/:boardId/players/',
   import: '/boards/:boardId/import/',
   player: '/boards/:boardId/players/:playerId/',
   scoreAdd: '/boards/:boardId/players/:playerId/score-add/',
+  scores: '/boards/:boardId/scores/',
 } as const satisfies Record<keyof typeof apiPaths, string>;
 
 /**

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { MAX_SCORE, operatorSchema, orderSchema } from './board.ts';
+import { MAX_SCORE, operatorSchema, orderSchema, scheduleSchema } from './board.ts';
 
 /**
  * What clients send: the request bodies and query strings of the API. The origin validates every
@@ -43,8 +43,14 @@ export const createBoardBody = z.strictObject({
   order: z._default(orderSchema, 'desc'),
   /** How submitted scores combine with a player's (`incr` adds; see contract/scores.ts). */
   operator: z._default(operatorSchema, 'incr'),
+  /** Resets the board on its own (season 1 starts now); see contract/scores.ts. */
+  schedule: z.optional(scheduleSchema),
 });
 export type CreateBoardBody = z.input<typeof createBoardBody>;
+
+/** `PATCH /boards/:id/`: sets the reset schedule, or removes it with `null`. */
+export const updateBoardBody = z.strictObject({ schedule: z.nullable(scheduleSchema) });
+export type UpdateBoardBody = z.input<typeof updateBoardBody>;
 
 export const createPlayerBody = z.strictObject({ name: nameSchema });
 export type CreatePlayerBody = z.input<typeof createPlayerBody>;
@@ -100,6 +106,15 @@ export const boardQuery = z.strictObject({
   v: z.optional(versionSchema),
 });
 export type BoardQuery = z.output<typeof boardQuery>;
+
+/** `GET /boards/:id/seasons/:n/`: a window of a past season, `limit` rows from position `from`. */
+export const seasonQuery = z.strictObject({
+  limit: z.optional(wholeFrom(1, MAX_LIMIT)),
+  from: z.optional(wholeFrom(0, 999_999_999)),
+});
+
+/** The season number in `/boards/:id/seasons/:n/`. */
+export const seasonNumberSchema = wholeFrom(1, 999_999_999);
 
 /** Most players one name search returns. */
 export const MAX_SEARCH_RESULTS = 50;

@@ -20,11 +20,13 @@ import { requestLogging } from './http/request-log.ts';
 import { requestMetrics } from './http/request-metrics.ts';
 import type { ApiDeps } from './http/routing.ts';
 import { ScoreAuth } from './http/score-auth.ts';
+import { seasonRoutes } from './http/seasons.ts';
 import { recoveryRoutes } from './http/streams.ts';
 import { webRoutes } from './http/web.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { SeasonScheduler, type Timers } from './seasons.ts';
 import { BoardService } from './service/boards.ts';
 import { KeyService } from './service/keys.ts';
 
@@ -36,6 +38,8 @@ export interface AppDeps {
   publisher: Publisher;
   adminToken: string;
   clock?: { now(): number } | undefined;
+  /** The season scheduler's timers (default Node's); tests inject their own with the clock. */
+  timers?: Timers | undefined;
   /** Where the origin logs (JSON lines; see log.ts). */
   logger: Logger;
   /** Process and Node metrics (CPU, memory, event-loop delay) in the registry; default true. */
@@ -49,6 +53,8 @@ export interface App {
   broadcaster: Broadcaster;
   /** The app's own metrics registry, served on the metrics port. */
   metrics: Metrics;
+  /** Rolls boards into their next season at each boundary; `main.ts` starts and stops it. */
+  seasons: SeasonScheduler;
 }
 
 /** Builds the origin: the board API, the GRIP stream, and the built web app. */
@@ -80,11 +86,21 @@ export function createApp(deps: AppDeps): App {
   });
   backend.connect(broadcaster);
   const metrics = instrument(backend, broadcaster, deps.defaultMetrics ?? true);
+  const seasons = new SeasonScheduler({
+    store,
+    now: () => new Date(now()),
+    timers: deps.timers,
+    onRoll: (boardId, boundary) =>
+      logger.info({ boardId, boundary }, `board ${boardId} began a new season`),
+    onError: (error, boardId) =>
+      logger.warn({ err: error, boardId }, `season check failed: ${String(error)}`),
+  });
   const service = new BoardService({
     store,
     publishing: broadcaster,
     limits: { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard },
     now: () => new Date(now()),
+    onScheduleChange: () => void seasons.check(),
   });
   const api: ApiDeps = {
     service,
@@ -97,7 +113,7 @@ export function createApp(deps: AppDeps): App {
     metrics,
     restoreMaxBytes: config.restoreMaxBytes,
   };
-  return { app: expressApp(config, api, logger), broadcaster, metrics };
+  return { app: expressApp(config, api, logger), broadcaster, metrics, seasons };
 }
 
 /** The app's metrics, fed by the store's commits; the gauges read the store when scraped. */
@@ -151,6 +167,7 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
     adminRoutes(api),
     keyRoutes(api),
     boardRoutes(api),
+    seasonRoutes(api),
     exportRoutes(api),
     recoveryRoutes(api),
     playerRoutes(api),

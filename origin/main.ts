@@ -24,7 +24,9 @@ async function main(logger: Logger): Promise<void> {
   // 72 random bits: unguessable, URL-safe, 12 characters.
   const newId = () => randomBytes(9).toString('base64url');
   const backend = await backendOf(config, newId, logger);
-  const { app, metrics } = createApp({ config, backend, publisher, adminToken, logger });
+  const { app, metrics, seasons } = createApp({ config, backend, publisher, adminToken, logger });
+  // Boundaries passed while the origin was down are applied before it serves (once each board).
+  await seasons.start();
   const server = await listen(app.listen(config.port, config.host), 'origin', logger);
   // Metrics on a port of their own (loopback unless METRICS_HOST says otherwise): never through
   // the edge, and scraped without the API's middleware.
@@ -47,6 +49,7 @@ async function main(logger: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping');
+    seasons.stop();
     metricsServer?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -76,7 +76,9 @@ const title = '$method $path -> $status $code';
 // The API's routes with the methods each answers, and a request that each of its endpoints accepts.
 const ROUTES = [
   { path: '/boards/', allow: 'GET, POST' },
-  { path: '/boards/demo/', allow: 'GET, DELETE' },
+  { path: '/boards/demo/', allow: 'GET, PATCH, DELETE' },
+  { path: '/boards/demo/seasons/', allow: 'GET' },
+  { path: '/boards/demo/seasons/1/', allow: 'GET' },
   { path: '/boards/demo/recover/', allow: 'GET' },
   { path: '/boards/demo/players/', allow: 'GET, POST' },
   { path: '/boards/demo/players/p1/', allow: 'GET, PATCH, DELETE' },
@@ -96,6 +98,7 @@ const BODY_ENDPOINTS = [
   { method: 'POST', path: '/boards/', valid: { name: 'New board' } },
   { method: 'POST', path: '/boards/demo/players/', valid: { name: 'New player' } },
   { method: 'PATCH', path: '/boards/demo/players/p1/', valid: { name: 'Renamed' } },
+  { method: 'PATCH', path: '/boards/demo/', valid: { schedule: null } },
   { method: 'POST', path: '/boards/demo/players/p1/score-add/', valid: { amount: 5 } },
   { method: 'POST', path: '/boards/demo/reset/', valid: {} },
 ];

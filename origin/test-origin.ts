@@ -11,6 +11,7 @@ import { type Database, seedDatabase } from './domain/board.ts';
 import { createPublisher } from './grip.ts';
 import { createLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import type { SeasonScheduler } from './seasons.ts';
 import { EmbeddedKeyStore } from './store/keys/embedded.ts';
 import { fileStore, type Store } from './store/store.ts';
 
@@ -57,6 +58,8 @@ export interface TestOrigin {
   logs: string[];
   /** The app's metrics (its registry is what the metrics port serves). */
   metrics: Metrics;
+  /** The season scheduler (not started: a test checks it when its clock says so). */
+  seasons: SeasonScheduler;
   /** Sends one request exactly as given (any method, any body, the path byte for byte). */
   send(path: string, init?: SendInit): Promise<Reply>;
   /** The data file's bytes, the database in memory, and the publish count: what "unchanged" means. */
@@ -118,7 +121,7 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
   const limits = { maxBoards: config.maxBoards, maxPlayersPerBoard: config.maxPlayersPerBoard };
   const keys = await EmbeddedKeyStore.open(`${dataFile}.keys.json`);
   const backend = embeddedBackend(store, { limits, newId, keys });
-  const { app, metrics } = createApp({
+  const { app, metrics, seasons } = createApp({
     config,
     backend,
     publisher,
@@ -139,6 +142,7 @@ export async function startTestOrigin(options: TestOriginOptions = {}): Promise<
     published,
     logs,
     metrics,
+    seasons,
     send: (path, init = {}) => send(port, path, init),
     snapshot: async () => ({
       // The data file and its journal: together they are what is on disk.

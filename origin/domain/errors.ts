@@ -13,7 +13,8 @@ export type BoardErrorKind =
   | 'operator_mismatch'
   | 'invalid_entries'
   | 'idempotency_key_reused'
-  | 'season_not_found';
+  | 'season_not_found'
+  | 'invalid_schedule';
 
 /** A change or read the board rules refuse. Thrown before anything has changed. */
 export class BoardError extends Error {

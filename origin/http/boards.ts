@@ -1,7 +1,13 @@
 import type { Router } from 'express';
 import type { BoardList } from '../../contract/board.ts';
 import { routePatterns } from '../../contract/paths.ts';
-import { boardQuery, createBoardBody, DEFAULT_LIMIT, emptyBody } from '../../contract/requests.ts';
+import {
+  boardQuery,
+  createBoardBody,
+  DEFAULT_LIMIT,
+  emptyBody,
+  updateBoardBody,
+} from '../../contract/requests.ts';
 import {
   type ApiDeps,
   apiRouter,
@@ -52,12 +58,17 @@ export function boardRoutes(
       });
       res.set('Cache-Control', cache).json(view);
     })
+    .patch(async (req, res) => {
+      auth.require(req);
+      const { schedule } = parseBody(req, updateBoardBody);
+      res.json(await service.setSchedule(param(req, 'boardId'), schedule));
+    })
     .delete(async (req, res) => {
       auth.require(req);
       await service.deleteBoard(param(req, 'boardId'));
       res.status(204).end();
     })
-    .all(methodNotAllowed('GET, DELETE'));
+    .all(methodNotAllowed('GET, PATCH, DELETE'));
 
   router
     .route(routePatterns.reset)

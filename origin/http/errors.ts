@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ErrorBody } from '../../contract/board.ts';
-import { BoardError, type BoardErrorKind } from '../domain/errors.ts';
+import { BoardError, type BoardErrorKind, EntriesRefused } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 
@@ -19,6 +19,8 @@ export class HttpError extends Error {
     readonly headers: Readonly<Record<string, string>> = {},
     /** For an import: the lines refused, each with what is wrong. */
     readonly lines?: ReadonlyArray<{ line: number; message: string }>,
+    /** For a score batch: the entries refused, each with what is wrong. */
+    readonly entries?: ReadonlyArray<{ index: number; message: string }>,
   ) {
     super(message);
   }
@@ -40,6 +42,7 @@ const BOARD_ERRORS: Readonly<Record<BoardErrorKind, { status: number; code: stri
   id_exhausted: { status: 500, code: 'id_exhausted' },
   invalid_backup: { status: 400, code: 'invalid_backup' },
   season_not_found: { status: 404, code: 'season_not_found' },
+  invalid_schedule: { status: 400, code: 'invalid_schedule' },
   operator_mismatch: { status: 409, code: 'operator_mismatch' },
   invalid_entries: { status: 400, code: 'invalid_entries' },
   idempotency_key_reused: { status: 409, code: 'idempotency_key_reused' },
@@ -48,6 +51,9 @@ const BOARD_ERRORS: Readonly<Record<BoardErrorKind, { status: number; code: stri
 /** Maps what the domain, the service, Express and its body parser throw onto the one error type. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof EntriesRefused) {
+    return new HttpError(400, 'invalid_entries', error.message, {}, undefined, error.entries);
+  }
   if (error instanceof BoardError) {
     const { status, code } = BOARD_ERRORS[error.kind];
     return new HttpError(status, code, error.message);
@@ -104,9 +110,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    const { code, message, lines } = httpError;
+    const { code, message, lines, entries } = httpError;
     const body: ErrorBody = {
-      error: lines === undefined ? { code, message } : { code, message, lines: [...lines] },
+      error: {
+        code,
+        message,
+        ...(lines === undefined ? {} : { lines: [...lines] }),
+        ...(entries === undefined ? {} : { entries: [...entries] }),
+      },
     };
     res.status(httpError.status).set(httpError.headers).set('Cache-Control', 'no-store').json(body);
   };

@@ -133,7 +133,12 @@ const ADMIN_METHODS: Record<
   health: [],
   ready: [],
   boards: [{ method: 'POST', path: '/boards/', body: { name: 'Mine' } }],
-  board: [{ method: 'DELETE', path: '/boards/demo/' }],
+  board: [
+    { method: 'PATCH', path: '/boards/demo/', body: { schedule: null } },
+    { method: 'DELETE', path: '/boards/demo/' },
+  ],
+  seasons: [],
+  season: [],
   recover: [],
   reset: [{ method: 'POST', path: '/boards/demo/reset/' }],
   boardExport: [{ method: 'GET', path: '/boards/demo/export/' }],

@@ -10,10 +10,18 @@ import { type BoardEvent, boardChannel, pageChannel } from '../../contract/event
 import type { BoardExport } from '../../contract/export.ts';
 import type { Readiness } from '../../contract/readiness.ts';
 import { DEFAULT_LIMIT, type ImportRow } from '../../contract/requests.ts';
+import type {
+  ScoreBatchResult,
+  ScoreEntry,
+  SeasonList,
+  SeasonView,
+} from '../../contract/scores.ts';
 import { streamPages } from '../../contract/windows.ts';
 import type { Broadcaster } from '../broadcaster.ts';
 import { backupOf, restoredDatabase } from '../domain/backup.ts';
 import type { ImportProblem, Limits, NewBoard, ViewOptions } from '../domain/board.ts';
+import { BoardError } from '../domain/errors.ts';
+import { checkSchedule, type Schedule } from '../domain/schedule.ts';
 import type { BoardStore, HeldChannel, PagesSnapshot, PlayerPatch } from '../store/board-store.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 
@@ -26,6 +34,8 @@ export interface BoardServiceDeps {
   publishing: Pick<Broadcaster, 'publishHealth'>;
   limits: Limits;
   now: () => Date;
+  /** A board's schedule was set or removed (the season scheduler reads them again). */
+  onScheduleChange?: (() => void) | undefined;
 }
 
 /** A stream on a board: the channels it is held on and what it is sent now. */
@@ -193,7 +203,36 @@ export class BoardService {
 
   async createBoard(input: NewBoard): Promise<BoardView> {
     this.assertAvailable();
-    return await this.store.createBoard(input, this.deps.now());
+    if (input.schedule !== undefined) assertSchedule(input.schedule);
+    const board = await this.store.createBoard(input, this.deps.now());
+    if (input.schedule !== undefined) this.deps.onScheduleChange?.();
+    return board;
+  }
+
+  /**
+   * Sets the board's reset schedule, or removes it (null); answers the top of the board. A board
+   * without one starts a season now. Refuses a schedule `checkSchedule` refuses (`invalid_schedule`).
+   */
+  async setSchedule(boardId: string, schedule: Schedule | null): Promise<BoardView> {
+    this.assertAvailable();
+    if (schedule !== null) assertSchedule(schedule);
+    await this.store.setSchedule(boardId, schedule ?? undefined, this.deps.now());
+    this.deps.onScheduleChange?.();
+    return this.store.boardView(boardId, { limit: DEFAULT_LIMIT });
+  }
+
+  /** The season under way (on a board with a schedule) and the past ones, newest first. */
+  seasons(boardId: string): Promise<SeasonList> {
+    return this.store.seasons(boardId);
+  }
+
+  /** A window of a past season's final standings, ranked as the board ranked them. */
+  seasonView(
+    boardId: string,
+    number: number,
+    window: { from: number; limit: number },
+  ): Promise<SeasonView> {
+    return this.store.seasonView(boardId, number, window);
   }
 
   async deleteBoard(boardId: string): Promise<void> {
@@ -222,6 +261,12 @@ export class BoardService {
     return this.store.removePlayer(boardId, playerId);
   }
 
+  /** A score batch, applied whole with the board's operator or refused whole (`EntriesRefused`). */
+  async submitScores(boardId: string, entries: readonly ScoreEntry[]): Promise<ScoreBatchResult> {
+    this.assertAvailable();
+    return this.store.submitScores(boardId, entries);
+  }
+
   async addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
     this.assertAvailable();
     return this.store.addScore(boardId, playerId, amount);
@@ -244,6 +289,12 @@ export class BoardService {
     await this.store.restore(db);
     return { boards: await this.store.listBoards() };
   }
+}
+
+/** Refuses a schedule that cannot run: an unknown time zone, a weekday on a daily one… */
+function assertSchedule(schedule: Schedule): void {
+  const problem = checkSchedule(schedule);
+  if (problem !== undefined) throw new BoardError('invalid_schedule', `schedule.${problem}`);
 }
 
 /** The events that bring a stream up to date on these channels (all of them by default). */
