@@ -20,15 +20,19 @@ export function webRoutes(webDist: string): Router {
   );
   // No directory redirects: serve-static answers them with an HTML page; ours is a JSON 404.
   router.use(express.static(root, { index: false, maxAge: '5m', redirect: false }));
-  // The SPA's own pages (`/`, `/b/<id>`) are index.html; the API keeps its JSON 404s.
-  router.get(/^\/(?!boards\/|assets\/)(?:b\/[^/]+\/?)?$/, (_req, res, next) => {
-    if (!existsSync(index)) {
-      next(
-        new HttpError(404, 'web_not_built', 'the web app is not built: run `npm run build:web`'),
-      );
-      return;
-    }
-    res.set('Cache-Control', 'no-cache').sendFile(index);
-  });
+  // The SPA's own pages (`/`, `/b/<id>`, `/b/<id>/seasons[/<n>]`) are index.html; the API keeps
+  // its JSON 404s.
+  router.get(
+    /^\/(?!boards\/|assets\/)(?:b\/[^/]+(?:\/seasons(?:\/\d+)?)?\/?)?$/,
+    (_req, res, next) => {
+      if (!existsSync(index)) {
+        next(
+          new HttpError(404, 'web_not_built', 'the web app is not built: run `npm run build:web`'),
+        );
+        return;
+      }
+      res.set('Cache-Control', 'no-cache').sendFile(index);
+    },
+  );
   return router;
 }

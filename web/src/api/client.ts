@@ -21,6 +21,10 @@ import {
   type CreateApiKeyBody,
   type CreatedApiKey,
   createdApiKeySchema,
+  type SeasonList,
+  type SeasonView,
+  seasonListSchema,
+  seasonViewSchema,
 } from '../../../contract/scores.ts';
 
 /** Every failure of a call to the API: an HTTP error, an unreadable answer, or no answer at all. */
@@ -105,6 +109,15 @@ export interface Api {
   ): Promise<RankedPlayer[]>;
   /** Gives a player one point, as anyone may. */
   addPoint(boardId: string, playerId: string): Promise<PlayerState>;
+  /** The season under way (boards with a reset schedule) and the past ones, newest first. */
+  listSeasons(boardId: string, signal?: AbortSignal): Promise<SeasonList>;
+  /** `limit` rows of past season `number`'s final standings from position `from`. */
+  getSeason(
+    boardId: string,
+    number: number,
+    window: { from: number; limit: number },
+    signal?: AbortSignal,
+  ): Promise<SeasonView>;
   /** The admin calls, made with `token`. */
   admin(token: string): AdminApi;
 }
@@ -220,6 +233,12 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
     },
     addPoint: (boardId, playerId) =>
       call(apiPaths.scoreAdd(boardId, playerId), playerStateSchema, { method: 'POST' }),
+    listSeasons: (boardId, signal) => call(apiPaths.seasons(boardId), seasonListSchema, { signal }),
+    getSeason: (boardId, number, { from, limit }, signal) => {
+      const query = new URLSearchParams({ from: String(from), limit: String(limit) });
+      const path = `${apiPaths.season(boardId, number)}?${query}`;
+      return call(path, seasonViewSchema, { signal });
+    },
     admin,
   };
 }

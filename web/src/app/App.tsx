@@ -4,6 +4,7 @@ import { useAdminToken } from '../admin/adminToken.ts';
 import type { Api } from '../api/client.ts';
 import { BoardView } from '../board/BoardView.tsx';
 import { BoardList } from '../boards/BoardList.tsx';
+import { PastSeasons } from '../seasons/PastSeasons.tsx';
 import { Link } from '../ui/Link.tsx';
 import { useTitle } from '../ui/useTitle.ts';
 import { AppHeader } from './AppHeader.tsx';
@@ -82,6 +83,9 @@ export function App({ api }: { api: Api }) {
             api={api}
             admin={chrome ? admin : undefined}
           />
+        )}
+        {route.page === 'seasons' && (
+          <PastSeasons api={api} boardId={route.boardId} season={route.season} />
         )}
         {route.page === 'not-found' && <NotFound />}
       </main>

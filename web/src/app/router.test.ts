@@ -11,6 +11,32 @@ describe('matchRoute', () => {
     expect(matchRoute('/b/demo/')).toEqual({ page: 'board', boardId: 'demo', display: 'page' });
   });
 
+  it("shows a board's past seasons at /b/<id>/seasons and one at /b/<id>/seasons/<n>", () => {
+    expect(matchRoute('/b/demo/seasons')).toEqual({
+      page: 'seasons',
+      boardId: 'demo',
+      season: undefined,
+    });
+    expect(matchRoute('/b/demo/seasons/12/')).toEqual({
+      page: 'seasons',
+      boardId: 'demo',
+      season: 12,
+    });
+    expect(matchRoute(routePaths.seasons('demo', 3))).toEqual({
+      page: 'seasons',
+      boardId: 'demo',
+      season: 3,
+    });
+    for (const bad of [
+      '/b/demo/seasons/0',
+      '/b/demo/seasons/x',
+      '/b/a%2Fb/seasons',
+      '/b/%E0/seasons',
+    ]) {
+      expect(matchRoute(bad)).toEqual({ page: 'not-found' });
+    }
+  });
+
   it('shows a board on a big screen with ?view=tv, and for an iframe with ?embed=1', () => {
     expect(matchRoute('/b/demo', '?view=tv')).toMatchObject({ display: 'tv' });
     expect(matchRoute('/b/demo', 'embed=1')).toMatchObject({ display: 'embed' });

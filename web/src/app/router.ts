@@ -14,6 +14,8 @@ export type Theme = 'light' | 'dark';
 export type Route =
   | { page: 'boards' }
   | { page: 'board'; boardId: string; display: BoardDisplay }
+  /** A board's past seasons; `season` is the one shown, else the newest. */
+  | { page: 'seasons'; boardId: string; season?: number | undefined }
   | { page: 'not-found' };
 
 /** Paths of the app's pages, the inverse of `matchRoute`. */
@@ -25,11 +27,20 @@ export const routePaths = {
     if (display === 'embed') return `${path}?embed=1`;
     return path;
   },
+  seasons: (boardId: string, season?: number) =>
+    `/b/${encodeURIComponent(boardId)}/seasons${season === undefined ? '' : `/${season}`}`,
 };
 
 /** The page an address shows (`search` is the query string, with or without its `?`). */
 export function matchRoute(pathname: string, search = ''): Route {
   if (pathname === '/' || pathname === '') return { page: 'boards' };
+  const seasons = /^\/b\/([^/]+)\/seasons(?:\/([1-9]\d{0,8}))?\/?$/.exec(pathname);
+  if (seasons?.[1] !== undefined) {
+    const boardId = decoded(seasons[1]);
+    if (boardId === undefined || !ID_PATTERN.test(boardId)) return { page: 'not-found' };
+    const season = seasons[2] === undefined ? undefined : Number(seasons[2]);
+    return { page: 'seasons', boardId, season };
+  }
   const match = /^\/b\/([^/]+)\/?$/.exec(pathname);
   if (match?.[1] !== undefined) {
     let boardId: string;
@@ -41,6 +52,14 @@ export function matchRoute(pathname: string, search = ''): Route {
     if (ID_PATTERN.test(boardId)) return { page: 'board', boardId, display: displayOf(search) };
   }
   return { page: 'not-found' };
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function displayOf(search: string): BoardDisplay {

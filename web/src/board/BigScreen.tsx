@@ -13,6 +13,7 @@ import { useFittedTop } from './useFittedCount.ts';
 import { useIdle } from './useIdle.ts';
 import { useRankAnnouncements } from './useRankAnnouncements.ts';
 import './BigScreen.css';
+import { SeasonCountdown } from '../seasons/SeasonCountdown.tsx';
 
 // F toggles full screen. Browsers usually keep Escape for leaving full screen; when it reaches the
 // page, it steps out one level: out of full screen, or else out of the big screen.
@@ -93,6 +94,9 @@ export function BigScreen({ boardId, live }: { boardId: string; live: LiveBoard 
               {playersText(count)} · {orderText(board.order)}
               {hidden > 0 && ` · top ${rows.length} shown`}
             </p>
+          )}
+          {board?.season !== undefined && (
+            <SeasonCountdown boardId={boardId} season={board.season} className="tv-meta" />
           )}
         </div>
         <ConnectionStatus feed={feed} compact />

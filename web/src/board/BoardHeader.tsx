@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { BoardMeta } from '../../../contract/events.ts';
 import { navigate, routePaths } from '../app/router.ts';
+import { SeasonCountdown } from '../seasons/SeasonCountdown.tsx';
 import { Link } from '../ui/Link.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import type { BoardFeed } from './follow.ts';
@@ -31,6 +32,9 @@ export function BoardHeader({ boardId, board, feed }: BoardHeaderProps) {
           <p className="muted">
             {playersText(board.playerCount)} · {orderText(board.order)}
           </p>
+        )}
+        {board?.season !== undefined && (
+          <SeasonCountdown boardId={boardId} season={board.season} withLink />
         )}
       </div>
       <div className="board-actions">
