@@ -115,6 +115,8 @@ export const errorBodySchema = z.object({
     message: z.string(),
     /** For an import: the lines refused, each with what is wrong (the first 100). */
     lines: z.optional(z.array(z.object({ line: z.int(), message: z.string() }))),
+    /** For a score batch: the entries refused, by index (0-based), each with what is wrong. */
+    entries: z.optional(z.array(z.object({ index: z.int(), message: z.string() }))),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

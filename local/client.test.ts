@@ -44,6 +44,7 @@ const board = {
   id: 'b/1',
   name: 'Quiz',
   order: 'desc',
+  operator: 'incr',
   version: 2,
   playerCount: 1,
   offset: 0,

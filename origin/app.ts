@@ -20,6 +20,7 @@ import { requestLogging } from './http/request-log.ts';
 import { requestMetrics } from './http/request-metrics.ts';
 import type { ApiDeps } from './http/routing.ts';
 import { ScoreAuth } from './http/score-auth.ts';
+import { scoreRoutes } from './http/scores.ts';
 import { seasonRoutes } from './http/seasons.ts';
 import { recoveryRoutes } from './http/streams.ts';
 import { webRoutes } from './http/web.ts';
@@ -162,6 +163,7 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
   });
   app.use(restoreRoutes(api));
   app.use(importRoutes({ ...api, importMaxBytes: config.importMaxBytes }));
+  app.use(scoreRoutes(api));
   app.use(jsonBody());
   app.use(
     adminRoutes(api),

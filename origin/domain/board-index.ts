@@ -14,6 +14,8 @@ export class BoardIndex {
   readonly slots = new Map<string, number>();
   /** Lower-cased name -> the id of the player who has it. */
   readonly names = new Map<string, string>();
+  /** A game's own key for a player (`externalKey`) -> the player's id: one player per key. */
+  readonly externalKeys = new Map<string, string>();
   readonly ranking: OrderTree<PlayerState>;
   readonly byName: OrderTree<NameKey>;
 
@@ -27,6 +29,7 @@ export class BoardIndex {
       this.byId.set(player.id, player);
       this.slots.set(player.id, slot);
       this.names.set(foldName(player.name), player.id);
+      if (player.externalKey !== undefined) this.externalKeys.set(player.externalKey, player.id);
       keys.push(nameKey(player));
     });
     this.ranking = OrderTree.fromSorted(compare, [...players].sort(compare));
@@ -120,6 +123,7 @@ export class BoardIndex {
   private enter(player: PlayerState): void {
     this.byId.set(player.id, player);
     this.names.set(foldName(player.name), player.id);
+    if (player.externalKey !== undefined) this.externalKeys.set(player.externalKey, player.id);
     this.ranking.insert(player);
     this.byName.insert(nameKey(player));
   }
@@ -128,6 +132,7 @@ export class BoardIndex {
     this.ranking.delete(player);
     this.byName.delete(nameKey(player));
     this.names.delete(foldName(player.name));
+    if (player.externalKey !== undefined) this.externalKeys.delete(player.externalKey);
     this.byId.delete(player.id);
   }
 }

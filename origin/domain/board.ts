@@ -11,6 +11,7 @@ import type { BoardMeta, ReloadReason } from '../../contract/events.ts';
 import { PAGE_SIZE } from '../../contract/windows.ts';
 import { BoardIndex, foldName } from './board-index.ts';
 import { BoardError, boardNotFound, operatorMismatch, playerNotFound } from './errors.ts';
+import type { IdempotencyRecord } from './idempotency.ts';
 import type { Operator } from './operators.ts';
 import { nextBoundary, type Schedule } from './schedule.ts';
 import type { SeasonRecord } from './seasons.ts';
@@ -40,6 +41,11 @@ export interface Database {
   boards: Record<string, BoardRecord>;
   /** Each board's past seasons, oldest first (domain/seasons.ts); absent in older files. */
   seasons?: Record<string, SeasonRecord[]> | undefined;
+  /**
+   * Answers kept for idempotent retries (domain/idempotency.ts), by `idempotencyId` of the
+   * caller's scope and key; absent in older files. Expired ones are dropped at start.
+   */
+  idempotency?: Record<string, IdempotencyRecord> | undefined;
 }
 
 /** What one mutation did to one board: the store journals it and the broadcaster publishes it. */

@@ -49,3 +49,10 @@ export class EntriesRefused extends BoardError {
     );
   }
 }
+
+/** An `Idempotency-Key` sent again with another request (method, path or body). */
+export const idempotencyKeyReused = () =>
+  new BoardError(
+    'idempotency_key_reused',
+    'this Idempotency-Key was used for another request (method, path or body) in the last 24 hours; use a new key for a new request',
+  );

@@ -70,7 +70,7 @@ describe('POST /admin/restore/', () => {
     const reply = await restore(saved);
     expect(reply.status).toBe(200);
     expect(boardListSchema.parse(JSON.parse(reply.text))).toEqual({
-      boards: [{ id: 'demo', name: 'Demo board', order: 'desc', playerCount: 5 }],
+      boards: [{ id: 'demo', name: 'Demo board', order: 'desc', operator: 'incr', playerCount: 5 }],
     });
     const after = await view('demo');
     expect(content(after)).toEqual(content(before));

@@ -8,6 +8,7 @@ import {
   emptyBody,
   updateBoardBody,
 } from '../../contract/requests.ts';
+import { ADMIN_CREATED, ADMIN_EMPTY, ADMIN_OK, idempotent } from './idempotency.ts';
 import {
   type ApiDeps,
   apiRouter,
@@ -34,7 +35,7 @@ export function boardRoutes(
     .post(async (req, res) => {
       auth.require(req);
       const input = parseBody(req, createBoardBody);
-      res.status(201).json(await service.createBoard(input));
+      await idempotent(service, req, res, ADMIN_CREATED, () => service.createBoard(input));
     })
     .all(methodNotAllowed('GET, POST'));
 
@@ -65,8 +66,8 @@ export function boardRoutes(
     })
     .delete(async (req, res) => {
       auth.require(req);
-      await service.deleteBoard(param(req, 'boardId'));
-      res.status(204).end();
+      const boardId = param(req, 'boardId');
+      await idempotent(service, req, res, ADMIN_EMPTY, () => service.deleteBoard(boardId));
     })
     .all(methodNotAllowed('GET, PATCH, DELETE'));
 
@@ -75,7 +76,8 @@ export function boardRoutes(
     .post(async (req, res) => {
       auth.require(req);
       parseBody(req, emptyBody, {});
-      res.json(await service.resetBoard(param(req, 'boardId')));
+      const boardId = param(req, 'boardId');
+      await idempotent(service, req, res, ADMIN_OK, () => service.resetBoard(boardId));
     })
     .all(methodNotAllowed('POST'));
 

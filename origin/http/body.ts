@@ -12,8 +12,22 @@ const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
 export function jsonBody(limitBytes = 4 * 1024): RequestHandler[] {
   return [
     requireJsonWhenBody,
-    express.json({ limit: limitBytes, strict: true, type: 'application/json' }),
+    express.json({
+      limit: limitBytes,
+      strict: true,
+      type: 'application/json',
+      verify: (req, _res, bytes) => {
+        rawBodies.set(req, bytes);
+      },
+    }),
   ];
+}
+
+const rawBodies = new WeakMap<object, Buffer>();
+
+/** The bytes of the request's JSON body as received (empty without one): what is fingerprinted. */
+export function rawBodyOf(req: object): Buffer {
+  return rawBodies.get(req) ?? Buffer.alloc(0);
 }
 
 const requireJsonWhenBody: RequestHandler = (req, _res, next) => {

@@ -42,7 +42,9 @@ export function cors(origins: readonly string[]): RequestHandler {
       res.set({
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Methods': 'GET, POST, PATCH, DELETE',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Last-Event-ID',
+        'Access-Control-Allow-Headers':
+          'Authorization, Content-Type, Last-Event-ID, Idempotency-Key',
+        'Access-Control-Expose-Headers': 'Idempotent-Replayed, Retry-After',
         'Access-Control-Max-Age': '600',
       });
       if (req.method === 'OPTIONS') {

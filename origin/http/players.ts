@@ -10,6 +10,7 @@ import {
 import type { Metrics } from '../metrics.ts';
 import { clientKey, type RateLimiter } from '../rate-limit.ts';
 import { HttpError, unauthorized } from './errors.ts';
+import { ADMIN_CREATED, ADMIN_EMPTY, ADMIN_OK, idempotent } from './idempotency.ts';
 import {
   type ApiDeps,
   apiRouter,
@@ -39,7 +40,8 @@ export function playerRoutes({
     .post(async (req, res) => {
       auth.require(req);
       const { name } = parseBody(req, createPlayerBody);
-      res.status(201).json(await service.addPlayer(param(req, 'boardId'), name));
+      const boardId = param(req, 'boardId');
+      await idempotent(service, req, res, ADMIN_CREATED, () => service.addPlayer(boardId, name));
     })
     .all(methodNotAllowed('GET, POST'));
 
@@ -52,12 +54,17 @@ export function playerRoutes({
     .patch(async (req, res) => {
       auth.require(req);
       const patch = parseBody(req, updatePlayerBody);
-      res.json(await service.updatePlayer(param(req, 'boardId'), param(req, 'playerId'), patch));
+      const [boardId, playerId] = [param(req, 'boardId'), param(req, 'playerId')];
+      await idempotent(service, req, res, ADMIN_OK, () =>
+        service.updatePlayer(boardId, playerId, patch),
+      );
     })
     .delete(async (req, res) => {
       auth.require(req);
-      await service.removePlayer(param(req, 'boardId'), param(req, 'playerId'));
-      res.status(204).end();
+      const [boardId, playerId] = [param(req, 'boardId'), param(req, 'playerId')];
+      await idempotent(service, req, res, ADMIN_EMPTY, () =>
+        service.removePlayer(boardId, playerId),
+      );
     })
     .all(methodNotAllowed('GET, PATCH, DELETE'));
 
@@ -74,9 +81,12 @@ export function playerRoutes({
       // A +1 for nobody is refused before it costs the client a token.
       await service.requirePlayer(boardId, playerId);
       if (!admin) takeToken(limiter, req, metrics);
-      const player = await service.addScore(boardId, playerId, amount);
-      metrics.scoreAdds.inc({ by: admin ? 'admin' : 'public' });
-      res.json(player);
+      const route = { scope: admin ? 'admin' : 'public', status: 200 };
+      await idempotent(service, req, res, route, async () => {
+        const player = await service.addScore(boardId, playerId, amount);
+        metrics.scoreAdds.inc({ by: admin ? 'admin' : 'public' });
+        return player;
+      });
     })
     .all(methodNotAllowed('POST'));
 

@@ -188,6 +188,7 @@ describe('readiness', () => {
           data: { boards: {} },
           failed,
           touch: () => {},
+          keepAnswer: () => {},
           commit: async () => {},
           replaceAll: () => {},
           settle: async () => {},

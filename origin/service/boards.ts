@@ -24,6 +24,7 @@ import { BoardError } from '../domain/errors.ts';
 import { checkSchedule, type Schedule } from '../domain/schedule.ts';
 import type { BoardStore, HeldChannel, PagesSnapshot, PlayerPatch } from '../store/board-store.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
+import type { IdempotentOutcome, IdempotentRequest } from '../store/idempotency.ts';
 
 /** Rows an import applies per durable commit (a few tens of milliseconds of work each). */
 export const IMPORT_BATCH = 10_000;
@@ -259,6 +260,14 @@ export class BoardService {
   async removePlayer(boardId: string, playerId: string): Promise<void> {
     this.assertAvailable();
     return this.store.removePlayer(boardId, playerId);
+  }
+
+  /**
+   * Runs one write as an idempotent request: a retry answers what the first did and changes
+   * nothing (see store/idempotency.ts).
+   */
+  idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+    return this.store.idempotent(request, run);
   }
 
   /** A score batch, applied whole with the board's operator or refused whole (`EntriesRefused`). */

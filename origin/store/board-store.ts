@@ -1,10 +1,16 @@
 import type { BoardSummary, BoardView, RankedPlayer } from '../../contract/board.ts';
 import type { BoardMeta } from '../../contract/events.ts';
 import type { ImportRow } from '../../contract/requests.ts';
-import type { SeasonList, SeasonView } from '../../contract/scores.ts';
+import type {
+  ScoreBatchResult,
+  ScoreEntry,
+  SeasonList,
+  SeasonView,
+} from '../../contract/scores.ts';
 import type { Database, ImportProblem, NewBoard, ViewOptions } from '../domain/board.ts';
 import type { Schedule } from '../domain/schedule.ts';
 import type { ScheduledBoard } from '../domain/seasons.ts';
+import type { IdempotentOutcome, IdempotentRequest } from './idempotency.ts';
 
 /*
  * The one interface the application service stores boards through. Two implementations:
@@ -100,6 +106,19 @@ export interface BoardStore {
   updatePlayer(boardId: string, playerId: string, patch: PlayerPatch): Promise<RankedPlayer>;
   removePlayer(boardId: string, playerId: string): Promise<void>;
   addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer>;
+  /**
+   * A score batch (domain/score-batch.ts `submitScores`): checked whole, then applied as one
+   * change (one version, one durable write). Throws `EntriesRefused` and changes nothing when any
+   * entry is refused.
+   */
+  submitScores(boardId: string, entries: readonly ScoreEntry[]): Promise<ScoreBatchResult>;
+  /**
+   * Runs a write (`run`, one store change) as an idempotent request (store/idempotency.ts): a
+   * retry within 24 hours answers what the first answered and changes nothing; the same key with
+   * another request throws `idempotency_key_reused`. The answer is kept atomically with the
+   * change (embedded: in its commit; Redis: in its script), except `createBoard` on Redis.
+   */
+  idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>>;
   /**
    * What an import of `rows` would refuse, without changing anything (see domain/board.ts
    * `checkImport`): none means `importPlayers` takes every row.

@@ -1,6 +1,11 @@
 import type { BoardSummary, BoardView, RankedPlayer } from '../../contract/board.ts';
 import type { ImportRow } from '../../contract/requests.ts';
-import type { SeasonList, SeasonView } from '../../contract/scores.ts';
+import type {
+  ScoreBatchResult,
+  ScoreEntry,
+  SeasonList,
+  SeasonView,
+} from '../../contract/scores.ts';
 import type {
   BoardChange,
   Database,
@@ -11,7 +16,10 @@ import type {
   ViewOptions,
 } from '../domain/board.ts';
 import * as boards from '../domain/board.ts';
+import { idempotencyKeyReused } from '../domain/errors.ts';
+import { IDEMPOTENCY_TTL_MS, replayOf } from '../domain/idempotency.ts';
 import type { Schedule } from '../domain/schedule.ts';
+import { submitScores } from '../domain/score-batch.ts';
 import type { ScheduledBoard } from '../domain/seasons.ts';
 import * as seasons from '../domain/seasons.ts';
 import type {
@@ -24,6 +32,14 @@ import type {
   StreamSnapshot,
 } from './board-store.ts';
 import { StoreUnavailableError } from './errors.ts';
+import {
+  type IdempotencyContext,
+  type IdempotentOutcome,
+  type IdempotentRequest,
+  idempotencyContext,
+  Replayed,
+  runIdempotent,
+} from './idempotency.ts';
 import type { Store } from './store.ts';
 
 /** Where the embedded store announces its changes: the broadcaster of this process. */
@@ -34,9 +50,14 @@ export interface ChangeSink {
 }
 
 export interface EmbeddedDeps {
-  store: Pick<Store, 'data' | 'failed' | 'touch' | 'commit' | 'replaceAll' | 'settle'>;
+  store: Pick<
+    Store,
+    'data' | 'failed' | 'touch' | 'keepAnswer' | 'commit' | 'replaceAll' | 'settle'
+  >;
   limits: Limits;
   newId: NewId;
+  /** The clock kept answers are dated and expired by (milliseconds; default Date.now). */
+  now?: (() => number) | undefined;
 }
 
 /**
@@ -49,7 +70,14 @@ export class EmbeddedBoardStore implements BoardStore {
   readonly kind = 'embedded';
   private sink: ChangeSink | undefined;
 
-  constructor(private readonly deps: EmbeddedDeps) {}
+  private readonly now: () => number;
+  private answersPrunedAt: number;
+
+  constructor(private readonly deps: EmbeddedDeps) {
+    this.now = deps.now ?? Date.now;
+    this.answersPrunedAt = this.now();
+    dropExpiredAnswers(deps.store.data, this.answersPrunedAt);
+  }
 
   /** Says where changes go; the broadcaster needs this store to read from, so it comes second. */
   attach(sink: ChangeSink): void {
@@ -170,6 +198,15 @@ export class EmbeddedBoardStore implements BoardStore {
     }));
   }
 
+  submitScores(boardId: string, entries: readonly ScoreEntry[]): Promise<ScoreBatchResult> {
+    const { limits, newId } = this.deps;
+    return this.change((db) => submitScores(db, boardId, entries, limits, newId));
+  }
+
+  idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+    return runIdempotent(request, run);
+  }
+
   addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
     return this.change((db) => {
       const { player, change } = boards.addScore(db, boardId, playerId, amount);
@@ -270,13 +307,47 @@ export class EmbeddedBoardStore implements BoardStore {
   ): Promise<T> {
     this.assertAvailable();
     const { store } = this.deps;
+    const retry = idempotencyContext.getStore();
+    if (retry !== undefined && retry.kept !== true) this.answerKept(retry);
     const { result, change } = apply(store.data);
     if (change !== undefined) {
       store.touch(change.boardId, [...change.changed, ...change.removed]);
       this.sink?.record(change);
     }
+    if (retry !== undefined && retry.kept !== true) this.keepAnswer(retry, result);
     await store.commit();
     return result;
+  }
+
+  /**
+   * Throws `Replayed` with the answer kept under the request's key (nothing changes), or the
+   * `idempotency_key_reused` refusal when the key was used for another request; returns when
+   * the request is fresh. Synchronous with the change that follows: no other write comes between.
+   */
+  private answerKept({ id, request }: IdempotencyContext): void {
+    const kept = this.deps.store.data.idempotency?.[id];
+    const verdict = replayOf(kept, request.fingerprint, this.now());
+    if (verdict.kind === 'replay') throw new Replayed(verdict.status, verdict.body);
+    if (verdict.kind === 'conflict') throw idempotencyKeyReused();
+  }
+
+  /** Keeps the change's answer under the request's key, in the change's own commit. */
+  private keepAnswer(context: IdempotencyContext, result: unknown): void {
+    const { store } = this.deps;
+    const now = this.now();
+    const { id, request } = context;
+    const answer = { key: id, fingerprint: request.fingerprint, status: request.status };
+    const body = JSON.stringify(result) ?? '';
+    store.data.idempotency = {
+      ...store.data.idempotency,
+      [id]: { ...answer, body, createdAt: now },
+    };
+    store.keepAnswer(id);
+    context.kept = true;
+    if (now - this.answersPrunedAt > PRUNE_EVERY_MS) {
+      this.answersPrunedAt = now;
+      dropExpiredAnswers(store.data, now);
+    }
   }
 }
 
@@ -287,4 +358,16 @@ export class EmbeddedBoardStore implements BoardStore {
 function keepingSeasons(db: Database, current: Database): Database {
   const kept = Object.entries(current.seasons ?? {}).filter(([id]) => Object.hasOwn(db.boards, id));
   return kept.length === 0 ? db : { ...db, seasons: Object.fromEntries(kept) };
+}
+
+/** How often expired answers are dropped from memory (a fold then leaves them out of the file). */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+/** Drops the answers kept longer than IDEMPOTENCY_TTL_MS: they no longer replay. */
+function dropExpiredAnswers(db: Database, now: number): void {
+  const kept = db.idempotency;
+  if (kept === undefined) return;
+  for (const [id, answer] of Object.entries(kept)) {
+    if (now - answer.createdAt >= IDEMPOTENCY_TTL_MS) delete kept[id];
+  }
 }

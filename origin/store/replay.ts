@@ -35,6 +35,9 @@ export class Replay {
       );
     }
     for (const change of parsed.data.boards) this.applyBoard(change);
+    for (const answer of parsed.data.idempotency ?? []) {
+      this.db.idempotency = { ...this.db.idempotency, [answer.key]: answer };
+    }
   }
 
   /** Gives every board the journal changed its players. Call once, after the last entry. */

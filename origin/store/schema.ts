@@ -45,8 +45,18 @@ const boardFields = z.strictObject({
 
 const storedBoard = boardFields.extend({ players: z.array(storedPlayer) });
 
+/** An answer kept for idempotent retries (domain/idempotency.ts). */
+const storedAnswer = z.strictObject({
+  key: z.string(),
+  fingerprint: z.string(),
+  status: z.int(),
+  body: z.string(),
+  createdAt: z.number(),
+});
+
 const database = z.strictObject({
   boards: z.record(z.string(), storedBoard),
+  idempotency: z.record(z.string(), storedAnswer).optional(),
   seasons: z.record(z.string(), z.array(storedSeason)).optional(),
 });
 
@@ -70,7 +80,11 @@ const journalBoard = z.union([
 export type JournalBoard = z.infer<typeof journalBoard>;
 
 /** One line of the journal: what one group commit wrote. */
-export const journalEntry = z.strictObject({ boards: z.array(journalBoard) });
+export const journalEntry = z.strictObject({
+  boards: z.array(journalBoard),
+  /** Answers kept with the changes of this commit (absent in older entries). */
+  idempotency: z.array(storedAnswer).optional(),
+});
 
 export type JournalEntry = z.infer<typeof journalEntry>;
 

@@ -1,5 +1,6 @@
 import type { PlayerState } from '../../contract/board.ts';
 import type { BoardRecord, Database } from '../domain/board.ts';
+import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type { SeasonRecord } from '../domain/seasons.ts';
 
 /**
@@ -23,7 +24,9 @@ export function databasePieces(db: Database): Iterable<string> {
   }));
   // Past seasons never change once kept; a roll puts a new list in place (domain/seasons.ts).
   const seasons = Object.entries(db.seasons ?? {});
-  return pieces(boards, seasons);
+  // Kept answers are never changed, only replaced or dropped: their list is copied now.
+  const answers = Object.values(db.idempotency ?? {});
+  return pieces(boards, seasons, answers);
 }
 
 interface CapturedBoard {
@@ -35,6 +38,7 @@ interface CapturedBoard {
 function* pieces(
   boards: CapturedBoard[],
   seasons: Array<[string, SeasonRecord[]]>,
+  answers: IdempotencyRecord[] = [],
 ): Generator<string> {
   yield '{"boards":{';
   let first = true;
@@ -50,6 +54,18 @@ function* pieces(
   }
   yield '}';
   if (seasons.length > 0) yield* seasonPieces(seasons);
+  if (answers.length > 0) yield* answerPieces(answers);
+  yield '}';
+}
+
+/** `,"idempotency":{...}`: the kept answers, by id, a few thousand per piece. */
+function* answerPieces(answers: IdempotencyRecord[]): Generator<string> {
+  yield ',"idempotency":{';
+  for (let start = 0; start < answers.length; start += PLAYERS_PER_PIECE) {
+    const part = answers.slice(start, start + PLAYERS_PER_PIECE);
+    const text = part.map((answer) => `${JSON.stringify(answer.key)}:${JSON.stringify(answer)}`);
+    yield `${start === 0 ? '' : ','}${text.join(',')}`;
+  }
   yield '}';
 }
 

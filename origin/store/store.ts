@@ -1,6 +1,7 @@
 import type { Adapter } from 'lowdb';
 import { Low, Memory } from 'lowdb';
 import { type Database, indexOf, playersById } from '../domain/board.ts';
+import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type { SeasonRecord } from '../domain/seasons.ts';
 import { Journal } from './journal.ts';
 import { DurableJsonFile } from './json-file.ts';
@@ -69,6 +70,8 @@ export class Store {
   private next: Promise<void> | undefined;
   private failure: Error | undefined;
   private touched = new Map<string, Set<string>>();
+  /** Answers kept since the last commit began (ids in `data.idempotency`). */
+  private answers = new Set<string>();
   /** The version of every board as the journal has it (or as the append under way will). */
   private readonly persisted = new Map<string, number>();
   /** How many past seasons of every board the journal has (or the append under way will). */
@@ -119,6 +122,14 @@ export class Store {
   }
 
   /** Notes which players a mutation changed or removed, so the next commit writes just those. */
+  /**
+   * Notes an answer kept for idempotent retries (`data.idempotency[id]`): the next commit writes
+   * it, with the changes it answers.
+   */
+  keepAnswer(id: string): void {
+    this.answers.add(id);
+  }
+
   touch(boardId: string, playerIds: Iterable<string>): void {
     this.pending++;
     let ids = this.touched.get(boardId);
@@ -206,10 +217,16 @@ export class Store {
   private persist(): Promise<void> {
     if (this.files === undefined) {
       this.touched = new Map();
+      this.answers = new Set();
       return this.db.write();
     }
-    const entry: JournalEntry = { boards: this.changes() };
-    const line = entry.boards.length === 0 ? undefined : JSON.stringify(entry);
+    const answers = this.unsavedAnswers();
+    const entry: JournalEntry = {
+      boards: this.changes(),
+      ...(answers.length === 0 ? {} : { idempotency: answers }),
+    };
+    const line =
+      entry.boards.length === 0 && answers.length === 0 ? undefined : JSON.stringify(entry);
     // Captured here, with the entry: once it is appended, the journal holds exactly this state.
     const fold = this.foldDue(this.files, line) ? this.files.dataFile.pieces(this.data) : undefined;
     return this.append(this.files, line, fold);
@@ -291,6 +308,14 @@ export class Store {
     }
     this.touched = new Map();
     return changes;
+  }
+
+  /** The answers kept since the last commit, as the entry's field; taken once. */
+  private unsavedAnswers(): IdempotencyRecord[] {
+    const kept = this.db.data.idempotency ?? {};
+    const out = [...this.answers].flatMap((id) => kept[id] ?? []);
+    this.answers = new Set();
+    return out;
   }
 
   /** The board's past seasons not yet in the journal (a roll adds one), as an entry's field. */

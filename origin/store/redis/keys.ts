@@ -14,6 +14,11 @@
  *                                 (integers in decimal; `folded` is foldName(name), so a script
  *                                 can free the name without lower-casing Unicode itself)
  *   {board:<id>}:names    HASH    foldName(name) -> player id (a name is taken once per board)
+ *   {board:<id>}:ext      HASH    externalKey -> player id (a game's own key, unique per board;
+ *                                 written by the score batch that created the player)
+ *   {board:<id>}:extof    HASH    player id -> externalKey (rows carry it; absent: no player has
+ *                                 one, and reads cost nothing more). Scripts name both from the
+ *                                 :meta key they are given (same tag, same slot)
  *   {board:<id>}:byname   ZSET    score 0, member foldName(name) + '\0' + id: prefix search with
  *                                 ZRANGEBYLEX (UTF-8 byte order)
  *   {board:<id>}:log      STREAM  the change log, one entry per change, written by the script that
@@ -79,6 +84,8 @@ export function boardKeys(boardId: string) {
     log: `${tag}:log`,
     pub: `${tag}:pub`,
     lease: `${tag}:lease`,
+    ext: `${tag}:ext`,
+    extof: `${tag}:extof`,
     seasons: `${tag}:seasons`,
   };
 }

@@ -351,7 +351,7 @@ describe('boards', () => {
     await store.restore({ boards: { [a.id]: { ...restored, version: 2, players: [] } } });
     expect((await store.boardView(a.id, {})).version).toBe(10);
     expect(await store.listBoards()).toEqual([
-      { id: a.id, name: 'A', order: 'desc', playerCount: 0 },
+      { id: a.id, name: 'A', order: 'desc', operator: 'incr', playerCount: 0 },
     ]);
   });
 });

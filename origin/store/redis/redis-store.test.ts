@@ -1,8 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScoreEntry } from '../../../contract/scores.ts';
 import { type RedisServer, startRedis } from '../../../local/redis.ts';
 import * as domain from '../../domain/board.ts';
-import { BoardError } from '../../domain/errors.ts';
+import { BoardError, EntriesRefused } from '../../domain/errors.ts';
+import type { Operator } from '../../domain/operators.ts';
+import { submitScores } from '../../domain/score-batch.ts';
 import { seededRandom } from '../../domain/seeded-random.ts';
 import { formatMoved } from './encoding.ts';
 import { boardKeys } from './keys.ts';
@@ -330,5 +333,165 @@ describe('the Redis store against the embedded rules', () => {
     await store.deleteBoard(deleted);
     expect(await lastLogEntry(deleted)).toEqual(logOf(change));
     expect(await store.listBoards()).toEqual(domain.listBoards(db));
+  });
+});
+
+const KEYS = Array.from({ length: 14 }, (_, i) => `game:${i}`);
+
+/** A batch's outcome, with the entries it refused. */
+function batchOutcome(run: () => unknown): Outcome {
+  try {
+    return { ok: run() };
+  } catch (error) {
+    if (error instanceof EntriesRefused)
+      return { error: error.message, entries: error.entries } as Outcome;
+    if (error instanceof BoardError) return { error: `${error.kind}: ${error.message}` };
+    throw error;
+  }
+}
+
+async function batchOutcomeAsync(run: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: await run() };
+  } catch (error) {
+    if (error instanceof EntriesRefused)
+      return { error: error.message, entries: error.entries } as Outcome;
+    if (error instanceof BoardError) return { error: `${error.kind}: ${error.message}` };
+    throw error;
+  }
+}
+
+/** A random batch: players by id (sometimes nobody) or by key (some new, some without a name). */
+function randomEntries(sides: Sides, boardId: string): ScoreEntry[] {
+  const { random, pick, somePlayer } = sides;
+  return Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
+    const score = random() < 0.5 ? pick(SCORES) : pick(AMOUNTS);
+    if (random() < 0.4) return { playerId: somePlayer(boardId), score };
+    const name =
+      random() < 0.8 ? (random() < 0.3 ? pick(NAMES) : `E${Math.floor(random() * 90)}`) : undefined;
+    return { externalKey: pick(KEYS), score, ...(name === undefined ? {} : { name }) };
+  });
+}
+
+/** One step of the batch comparison: mostly a batch, else a change that batches must live with. */
+async function batchStep(sides: Sides, boardId: string): Promise<Step> {
+  const { db, store, newId, random, pick } = sides;
+  const roll = random();
+  const player = sides.somePlayer(boardId);
+  if (roll < 0.75) {
+    const entries = randomEntries(sides, boardId);
+    let change: domain.BoardChange | undefined;
+    const expected = batchOutcome(() => {
+      const done = submitScores(db, boardId, entries, limits, newId);
+      change = done.change;
+      return done.result;
+    });
+    const actual = await batchOutcomeAsync(() => store.submitScores(boardId, entries));
+    return { expected, actual, change };
+  }
+  if (roll < 0.85) {
+    const domainSide = domainChange(() => domain.removePlayer(db, boardId, player));
+    return {
+      ...domainSide,
+      actual: await outcomeOfAsync(() => store.removePlayer(boardId, player)),
+    };
+  }
+  if (roll < 0.93) {
+    const patch = { name: `R${Math.floor(random() * 40)}`, score: pick(SCORES) };
+    const domainSide = domainChange(() => domain.updatePlayer(db, boardId, player, patch));
+    const actual = await outcomeOfAsync(() => store.updatePlayer(boardId, player, patch));
+    return { ...domainSide, actual };
+  }
+  const domainSide = domainChange(() => domain.addScore(db, boardId, player, 1));
+  return { ...domainSide, actual: await outcomeOfAsync(() => store.addScore(boardId, player, 1)) };
+}
+
+/** A board of each operator, in both orders, on both sides. */
+async function boardsOfEveryKind(harness: ReturnType<typeof createSides>): Promise<string[]> {
+  const { db, store, newId } = harness.sides;
+  const now = new Date('2024-05-01T12:00:00.000Z');
+  const boards: string[] = [];
+  const kinds: Array<[domain.NewBoard['order'], Operator]> = [
+    ['desc', 'incr'],
+    ['asc', 'best'],
+    ['desc', 'best'],
+    ['desc', 'set'],
+    ['asc', 'decr'],
+  ];
+  for (const [order, operator] of kinds) {
+    harness.loadIds(1);
+    const input = { name: `B ${operator} ${order}`, order, operator };
+    const created = domain.createBoard(db, input, limits, newId, now);
+    expect(await store.createBoard(input, now)).toEqual(domain.boardView(created));
+    boards.push(created.id);
+  }
+  return boards;
+}
+
+/** One step on a random board, checked: answers alike, log entries alike. Returns its kind. */
+async function batchRound(
+  harness: ReturnType<typeof createSides>,
+  boards: readonly string[],
+  step: number,
+): Promise<string> {
+  const { sides } = harness;
+  const boardId = sides.random() < 0.01 ? 'noboard' : sides.pick(boards);
+  harness.loadIds(20);
+  const { expected, actual, change } = await batchStep(sides, boardId);
+  expect(actual, `step ${step}`).toEqual(expected);
+  const log = change === undefined ? undefined : await lastLogEntry(boardId);
+  expect(log, `step ${step}`).toEqual(change === undefined ? undefined : logOf(change));
+  if (step % 50 === 0) await compareBoards(sides, boards);
+  return 'entries' in expected ? 'invalid_entries' : kindOf(expected);
+}
+
+async function compareBoards(sides: Sides, boards: readonly string[]): Promise<void> {
+  for (const id of boards) await compareBoard(sides, id);
+}
+
+describe('score batches on Redis against the domain', () => {
+  it('answer, refuse, log and rank alike on every operator and order', {
+    timeout: 120_000,
+  }, async () => {
+    await client.flushall();
+    const harness = createSides(14);
+    const { sides } = harness;
+    const { db, store } = sides;
+    const boards = await boardsOfEveryKind(harness);
+    const seen = new Set<string>();
+    for (let step = 0; step < 1_500; step++) seen.add(await batchRound(harness, boards, step));
+    for (const id of boards) await compareBoard(sides, id);
+    expect([...seen].sort()).toEqual(
+      expect.arrayContaining(['board_not_found', 'invalid_entries', 'ok', 'operator_mismatch']),
+    );
+    const dumped = await store.dump();
+    for (const id of boards) {
+      expect(byIdOrder(dumped.boards[id])).toEqual(byIdOrder(domain.getBoard(db, id)));
+    }
+  });
+
+  it('logs a batch that moves more than 200 ranges as a bulk import', {
+    timeout: 60_000,
+  }, async () => {
+    await client.flushall();
+    const big = { maxBoards: 1, maxPlayersPerBoard: 2_000 };
+    const ids = Array.from({ length: 1_000 }, (_, i) => `q${i}`);
+    let next = 0;
+    const store = new RedisBoardStore(client, { newId: () => ids[next++] ?? 'none', limits: big });
+    const board = await store.createBoard(
+      { name: 'Big', order: 'desc', operator: 'set' },
+      new Date(),
+    );
+    next = 0;
+    await store.submitScores(
+      board.id,
+      ids.map((_, i) => ({ externalKey: `k${i}`, name: `P${i}`, score: 1_000 - i })),
+    );
+    const entries = ids
+      .map((_, i) => ({ externalKey: `k${i}`, score: 999 - i }))
+      .filter((_, i) => i % 4 === 0);
+    const done = await store.submitScores(board.id, entries);
+    expect(done.players).toHaveLength(250);
+    expect(await lastLogEntry(board.id)).toMatchObject({ moved: '', bulk: 'import', meta: '0' });
   });
 });

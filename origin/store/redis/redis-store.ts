@@ -1,13 +1,20 @@
 import { Cluster, type Redis } from 'ioredis';
-import type {
-  BoardSummary,
-  BoardView,
-  RankedPlayer,
-  ScoreOperator,
+import * as z from 'zod/mini';
+import {
+  type BoardSummary,
+  type BoardView,
+  boardViewSchema,
+  type RankedPlayer,
+  type ScoreOperator,
 } from '../../../contract/board.ts';
 import { boardChannel, pageChannel } from '../../../contract/events.ts';
 import type { ImportRow } from '../../../contract/requests.ts';
-import type { SeasonList, SeasonView } from '../../../contract/scores.ts';
+import type {
+  ScoreBatchResult,
+  ScoreEntry,
+  SeasonList,
+  SeasonView,
+} from '../../../contract/scores.ts';
 import type {
   BoardRecord,
   Database,
@@ -19,6 +26,7 @@ import type {
 } from '../../domain/board.ts';
 import { foldName } from '../../domain/board-index.ts';
 import { BoardError } from '../../domain/errors.ts';
+import { IDEMPOTENCY_TTL_MS } from '../../domain/idempotency.ts';
 import type { Schedule } from '../../domain/schedule.ts';
 import { rollsAt, type ScheduledBoard, seasonInfoOf } from '../../domain/seasons.ts';
 import type {
@@ -31,12 +39,25 @@ import type {
   StreamSnapshot,
 } from '../board-store.ts';
 import {
+  type IdempotentOutcome,
+  type IdempotentRequest,
+  idempotencyContext,
+  runIdempotent,
+} from '../idempotency.ts';
+import {
   boardErrorOf,
   type RefusalContext,
   refusalOf,
   StoreUnavailableError,
   storeError,
 } from './errors.ts';
+import {
+  idempotentCall,
+  keptOutside,
+  outsideAnswer,
+  outsideAnswerKey,
+  unwrapIdempotent,
+} from './idempotency.ts';
 import {
   boardKeys,
   boardTag,
@@ -48,7 +69,8 @@ import {
   seasonKeys,
 } from './keys.ts';
 import { ReplyReader } from './replies.ts';
-import { SCRIPTS, type ScriptName } from './scripts.ts';
+import { batchArgs, freshIds, readBatchReply } from './score-batch.ts';
+import { IDEMPOTENT_SCRIPTS, SCRIPTS, type ScriptName } from './scripts.ts';
 import { SEASON_SCRIPTS } from './season-scripts.ts';
 import {
   readSeason,
@@ -80,6 +102,8 @@ export interface RedisStoreOptions {
   waitTimeoutMs?: number | undefined;
   /** Rows one script reads of a long window (default VIEW_CHUNK). */
   viewChunk?: number | undefined;
+  /** The clock kept answers are dated by (milliseconds; default Date.now). */
+  clock?: (() => number) | undefined;
 }
 
 /** The players of the demo board a fresh install starts with (as `seedDatabase`). */
@@ -98,6 +122,7 @@ export class RedisBoardStore implements BoardStore {
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
   private readonly viewChunk: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -108,6 +133,7 @@ export class RedisBoardStore implements BoardStore {
     this.waitReplicas = options.waitReplicas ?? 0;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
     this.viewChunk = options.viewChunk ?? VIEW_CHUNK;
+    this.now = options.clock ?? Date.now;
     for (const [name, definition] of Object.entries({ ...SCRIPTS, ...SEASON_SCRIPTS })) {
       if (!Reflect.has(client, name)) client.defineCommand(name, definition);
     }
@@ -255,7 +281,27 @@ export class RedisBoardStore implements BoardStore {
 
   // Writes.
 
+  /**
+   * An idempotent request keeps its answer under `{idem}:<sha>` after the board is made: not
+   * atomic with it (see idempotency.ts).
+   */
   async createBoard(input: NewBoard, now: Date): Promise<BoardView> {
+    const retry = idempotencyContext.getStore();
+    if (retry === undefined || retry.kept === true) return this.makeBoard(input, now);
+    const key = outsideAnswerKey(retry.id);
+    const kept = keptOutside(await this.redis(() => this.client.get(key)), retry, this.now());
+    if (kept !== undefined) return z.parse(boardViewSchema, kept);
+    const view = await this.makeBoard(input, now);
+    const answer = outsideAnswer(retry, view, this.now());
+    await this.redis(() => this.client.set(key, answer, 'PX', IDEMPOTENCY_TTL_MS));
+    return view;
+  }
+
+  idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+    return runIdempotent(request, run);
+  }
+
+  private async makeBoard(input: NewBoard, now: Date): Promise<BoardView> {
     // Not atomic with the board's script (the registry has a slot of its own): two origins
     // creating at once may both pass this check.
     const count = await this.redis(() => this.client.zcard(REGISTRY_KEY));
@@ -322,6 +368,33 @@ export class RedisBoardStore implements BoardStore {
   async removePlayer(boardId: string, playerId: string): Promise<void> {
     await this.run('lbRemovePlayer', boardId, [playerId]);
     await this.durable(boardId);
+  }
+
+  /**
+   * One script checks and applies the batch (scripts.ts `lbScores`). Node reads which external
+   * keys are on the board first, to give fresh ids to the players the batch creates; a key that
+   * changed hands meanwhile (`stale`) or an id in use has Node look again.
+   */
+  async submitScores(boardId: string, entries: readonly ScoreEntry[]): Promise<ScoreBatchResult> {
+    const keys = entries.flatMap((entry) => entry.externalKey ?? []);
+    for (let attempt = 1; ; attempt++) {
+      const owners =
+        keys.length === 0
+          ? []
+          : await this.redis(() => this.client.hmget(boardKeys(boardId).ext, ...keys));
+      const known = new Set(keys.filter((_, i) => owners[i] !== null));
+      const ids = freshIds(entries, known, this.newId);
+      const args = [this.limits.maxPlayersPerBoard, ...batchArgs(entries, ids)];
+      try {
+        const reply = await this.run('lbScores', boardId, args);
+        await this.durable(boardId);
+        return readBatchReply(reply, entries, this.limits);
+      } catch (error) {
+        if (!(error instanceof IdsTaken || error instanceof Stale) || attempt >= ID_ATTEMPTS) {
+          throw unwrapIdsTaken(error);
+        }
+      }
+    }
   }
 
   async addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {
@@ -598,15 +671,18 @@ export class RedisBoardStore implements BoardStore {
   ): Promise<unknown> {
     const command: unknown = Reflect.get(this.client, name);
     if (typeof command !== 'function') throw new Error(`the Redis script ${name} is not defined`);
+    const call = IDEMPOTENT_SCRIPTS.has(name) ? idempotentCall(keys, args, this.now()) : undefined;
+    let reply: unknown;
     try {
-      const reply: unknown = await command.apply(this.client, [...keys, ...args]);
-      return reply;
+      reply = await command.apply(this.client, [...(call?.keys ?? keys), ...(call?.args ?? args)]);
     } catch (error) {
       const refusal = refusalOf(error);
       if (refusal?.kind === 'id_taken') throw new IdsTaken(refusal.rows);
       if (refusal?.kind === 'version_changed') throw new VersionChanged();
+      if (refusal?.kind === 'stale') throw new Stale();
       throw storeError(error, this.refusal(context));
     }
+    return call === undefined ? reply : unwrapIdempotent(reply, call.context);
   }
 
   /** Runs plain Redis commands, turning a lost connection into StoreUnavailableError. */
@@ -637,6 +713,13 @@ export class RedisBoardStore implements BoardStore {
         `the change is not on ${this.waitReplicas} replicas (${acked} acknowledged within ${this.waitTimeoutMs} ms)`,
       );
     }
+  }
+}
+
+/** A batch found an external key taken or freed since Node looked: look again. */
+class Stale extends Error {
+  constructor() {
+    super('stale');
   }
 }
 

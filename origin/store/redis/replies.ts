@@ -1,7 +1,7 @@
 import type { Order, RankedPlayer, ScoreOperator } from '../../../contract/board.ts';
 
-/** Fields a script gives per ranked row: id, name, score, scoredAt, rank. */
-export const ROW_FIELDS = 5;
+/** Fields a script gives per ranked row: id, name, score, scoredAt, rank, externalKey ('' none). */
+export const ROW_FIELDS = 6;
 
 /**
  * Reads a script's flat array reply in order, checking each value's type as it goes: a reply
@@ -47,13 +47,15 @@ export class ReplyReader {
   }
 
   row(): RankedPlayer {
-    return {
-      id: this.string(),
-      name: this.string(),
-      score: this.number(),
-      scoredAt: this.number(),
-      rank: this.number(),
-    };
+    const id = this.string();
+    const name = this.string();
+    const score = this.number();
+    const scoredAt = this.number();
+    const rank = this.number();
+    const externalKey = this.string();
+    return externalKey === ''
+      ? { id, name, score, scoredAt, rank }
+      : { id, name, score, scoredAt, externalKey, rank };
   }
 
   /** `count` rows, or every row left when undefined. */

@@ -1,5 +1,6 @@
 import { MAX_SCORE } from '../../../contract/board.ts';
 import { PAGE_SIZE } from '../../../contract/windows.ts';
+import { MAX_MOVED_RANGES } from '../../domain/score-batch.ts';
 import { LOG_MAX_ENTRIES } from './keys.ts';
 
 /*
@@ -19,6 +20,10 @@ local MAX_SCORE = ${MAX_SCORE}
 local PAGE_SIZE = ${PAGE_SIZE}
 local K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME, K_LOG, K_PUB =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+
+-- The external-key index (keys.ts): named after the board's own tag, so in the board's slot.
+local K_EXT = string.sub(K_META, 1, -5) .. 'ext'
+local K_EXTOF = string.sub(K_META, 1, -5) .. 'extof'
 
 local function refuse(kind) error({ err = 'BOARD ' .. kind }) end
 local function int(n) return string.format('%d', n) end
@@ -83,14 +88,17 @@ local function hmget(key, ids)
   return out
 end
 
--- Appends to out the rows at display positions start..stop (inclusive), five values each:
--- id, name, score, scoredAt, rank. Ties share the rank of the first of them.
+-- Appends to out the rows at display positions start..stop (inclusive), six values each:
+-- id, name, score, scoredAt, rank, externalKey ('' for none). Ties share the rank of the first.
+-- A board without external keys costs nothing more than its players' records.
 local function rows(order, start, stop, out)
   if stop < start then return 0 end
   local members = redis.call('ZRANGE', K_RANK, start, stop)
   local ids = {}
   for i = 1, #members do ids[i] = idOf(members[i]) end
   local recs = hmget(K_PLAYERS, ids)
+  local exts = {}
+  if redis.call('EXISTS', K_EXTOF) == 1 then exts = hmget(K_EXTOF, ids) end
   local prevScore, prevRank
   for i = 1, #ids do
     local score, at, name = decode(recs[i])
@@ -101,6 +109,7 @@ local function rows(order, start, stop, out)
     prevScore, prevRank = score, rank
     local n = #out
     out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = ids[i], name, int(score), int(at), rank
+    out[n + 6] = exts[i] or ''
   end
   return #ids
 end
@@ -113,7 +122,8 @@ local function pushSeason(out)
 end
 
 local function ranked(order, id, score, at, name)
-  return { id, name, int(score), int(at), rankOf(sortScore(order, score)) }
+  local ext = redis.call('HGET', K_EXTOF, id) or ''
+  return { id, name, int(score), int(at), rankOf(sortScore(order, score)), ext }
 end
 `;
 
@@ -127,6 +137,46 @@ export const BOARD_KEYS = 7;
 
 export function script(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
   return { numberOfKeys, lua: `${PRELUDE}\n${body}` };
+}
+
+/**
+ * A change script that can answer an idempotent request (store/idempotency.ts), one wrapper for
+ * every change: its KEYS end with the answer's key (`{board:<id>}:idem:<sha>`, in the board's
+ * slot), its ARGV with the request's fingerprint ('' when the request has no key), the time
+ * (milliseconds) and how long an answer is kept. With a fingerprint, an answer kept under the key
+ * (less than that long ago) is answered instead of running the change: { 'replay', its reply },
+ * or { 'conflict' } when it was kept for another fingerprint. Else the change runs and its reply
+ * is kept (MessagePack: exact for every integer) with PX, in the same atomic step:
+ * { 'fresh', reply }. A refused change raises its error before anything is kept.
+ */
+function idempotentScript(body: string, numberOfKeys = BOARD_KEYS): ScriptDefinition {
+  return script(
+    `
+local IDEM_KEY = KEYS[#KEYS]
+local IDEM_TTL = table.remove(ARGV)
+local IDEM_NOW = table.remove(ARGV)
+local IDEM_FP = table.remove(ARGV)
+if IDEM_FP ~= '' then
+  local kept = redis.call('GET', IDEM_KEY)
+  if kept then
+    local answer = cmsgpack.unpack(kept)
+    if tonumber(IDEM_NOW) - answer[2] < tonumber(IDEM_TTL) then
+      if answer[1] ~= IDEM_FP then return { 'conflict' } end
+      return { 'replay', answer[3] }
+    end
+  end
+end
+local function change()
+${body}
+end
+local reply = change()
+if IDEM_FP ~= '' then
+  redis.call('SET', IDEM_KEY, cmsgpack.pack({ IDEM_FP, tonumber(IDEM_NOW), reply }), 'PX', IDEM_TTL)
+end
+return { 'fresh', reply }
+`,
+    numberOfKeys + 1,
+  );
 }
 
 /**
@@ -243,7 +293,7 @@ for i = 1, #members do
   local id = string.sub(m, string.find(m, '\\0', 1, true) + 1)
   local score, at, name = decode(redis.call('HGET', K_PLAYERS, id))
   local row = ranked(order, id, score, at, name)
-  for j = 1, 5 do out[#out + 1] = row[j] end
+  for j = 1, 6 do out[#out + 1] = row[j] end
 end
 return out
 `);
@@ -281,7 +331,7 @@ return 1
 `);
 
 /** ARGV: id, name, folded, most players. Returns the new player, ranked. */
-const addPlayer = script(`
+const addPlayer = idempotentScript(`
 local order = board()
 local id, name, folded = ARGV[1], ARGV[2], ARGV[3]
 local size = redis.call('ZCARD', K_RANK)
@@ -299,7 +349,7 @@ return ranked(order, id, 0, v, name)
  * ARGV: id, hasName ('1' | '0'), name, folded, hasScore ('1' | '0'), score. Returns the player,
  * ranked. A new score is reached at the new version; the same score keeps its scoredAt.
  */
-const updatePlayer = script(`
+const updatePlayer = idempotentScript(`
 local order = board()
 local id = ARGV[1]
 local score, at, name, folded = player(id)
@@ -323,7 +373,7 @@ return ranked(order, id, newScore, newAt, newName)
 `);
 
 /** ARGV: id. Returns the new version. */
-const removePlayer = script(`
+const removePlayer = idempotentScript(`
 board()
 local id = ARGV[1]
 local score, at, name, folded = player(id)
@@ -332,13 +382,18 @@ local last = redis.call('ZCARD', K_RANK) - 1
 redis.call('ZREM', K_RANK, member(at, id))
 redis.call('HDEL', K_PLAYERS, id)
 freeName(folded, id)
+local ext = redis.call('HGET', K_EXTOF, id)
+if ext then
+  redis.call('HDEL', K_EXT, ext)
+  redis.call('HDEL', K_EXTOF, id)
+end
 local v = bump()
 log(v, span(from, last), '1')
 return v
 `);
 
 /** ARGV: id, amount. Returns the player, ranked. Only on an 'incr' board (a missing operator). */
-const addScore = script(`
+const addScore = idempotentScript(`
 local order = board()
 local operator = redis.call('HGET', K_META, 'operator')
 if operator and operator ~= 'incr' then refuse('operator_mismatch ' .. operator) end
@@ -358,7 +413,7 @@ return ranked(order, id, next, v, name)
  * Every score that is not 0 becomes 0, reached at the new version. ARGV: limit. Returns the top
  * `limit` rows as the view script does.
  */
-const reset = script(`
+const reset = idempotentScript(`
 local order = board()
 local v = bump()
 local moving = {}
@@ -419,7 +474,7 @@ return { #adds, skipped, v, size + #adds }
  * The board's past seasons go with it. KEYS: the seven board keys, :lease and :seasons (the
  * season keys are named from it, in the same slot). Returns that version.
  */
-const deleteBoard = script(
+const deleteBoard = idempotentScript(
   `
 local _, version = board()
 local v = version + 1
@@ -429,7 +484,7 @@ for _, n in ipairs(redis.call('HKEYS', KEYS[9])) do
   redis.call('UNLINK', tag .. ':season:' .. n .. ':rank', tag .. ':season:' .. n .. ':players')
 end
 redis.call('UNLINK', KEYS[9])
-redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
+redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME, K_EXT, K_EXTOF)
 redis.call('EXPIRE', K_LOG, ARGV[1])
 redis.call('EXPIRE', K_PUB, ARGV[1])
 redis.call('EXPIRE', KEYS[8], ARGV[1], 'NX')
@@ -470,7 +525,7 @@ const restoreCommit = script(
 local old = redis.call('HGET', K_META, 'version')
 local v = tonumber(ARGV[3])
 if old and tonumber(old) + 1 > v then v = tonumber(old) + 1 end
-redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME)
+redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME, K_EXT, K_EXTOF)
 for i = 1, 4 do
   if redis.call('EXISTS', KEYS[7 + i]) == 1 then redis.call('RENAME', KEYS[7 + i], KEYS[1 + i]) end
 end
@@ -504,6 +559,141 @@ return 1
 `,
 } satisfies ScriptDefinition;
 
+/**
+ * A score batch as one change (domain/score-batch.ts has the same rules). ARGV: most players, n,
+ * then per entry: 'p' (by player id) or 'e' (by external key), that id or key, name ('' none),
+ * folded name, score, and the fresh id for a player it creates ('' when Node found the key taken).
+ * Every entry is checked before anything changes; refused entries answer
+ * { 0, index, kind, detail, ... } (kinds as `EntryRefusal`; detail an entry index or a player
+ * count, else 0). A fresh id in use refuses 'id_taken <entries>'; a key Node thought taken but
+ * free now refuses 'stale' (Node looks again). Else one version, one log entry (`moved` the
+ * union of each step's range; past MAX_MOVED_RANGES of them, `bulk` 'import'), and answers
+ * { 1, version, then per entry its row as `ranked` gives it and created ('1' | '0') }. A batch
+ * that changes no score changes nothing, version included.
+ */
+const scores = idempotentScript(`
+local order, version = board()
+local operator = redis.call('HGET', K_META, 'operator') or 'incr'
+local max, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local size = redis.call('ZCARD', K_RANK)
+local function after(current, value)
+  if operator == 'incr' then return current + value end
+  if operator == 'decr' then return current - value end
+  if operator == 'set' then return value end
+  if (order == 'desc' and value > current) or (order == 'asc' and value < current) then return value end
+  return current
+end
+local function inRange(current, value)
+  if math.abs(after(current, value)) > MAX_SCORE then return false end
+  return not ((operator == 'set' or operator == 'best') and math.abs(value) > MAX_SCORE)
+end
+local problems, targets, taken = {}, {}, {}
+local seenIds, seenKeys, seenNames, creating = {}, {}, {}, 0
+local function problem(i, kind, detail)
+  problems[#problems + 1] = i
+  problems[#problems + 1] = kind
+  problems[#problems + 1] = detail or 0
+end
+for i = 0, n - 1 do
+  local b = 3 + i * 6
+  local kind, ref, name, folded, value, fresh = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5]
+  local id = ref
+  if kind == 'e' then id = redis.call('HGET', K_EXT, ref) end
+  if id then
+    local rec = redis.call('HGET', K_PLAYERS, id)
+    if not rec then problem(i, 'unknown_player')
+    elseif seenIds[id] then problem(i, 'duplicate', seenIds[id])
+    else
+      seenIds[id] = i
+      if inRange(decode(rec), value) then targets[i] = id else problem(i, 'out_of_range') end
+    end
+  elseif seenKeys[ref] then problem(i, 'duplicate', seenKeys[ref])
+  else
+    seenKeys[ref] = i
+    if name == '' then problem(i, 'name_required')
+    elseif redis.call('HEXISTS', K_NAMES, folded) == 1 then problem(i, 'name_taken')
+    elseif seenNames[folded] then problem(i, 'name_repeated', seenNames[folded])
+    else
+      seenNames[folded] = i
+      creating = creating + 1
+      if size + creating > max then problem(i, 'limit', size + creating)
+      elseif fresh == '' then refuse('stale')
+      else
+        if redis.call('HEXISTS', K_PLAYERS, fresh) == 1 then taken[#taken + 1] = i end
+        targets[i] = false
+      end
+    end
+  end
+end
+if #problems > 0 then
+  local out = { 0 }
+  for j = 1, #problems do out[j + 1] = problems[j] end
+  return out
+end
+if #taken > 0 then refuse('id_taken ' .. table.concat(taken, ',')) end
+local v = version + 1
+local ranges, ids, created, changed = {}, {}, {}, 0
+for i = 0, n - 1 do
+  local b = 3 + i * 6
+  local value = tonumber(ARGV[b + 4])
+  if targets[i] == false then
+    local id, name, folded = ARGV[b + 5], ARGV[b + 2], ARGV[b + 3]
+    local score = value
+    if operator == 'decr' then score = 0 - value end
+    place(order, id, score, v, name, folded)
+    claimName(folded, id)
+    redis.call('HSET', K_EXT, ARGV[b + 1], id)
+    redis.call('HSET', K_EXTOF, id, ARGV[b + 1])
+    ranges[#ranges + 1] = { positionOf(v, id), redis.call('ZCARD', K_RANK) - 1 }
+    ids[i], created[i], changed = id, '1', changed + 1
+  else
+    local id = targets[i]
+    local score, at, name, folded = player(id)
+    local next = after(score, value)
+    ids[i], created[i] = id, '0'
+    if next ~= score then
+      local from = positionOf(at, id)
+      redis.call('ZREM', K_RANK, member(at, id))
+      place(order, id, next, v, name, folded)
+      local to = positionOf(v, id)
+      if from <= to then ranges[#ranges + 1] = { from, to } else ranges[#ranges + 1] = { to, from } end
+      changed = changed + 1
+    end
+  end
+end
+if changed > 0 then
+  redis.call('HSET', K_META, 'version', int(v))
+  table.sort(ranges, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  local merged = {}
+  for _, r in ipairs(ranges) do
+    local last = merged[#merged]
+    if last and r[1] <= last[2] + 1 then
+      if r[2] > last[2] then last[2] = r[2] end
+    else
+      merged[#merged + 1] = { r[1], r[2] }
+    end
+  end
+  local meta = '0'
+  if creating > 0 then meta = '1' end
+  if #merged > ${MAX_MOVED_RANGES} then
+    log(v, '', meta, 'bulk', 'import')
+  else
+    local parts = {}
+    for j, r in ipairs(merged) do parts[j] = int(r[1]) .. '-' .. int(r[2]) end
+    log(v, table.concat(parts, ','), meta)
+  end
+  version = v
+end
+local out = { 1, version }
+for i = 0, n - 1 do
+  local score, at, name = player(ids[i])
+  local row = ranked(order, ids[i], score, at, name)
+  for j = 1, 6 do out[#out + 1] = row[j] end
+  out[#out + 1] = created[i]
+end
+return out
+`);
+
 /** Every script, by the name it is defined under on the client. */
 export const SCRIPTS = {
   lbView: view,
@@ -519,6 +709,7 @@ export const SCRIPTS = {
   lbUpdatePlayer: updatePlayer,
   lbRemovePlayer: removePlayer,
   lbAddScore: addScore,
+  lbScores: scores,
   lbReset: reset,
   lbImport: importPlayers,
   lbDeleteBoard: deleteBoard,
@@ -528,3 +719,14 @@ export const SCRIPTS = {
 } satisfies Record<string, ScriptDefinition>;
 
 export type ScriptName = keyof typeof SCRIPTS;
+
+/** The scripts made with `idempotentScript`: their calls carry the answer's key and arguments. */
+export const IDEMPOTENT_SCRIPTS: ReadonlySet<string> = new Set<ScriptName>([
+  'lbAddPlayer',
+  'lbUpdatePlayer',
+  'lbRemovePlayer',
+  'lbAddScore',
+  'lbReset',
+  'lbDeleteBoard',
+  'lbScores',
+]);

@@ -19,7 +19,9 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 
 describe('createApi', () => {
   it('lists boards from the JSON answer', async () => {
-    const boards = [{ id: 'demo', name: 'Demo board', order: 'desc', playerCount: 5 }];
+    const boards = [
+      { id: 'demo', name: 'Demo board', order: 'desc', operator: 'incr', playerCount: 5 },
+    ];
     const api = createApi(answering(() => Response.json({ boards })));
     expect(await api.listBoards()).toEqual(boards);
   });
@@ -67,6 +69,7 @@ describe('createApi', () => {
       id: 'demo',
       name: 'Demo',
       order: 'desc',
+      operator: 'incr',
       version: 9,
       playerCount: 500,
       offset: 100,
