@@ -32,19 +32,8 @@ export function applyOperator(
   return { score, changed: score !== current };
 }
 
-/** What the operator does to a score, in a few words for people ("keeps the best (highest)"). */
-export function operatorLabel(operator: Operator, order: Order): string {
-  switch (operator) {
-    case 'incr':
-      return 'adds';
-    case 'decr':
-      return 'subtracts';
-    case 'set':
-      return 'sets';
-    case 'best':
-      return `keeps the best (${order === 'desc' ? 'highest' : 'lowest'})`;
-  }
-}
+// The words for people live in contract/, where the web reads them too.
+export { operatorLabel } from '../../contract/operators.ts';
 
 function scoreAfter(operator: Operator, order: Order, current: number, value: number): number {
   switch (operator) {

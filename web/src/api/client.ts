@@ -11,6 +11,7 @@ import {
   playerStateSchema,
   type RankedPlayer,
   rankedPlayerSchema,
+  type ScoreOperator,
 } from '../../../contract/board.ts';
 import type { ExportFormat } from '../../../contract/export.ts';
 import { apiPaths } from '../../../contract/paths.ts';
@@ -57,7 +58,7 @@ export interface AdminApi {
    * nothing: `GET /admin/` only checks the token.
    */
   checkToken(): Promise<void>;
-  createBoard(name: string, order: Order): Promise<BoardView>;
+  createBoard(name: string, order: Order, operator?: ScoreOperator): Promise<BoardView>;
   deleteBoard(boardId: string): Promise<void>;
   resetBoard(boardId: string): Promise<BoardView>;
   addPlayer(boardId: string, name: string): Promise<RankedPlayer>;
@@ -134,12 +135,60 @@ interface CallOptions {
   signal?: AbortSignal | undefined;
   /** What to ask for; errors come as JSON whatever is asked. */
   accept?: string;
+  /** Sent as `Idempotency-Key`: a retry of the same write counts once. */
+  idempotencyKey?: string;
 }
 
 const MEDIA_TYPES: Record<ExportFormat, string> = { csv: 'text/csv', json: 'application/json' };
 
+/** What the client takes besides `fetch`: tests give their own. */
+export interface ApiOptions {
+  /** A fresh `Idempotency-Key` (a UUID by default). */
+  newKey?: () => string;
+  /** Waits `ms` before a retry. */
+  wait?: (ms: number) => Promise<void>;
+}
+
+/** The pauses before each retry of a write that did not reach the server (then it gives up). */
+export const RETRY_DELAYS_MS = [250, 750, 2_000];
+
+/**
+ * Runs a write again, after each of RETRY_DELAYS_MS, while it fails without an answer from the
+ * API (no connection, or a proxy's 502/503/504); never after the API refused it (4xx, 500). The
+ * write must carry an `Idempotency-Key`, so that a try that did reach the server counts once.
+ */
+export async function retried<T>(
+  attempt: () => Promise<T>,
+  wait: (ms: number) => Promise<void>,
+): Promise<T> {
+  for (const delay of RETRY_DELAYS_MS) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ApiError && RETRYABLE.has(error.status))) throw error;
+      await wait(delay);
+    }
+  }
+  return attempt();
+}
+
+const RETRYABLE = new Set([0, 502, 503, 504]);
+
+/** A random UUID; outside a secure context (plain http) `randomUUID` is missing: 32 hex digits. */
+function randomKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** An API client over the given `fetch` (the browser's by default). */
-export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
+export function createApi(
+  fetchImpl: typeof fetch = (...args) => fetch(...args),
+  options: ApiOptions = {},
+): Api {
+  const newKey = options.newKey ?? randomKey;
+  const wait =
+    options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** The server's answer when it is a success; its error, or ours, as an `ApiError` otherwise. */
   async function respond(path: string, options: CallOptions): Promise<Response> {
     let response: Response;
@@ -176,8 +225,12 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
     async checkToken() {
       await send(apiPaths.admin(), { token });
     },
-    createBoard: (name, order) =>
-      call(apiPaths.boards(), boardViewSchema, { method: 'POST', body: { name, order }, token }),
+    createBoard: (name, order, operator = 'incr') =>
+      call(apiPaths.boards(), boardViewSchema, {
+        method: 'POST',
+        body: { name, order, operator },
+        token,
+      }),
     deleteBoard: async (boardId) => {
       await send(apiPaths.board(boardId), { method: 'DELETE', token });
     },
@@ -231,8 +284,12 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args))
       const path = `${apiPaths.players(boardId)}?${query}`;
       return (await call(path, playerListSchema, { signal })).players;
     },
-    addPoint: (boardId, playerId) =>
-      call(apiPaths.scoreAdd(boardId, playerId), playerStateSchema, { method: 'POST' }),
+    addPoint: (boardId, playerId) => {
+      // One key per click: every retry of this click carries it, so the click counts once.
+      const idempotencyKey = newKey();
+      const path = apiPaths.scoreAdd(boardId, playerId);
+      return retried(() => call(path, playerStateSchema, { method: 'POST', idempotencyKey }), wait);
+    },
     listSeasons: (boardId, signal) => call(apiPaths.seasons(boardId), seasonListSchema, { signal }),
     getSeason: (boardId, number, { from, limit }, signal) => {
       const query = new URLSearchParams({ from: String(from), limit: String(limit) });
@@ -274,9 +331,10 @@ function decoded(text: string): string | undefined {
   }
 }
 
-function headersFor({ accept, token, body }: CallOptions): Record<string, string> {
+function headersFor({ accept, token, body, idempotencyKey }: CallOptions): Record<string, string> {
   const headers: Record<string, string> = { Accept: accept ?? 'application/json' };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   return headers;
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { BoardMeta } from '../../../contract/events.ts';
+import { operatorLabel } from '../../../contract/operators.ts';
 import { navigate, routePaths } from '../app/router.ts';
 import { SeasonCountdown } from '../seasons/SeasonCountdown.tsx';
 import { Link } from '../ui/Link.tsx';
@@ -30,7 +31,8 @@ export function BoardHeader({ boardId, board, feed }: BoardHeaderProps) {
         <h1 tabIndex={-1}>{board?.name ?? 'Loading board…'}</h1>
         {board !== undefined && (
           <p className="muted">
-            {playersText(board.playerCount)} · {orderText(board.order)}
+            {playersText(board.playerCount)} · {orderText(board.order)} · Scores:{' '}
+            {operatorLabel(board.operator, board.order)}
           </p>
         )}
         {board?.season !== undefined && (

@@ -75,7 +75,7 @@ export function BoardPage({ boardId, live, api, admin }: BoardPageProps) {
           onView={setView}
           pickId={pickId}
           paused={paused || deleted}
-          onVote={vote}
+          onVote={board.operator === 'incr' ? vote : undefined}
           onEdit={admin === undefined ? undefined : editPlayer}
         />
       )}

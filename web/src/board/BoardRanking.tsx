@@ -23,7 +23,8 @@ const revealForMs = 10_000;
 interface ListActions {
   pickId: string | undefined;
   paused: boolean;
-  onVote: (player: RankedPlayer) => void;
+  /** Absent on a board whose scores do not add up (only `incr` boards take a +1). */
+  onVote: ((player: RankedPlayer) => void) | undefined;
   /** With it (admin mode), each row has an Edit button. */
   onEdit: ((player: RankedPlayer) => void) | undefined;
 }

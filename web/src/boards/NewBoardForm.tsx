@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
-import type { Order } from '../../../contract/board.ts';
+import type { Order, ScoreOperator } from '../../../contract/board.ts';
+import { OPERATORS, operatorLabel } from '../../../contract/operators.ts';
 import type { AdminApi } from '../api/client.ts';
 import { navigate, routePaths } from '../app/router.ts';
 import { ActionField } from '../ui/ActionForm.tsx';
@@ -12,6 +13,7 @@ import './NewBoardForm.css';
 export function NewBoardForm({ admin }: { admin: AdminApi }) {
   const [name, setName] = useState('');
   const [order, setOrder] = useState<Order>('desc');
+  const [operator, setOperator] = useState<ScoreOperator>('incr');
   const creating = useAction();
 
   const create = async (event: FormEvent<HTMLFormElement>) => {
@@ -23,7 +25,7 @@ export function NewBoardForm({ admin }: { admin: AdminApi }) {
     }
     let id: string | undefined;
     const done = await creating.run(async () => {
-      id = (await admin.createBoard(value, order)).id;
+      id = (await admin.createBoard(value, order, operator)).id;
     });
     if (done && id !== undefined) navigate(routePaths.board(id));
   };
@@ -60,10 +62,32 @@ export function NewBoardForm({ admin }: { admin: AdminApi }) {
             <option value="asc">Lowest score</option>
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="new-board-operator">Submitted scores</label>
+          <select
+            id="new-board-operator"
+            value={operator}
+            onChange={(event) =>
+              setOperator(OPERATORS.find((o) => o === event.target.value) ?? 'incr')
+            }
+          >
+            {OPERATORS.map((o) => (
+              <option key={o} value={o}>
+                {operatorText(o, order)}
+              </option>
+            ))}
+          </select>
+        </div>
         <button type="submit" className="button" disabled={creating.pending}>
           Create board
         </button>
       </div>
     </form>
   );
+}
+
+/** "Scores: adds (the +1 button)", "Scores: keeps the best (highest)". */
+function operatorText(operator: ScoreOperator, order: Order): string {
+  const label = operatorLabel(operator, order);
+  return `Scores: ${operator === 'incr' ? `${label} (the +1 button)` : label}`;
 }
