@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ID_PATTERN, MAX_SCORE, orderSchema } from './board.ts';
+import { ID_PATTERN, MAX_SCORE, operatorSchema, orderSchema } from './board.ts';
 import { nameSchema } from './requests.ts';
 
 /**
@@ -32,6 +32,8 @@ export const backupBoardSchema = z.strictObject({
   id,
   name: storedName,
   order: orderSchema,
+  /** How submitted scores combine; absent in backups of earlier versions: `incr`. */
+  operator: z.optional(operatorSchema),
   version: count,
   createdAt: z.iso.datetime(),
   players: z.array(backupPlayerSchema),

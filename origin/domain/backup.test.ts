@@ -49,6 +49,7 @@ describe('backupOf', () => {
           id: 'a',
           name: 'A',
           order: 'desc',
+          operator: 'incr',
           version: 3,
           createdAt: '1970-01-01T00:00:00.000Z',
           players: [
@@ -60,12 +61,32 @@ describe('backupOf', () => {
           id: 'b',
           name: 'B',
           order: 'desc',
+          operator: 'incr',
           version: 0,
           createdAt: '1970-01-01T00:00:00.000Z',
           players: [],
         },
       ],
     });
+  });
+});
+
+describe('operators in a backup', () => {
+  it('are written and restored; a backup without one restores an incr board', () => {
+    const db = emptyDatabase();
+    createBoard(
+      db,
+      { name: 'Best', order: 'asc', operator: 'best' },
+      limits,
+      () => 'x',
+      new Date(0),
+    );
+    const backup = backupOf(db, new Date(0));
+    expect(backup.boards[0]?.operator).toBe('best');
+    expect(restoredDatabase(new Map(), backup, limits).db.boards.x?.operator).toBe('best');
+    const old = { ...backup, boards: backup.boards.map(({ operator: _, ...older }) => older) };
+    const restored = restoredDatabase(new Map(), old, limits).db.boards.x;
+    expect(restored?.operator ?? 'incr').toBe('incr');
   });
 });
 

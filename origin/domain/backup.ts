@@ -19,6 +19,7 @@ export function backupOf(db: Database, now: Date): Backup {
       id: board.id,
       name: board.name,
       order: board.order,
+      operator: board.operator ?? 'incr',
       version: board.version,
       createdAt: board.createdAt,
       players: board.players.map(({ id, name, score, scoredAt }) => ({

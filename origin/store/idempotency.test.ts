@@ -180,3 +180,35 @@ describe.each([
     expect(await store.idempotent(request('k7'), bad)).toMatchObject({ replayed: false });
   });
 });
+
+describe('answers kept in the data file', () => {
+  it('survive a fold into the data file and a restart, and expired ones are dropped at start', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'idempotency-fold-')), 'data.json');
+    const clock = { now: start };
+    const open = async () => {
+      const file = await fileStore(path, emptyDatabase);
+      const store = new EmbeddedBoardStore({
+        store: file,
+        limits,
+        newId: counter('f'),
+        now: () => clock.now,
+      });
+      return { file, store };
+    };
+    const first = await open();
+    const board = await first.store.createBoard({ name: 'B', order: 'desc' }, new Date(start));
+    const add = (store: BoardStore) => () => store.addPlayer(board.id, 'Quote "Q" \u00e9');
+    const kept = await first.store.idempotent(request('fold-1', 'x', 201), add(first.store));
+    await first.file.fold();
+    await first.store.close();
+    const second = await open();
+    expect(second.file.data.idempotency).toBeDefined();
+    const again = await second.store.idempotent(request('fold-1', 'x', 201), add(second.store));
+    expect(again.replayed).toBe(true);
+    if (again.replayed && !kept.replayed) expect(JSON.parse(again.body)).toEqual(kept.result);
+    await second.store.close();
+    clock.now += IDEMPOTENCY_TTL_MS;
+    const third = await open();
+    expect(Object.keys(third.file.data.idempotency ?? {})).toEqual([]);
+  });
+});
