@@ -253,6 +253,8 @@ describe('Redis faults under +1 load', () => {
       expect(readiness.ready).toBe(false);
       expect(readiness.checks.store.ok).toBe(false);
       expect(readiness.error?.code).toBe('not_ready');
+      // Liveness stays up: the origin recovers by itself, nothing should restart it.
+      expect((await fetch(new URL(apiPaths.health(), origin))).status).toBe(200);
     }
     for (const base of endpoints) {
       const write = await fetch(new URL(apiPaths.scoreAdd(BOARD, ids[0] as string), base), {
