@@ -6,11 +6,14 @@ import { latencyChart } from './chart.ts';
 import { benchPlan } from './plan.ts';
 import { formatProfile, profileOrigin } from './profile.ts';
 import { benchResult } from './result.ts';
+import { runScaleOut, scaleOutPlan } from './scale-out.ts';
+import { formatScaleOut } from './scale-out-table.ts';
 import { runSizesOnly, runSuite } from './suite.ts';
 import { formatResult, formatSizesOnly } from './table.ts';
 
 // `npm run bench` (a few minutes) or `npm run bench -- --quick` (under a minute, for CI);
-// `--only sizes` runs the board-sizes section alone (sizes[-quick]-latest.json);
+// `--only sizes` runs the board-sizes section alone (sizes[-quick]-latest.json), `--only scale-out`
+// the embedded store against Redis with 1 to 3 origins (scale-out[-quick]-latest.json);
 // `--profile` profiles the origin under `+1` load instead (with `--quick`: small and short).
 // Loopback only; everything it starts it stops; a watchdog ends a run that hangs.
 
@@ -20,12 +23,13 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     chart: { type: 'string' },
-    /** `sizes`: only the board-sizes section, written to sizes[-quick]-latest.json. */
+    /** `sizes` or `scale-out`: only that section, written to <section>[-quick]-latest.json. */
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'sizes') {
-  console.error(`bench: --only knows one section, sizes (not ${values.only})`);
+const SECTIONS = ['sizes', 'scale-out'];
+if (values.only !== undefined && !SECTIONS.includes(values.only)) {
+  console.error(`bench: --only knows ${SECTIONS.join(' and ')} (not ${values.only})`);
   process.exit(2);
 }
 const mode = values.quick ? 'quick' : 'full';
@@ -79,6 +83,22 @@ if (values.only === 'sizes') {
     process.exit(0);
   } catch (error) {
     console.error('bench --only sizes failed:', error);
+    process.exit(1);
+  }
+}
+
+if (values.only === 'scale-out') {
+  try {
+    const result = await runScaleOut(scaleOutPlan(mode), command);
+    const stamp = result.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+    const suffix = mode === 'quick' ? '-quick' : '';
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    await writeFile(join(outDir, `scale-out-${stamp}${suffix}.json`), json);
+    await writeFile(join(outDir, `scale-out${suffix}-latest.json`), json);
+    console.log(formatScaleOut(result));
+    process.exit(0);
+  } catch (error) {
+    console.error('bench --only scale-out failed:', error);
     process.exit(1);
   }
 }

@@ -1,11 +1,5 @@
 import * as z from 'zod/mini';
-import {
-  ID_PATTERN,
-  MAX_SCORE,
-  rankedPlayerSchema,
-  scheduleSchema,
-  seasonInfoSchema,
-} from './board.ts';
+import { ID_PATTERN, MAX_SCORE, rankedPlayerSchema, seasonInfoSchema } from './board.ts';
 import { nameSchema } from './requests.ts';
 
 export {

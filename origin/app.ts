@@ -148,9 +148,14 @@ function expressApp(config: Config, api: ApiDeps, logger: Logger): Express {
   app.use(readinessRoutes(service));
   // After a failed write memory may hold changes the disk does not: serve nothing (health
   // included, so a supervisor sees it) until the origin restarts from the disk.
-  app.use((_req, _res, next) => {
-    service.assertAvailable();
-    next();
+  // On Redis an outage is not the origin's failure: it answers 503 meanwhile and recovers by
+  // itself, so /healthz (liveness) stays 200 and a supervisor does not restart every origin.
+  app.use((req, _res, next) => {
+    if (req.path === '/healthz' && service.recoversByItself()) next();
+    else {
+      service.assertAvailable();
+      next();
+    }
   });
   app.use(healthRoutes());
   // Only GETs are ever held. serve-grip reads the whole body of any POST that says

@@ -1,14 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BackupIo, runBackupCommand, USAGE } from './backup-client.ts';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from './test-origin.ts';
+import { ADMIN_TOKEN, startTestOrigin, storeUnderTest, type TestOrigin } from './test-origin.ts';
 
-// The backup commands against a real origin, with their files kept in memory.
+// The backup commands against a real origin, with their files kept in memory. On every store
+// (vitest.config.ts).
+const STORE = storeUnderTest();
 
 let origin: TestOrigin;
 let files: Map<string, string>;
 let said: string[];
 beforeEach(async () => {
-  origin = await startTestOrigin();
+  origin = await startTestOrigin(STORE);
   files = new Map();
   said = [];
 });

@@ -30,7 +30,7 @@ interface Sent {
   event: string;
   data: { version: number; page?: number; players?: RankedPlayer[]; reason?: string };
   id: string;
-  prevId: string;
+  prevId: string | undefined;
   bytes: number;
 }
 
@@ -252,6 +252,27 @@ describe('publishing pages', () => {
     const onBoard = t.sent.filter((s) => s.channel === 'board-b');
     expect(onBoard.map((s) => s.event)).toEqual(['board', 'deleted']);
     expectChains(t.sent);
+  });
+});
+
+describe('a takeover (adopt)', () => {
+  it('goes on from the ids it is given, the first message of each channel without a prev-id', async () => {
+    const t = setup({ players: 30 });
+    t.broadcaster.adopt('b', 10, new Map([['board-b.p0', 25]]));
+    t.apply(addScore(t.db, 'b', t.id(29), 5).change);
+    await t.finish();
+    t.apply(addScore(t.db, 'b', t.id(28), 9).change);
+    await t.finish();
+    const p0 = t.sent.filter((s) => s.channel === 'board-b.p0');
+    const p1 = t.sent.filter((s) => s.channel === 'board-b.p1');
+    expect(p0.map((s) => [s.id, s.prevId])).toEqual([
+      ['31', undefined],
+      ['32', '31'],
+    ]);
+    expect(p1.map((s) => [s.id, s.prevId])).toEqual([
+      ['31', undefined],
+      ['32', '31'],
+    ]);
   });
 });
 

@@ -7,12 +7,15 @@ import type { HeldChannel, PagesSnapshot } from './store/board-store.ts';
 
 export type { HeldChannel } from './store/board-store.ts';
 
-/** Sends one SSE-framed event to a channel with GRIP `id`/`prev-id` (a `Publisher` in production). */
+/**
+ * Sends one SSE-framed event to a channel with GRIP `id`/`prev-id` (a `Publisher` in production);
+ * no `prev-id` when `prevId` is undefined (the first message after a takeover: see `adopt`).
+ */
 export type PublishFn = (
   channel: string,
   content: string,
   id: string,
-  prevId: string,
+  prevId: string | undefined,
 ) => Promise<void>;
 
 export interface BroadcasterOptions {
@@ -96,6 +99,8 @@ interface BoardState {
   refusalReported: boolean;
   /** Rounds taken from the state and not yet done. */
   busy: number;
+  /** After a takeover: the channels that have had their first (unchained) message. */
+  unchained: Set<string> | undefined;
 }
 
 interface Outgoing {
@@ -189,6 +194,10 @@ export class Broadcaster {
     const state = this.state(boardId, base);
     state.base = base;
     for (const [channel, id] of published) state.published.set(channel, id);
+    // The last id another publisher noted may never have gone out (it died between noting and
+    // sending), and a chain after it would leave every viewer waiting for the proxy's recovery:
+    // each channel's first message from here carries no prev-id (it carries absolute state).
+    state.unchained = new Set();
   }
 
   /** Forgets a board's channels (this origin stopped publishing it). */
@@ -311,7 +320,7 @@ export class Broadcaster {
     await this.options.claim?.(boardId, new Map(sends.map((send) => [send.channel, version])));
     const results = await Promise.all(
       sends.map((send) =>
-        this.send(boardId, send.channel, send.event, send.prevId).then(
+        this.send(boardId, send.channel, send.event, this.chainedPrevId(state, send)).then(
           () => true,
           (error: unknown) => this.failed(boardId, state, send, error),
         ),
@@ -388,8 +397,20 @@ export class Broadcaster {
     return false;
   }
 
+  /** The prev-id a round's message carries: none for a channel's first after a takeover. */
+  private chainedPrevId(state: BoardState, send: { channel: string; prevId: number }) {
+    if (state.unchained === undefined || state.unchained.has(send.channel)) return send.prevId;
+    state.unchained.add(send.channel);
+    return undefined;
+  }
+
   /** One publish, size-checked, timed out after `publishTimeoutMs` and reported to `onPublish`. */
-  private async send(boardId: string, channel: string, event: BoardEvent, prevId: number) {
+  private async send(
+    boardId: string,
+    channel: string,
+    event: BoardEvent,
+    prevId: number | undefined,
+  ) {
     const content = encodeSse(event);
     const bytes = Buffer.byteLength(content);
     const started = performance.now();
@@ -404,7 +425,12 @@ export class Broadcaster {
       if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(boardId, channel, bytes);
       const id = String(event.type === 'board' ? event.board.version : event.version);
       await withTimeout(
-        this.options.publish(channel, content, id, String(prevId)),
+        this.options.publish(
+          channel,
+          content,
+          id,
+          prevId === undefined ? undefined : String(prevId),
+        ),
         this.publishTimeoutMs,
       );
     } catch (error) {
@@ -435,6 +461,7 @@ export class Broadcaster {
         failingSince: undefined,
         refusalReported: false,
         busy: 0,
+        unchained: undefined,
       };
       this.boards.set(boardId, state);
     }

@@ -12,12 +12,15 @@ import {
   signJwt,
   startRecordingServer,
   startTestOrigin,
+  storeUnderTest,
   type TestOrigin,
 } from './test-origin.ts';
 
 // Stream requests straight to the origin, with every kind of Grip-Sig. Only a signature made with
 // the configured key, by the configured issuer, and still valid gets a GRIP hold; everything else
 // is refused (406 for a board stream, 403 for the recovery link) and carries no Grip-* header.
+// On every store (vitest.config.ts).
+const STORE = storeUnderTest();
 
 const SERVICE = 'fastly:SU1Z0isxPaozGVKXdv0eY';
 const now = () => Math.floor(Date.now() / 1000);
@@ -77,7 +80,7 @@ const SETUPS: Setup[] = [
 describe.each(SETUPS)('Grip-Sig verified with $name', (setup) => {
   let origin: TestOrigin;
   beforeAll(async () => {
-    origin = await startTestOrigin({ verifyKey: setup.verifyKey, verifyIss: setup.iss });
+    origin = await startTestOrigin({ ...STORE, verifyKey: setup.verifyKey, verifyIss: setup.iss });
   });
   afterAll(() => origin.close());
 
@@ -266,6 +269,7 @@ describe("publishing with the token from GRIP_URL's query", () => {
   it('and so does the whole app when a +1 is published', async () => {
     proxy.requests.length = 0;
     const origin = await startTestOrigin({
+      ...STORE,
       env: { GRIP_URL: gripUrl() },
       verifyKey,
       verifyIss: 'fastly:SVC1',

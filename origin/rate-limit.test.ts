@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientKey, RateLimiter } from './rate-limit.ts';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from './test-origin.ts';
+import { ADMIN_TOKEN, startTestOrigin, storeUnderTest, type TestOrigin } from './test-origin.ts';
 
 // The public +1 is limited per client: SCORE_BURST at once, refilled at SCORE_RATE_PER_SECOND.
 // The client is the socket's address, or, when the socket is a trusted proxy (TRUST_PROXY, loopback
 // by default: our Pushpin), the right-most address in X-Forwarded-For that is not trusted.
+// On every store (vitest.config.ts).
+const STORE = storeUnderTest();
 
 const plusOne = (origin: TestOrigin, from?: string, player = 'p1') =>
   origin.send(`/boards/demo/players/${player}/score-add/`, {
@@ -23,6 +25,7 @@ describe('behind a trusted proxy (loopback, the default)', () => {
   let time = 1_000_000;
   beforeAll(async () => {
     origin = await startTestOrigin({
+      ...STORE,
       env: { SCORE_RATE_PER_SECOND: '2', SCORE_BURST: '3' },
       clock: { now: () => time },
     });
@@ -98,6 +101,7 @@ describe('X-Forwarded-For from a peer that is not a trusted proxy', () => {
   let origin: TestOrigin;
   beforeAll(async () => {
     origin = await startTestOrigin({
+      ...STORE,
       env: { SCORE_RATE_PER_SECOND: '1', SCORE_BURST: '3', TRUST_PROXY: '10.0.0.0/8' },
     });
   });

@@ -63,8 +63,19 @@ export async function redisBackend(
     waitTimeoutMs: settings.waitTimeoutMs,
     onError: (error) => options.onError?.(error, undefined),
   });
+  // The feed's own connection: a write's WAIT holds its connection until the replicas answer (up
+  // to REDIS_WAIT_TIMEOUT_MS), and lease renewals must not queue behind it.
+  const feedClient = connectRedis(settings.urls.join(','), {
+    cluster: settings.cluster,
+    onError: (error) => options.onError?.(error, undefined),
+  });
+  await whenReady(feedClient, options.startTimeoutMs ?? 10_000).catch((error: unknown) => {
+    client.disconnect();
+    feedClient.disconnect();
+    throw error;
+  });
   const feed = new RedisFeed({
-    client,
+    client: feedClient,
     leaseMs: settings.leaseMs,
     pollMs: Math.max(options.publishIntervalMs, 20),
     onError: options.onError,
@@ -79,6 +90,7 @@ export async function redisBackend(
     stop: async () => {
       await feed.stop();
       await keys.close();
+      feedClient.disconnect();
       await store.close();
     },
   };

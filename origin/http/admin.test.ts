@@ -1,23 +1,19 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Backup, backupSchema } from '../../contract/backup.ts';
 import { type BoardView, boardListSchema } from '../../contract/board.ts';
-import { emptyDatabase } from '../domain/board.ts';
-import { fileStore } from '../store/store.ts';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from '../test-origin.ts';
+import { ADMIN_TOKEN, startTestOrigin, storeUnderTest, type TestOrigin } from '../test-origin.ts';
 
-// Backup and restore against a real origin with its durable data file: a round trip gives back
-// what was backed up, lands on disk in one commit and is published to viewers; a bad backup is
-// refused with the data file, the database in memory and the publisher untouched.
+// Backup and restore against a real origin with its durable store: a round trip gives back what
+// was backed up, is durable and is published to viewers; a bad backup is refused with what is
+// stored, every board and the publisher untouched. On every store (vitest.config.ts).
+const STORE = storeUnderTest();
 
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const JSON_ADMIN = { ...ADMIN, 'content-type': 'application/json' };
 
 let origin: TestOrigin;
 beforeEach(async () => {
-  origin = await startTestOrigin({ env: { MAX_BOARDS: '3', RESTORE_MAX_MB: '1' } });
+  origin = await startTestOrigin({ ...STORE, env: { MAX_BOARDS: '3', RESTORE_MAX_MB: '1' } });
 });
 afterEach(() => origin.close());
 
@@ -82,26 +78,19 @@ describe('POST /admin/restore/', () => {
     );
   });
 
-  it('lands on disk: the data file and its journal, reopened, hold the restored database', async () => {
+  it('is durable: what a fresh start reads (the data file and journal, or Redis) is the restored database', async () => {
     const saved = await backup();
     await changeEverything();
     await restore(saved);
-    const dir = await mkdtemp(join(tmpdir(), 'restore-copy-'));
-    try {
-      const copy = join(dir, 'db.json');
-      await copyFile(origin.dataFile, copy);
-      await copyFile(`${origin.dataFile}.journal`, `${copy}.journal`);
-      const reopened = await fileStore(copy, emptyDatabase);
-      expect(reopened.data).toEqual(origin.store.data);
-      expect(Object.keys(reopened.data.boards)).toEqual(['demo']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const reopened = await origin.reopen();
+    expect(reopened).toEqual(JSON.parse((await origin.snapshot()).memory));
+    expect(Object.keys(reopened.boards)).toEqual(['demo']);
   });
 
   it('tells viewers of the restored boards to reload, and those of deleted ones that they are gone', async () => {
     const saved = await backup();
     const created = await changeEverything();
+    await origin.settled();
     const published = origin.published.length;
     await restore(saved);
     await vi.waitFor(() => expect(origin.published.length).toBe(published + 2));

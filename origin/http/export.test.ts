@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardExportSchema } from '../../contract/export.ts';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from '../test-origin.ts';
+import { ADMIN_TOKEN, startTestOrigin, storeUnderTest, type TestOrigin } from '../test-origin.ts';
 
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const BOM = '\ufeff';
+// On every store (vitest.config.ts).
+const STORE = storeUnderTest();
 
 describe('GET /boards/:id/export/', () => {
   let origin: TestOrigin;
   beforeAll(async () => {
     origin = await startTestOrigin({
+      ...STORE,
       clock: { now: () => Date.UTC(2026, 11, 2, 12) },
       seed: (db) => {
         const board = db.boards.demo;

@@ -6,12 +6,14 @@ import {
   type RecordingServer,
   startRecordingServer,
   startTestOrigin,
+  storeUnderTest,
   type TestOrigin,
 } from '../test-origin.ts';
 
 // /healthz says the process serves; /readyz whether it should take traffic. A real origin, a
 // stand-in GRIP proxy that can be told to refuse publishes, and a data directory that can be
-// taken away.
+// taken away. On every store (vitest.config.ts), but for the data directory.
+const STORE = storeUnderTest();
 
 const plusOne = (origin: TestOrigin) =>
   origin.send('/boards/demo/players/p1/score-add/', { method: 'POST' });
@@ -26,7 +28,7 @@ describe('/readyz', () => {
   let origin: TestOrigin;
   beforeAll(async () => {
     proxy = await startRecordingServer();
-    origin = await startTestOrigin({ env: { GRIP_URL: `${proxy.url}/` } });
+    origin = await startTestOrigin({ ...STORE, env: { GRIP_URL: `${proxy.url}/` } });
   });
   afterAll(async () => {
     await origin.close();
@@ -74,7 +76,8 @@ describe('/readyz', () => {
   });
 });
 
-describe('/readyz after a failed write', () => {
+// The embedded store's failure; run once, with the embedded suites.
+describe.runIf(STORE.store === 'embedded')('/readyz after a failed write', () => {
   it('is 503 naming the store, while /healthz and the API say storage_failed', async () => {
     const origin = await startTestOrigin();
     try {

@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from '../test-origin.ts';
+import { ADMIN_TOKEN, startTestOrigin, storeUnderTest, type TestOrigin } from '../test-origin.ts';
 import { splitCsv } from './import-lines.ts';
+
+// On every store (vitest.config.ts).
+const STORE = storeUnderTest();
 
 let origin: TestOrigin;
 beforeAll(async () => {
-  origin = await startTestOrigin({ env: { MAX_PLAYERS_PER_BOARD: '20000', IMPORT_MAX_MB: '1' } });
+  origin = await startTestOrigin({
+    ...STORE,
+    env: { MAX_PLAYERS_PER_BOARD: '20000', IMPORT_MAX_MB: '1' },
+  });
 });
 afterAll(() => origin.close());
 
@@ -81,7 +87,7 @@ describe('POST /boards/:id/import/', () => {
     const lines = Array.from({ length: 12_000 }, (_, i) =>
       JSON.stringify({ name: `Imported ${i}`, score: i % 100 }),
     );
-    const before = origin.store.data.boards.demo?.version ?? 0;
+    const before = JSON.parse((await origin.send('/boards/demo/?limit=1')).text).version;
     const { status, body } = await importing(`${lines.join('\n')}\n`, ndjson);
     expect(status).toBe(200);
     expect(body).toMatchObject({ added: 12_000, skipped: 0, version: before + 2 });

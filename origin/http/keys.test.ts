@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiPaths, type routePatterns } from '../../contract/paths.ts';
 import { apiKeyListSchema, createdApiKeySchema } from '../../contract/scores.ts';
 import { parseApiKeyToken } from '../domain/api-keys.ts';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from '../test-origin.ts';
+import { ADMIN_TOKEN, dataFileOf, startTestOrigin, type TestOrigin } from '../test-origin.ts';
 
 // The admin's API keys against a real origin with its data file: made (the token shown once,
 // only its hash on disk), listed without secrets, revoked; and a key is refused on every admin
@@ -32,7 +32,7 @@ const errorOf = (text: string) =>
 
 /** Every file of the data directory, as text. */
 async function dataDirText(): Promise<string> {
-  const dir = dirname(origin.dataFile);
+  const dir = dirname(dataFileOf(origin));
   const names = await readdir(dir);
   return (await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8')))).join('\n');
 }
@@ -56,7 +56,7 @@ describe('POST /admin/keys/', () => {
     const stored = await dataDirText();
     expect(stored).toContain(created.key.id);
     expect(stored).not.toContain(parsed?.secret);
-    expect(await readFile(`${origin.dataFile}.keys.json`, 'utf8')).toMatch(
+    expect(await readFile(`${dataFileOf(origin)}.keys.json`, 'utf8')).toMatch(
       /"secretHash":"[0-9a-f]{64}"/,
     );
     expect(origin.logs.join('\n')).not.toContain(parsed?.secret);
@@ -132,6 +132,8 @@ const ADMIN_METHODS: Record<
   apiKey: [{ method: 'DELETE', path: '/admin/keys/KEYID/' }],
   health: [],
   ready: [],
+  // The one route a key may use (with its board in scope): tested in score-auth and scores tests.
+  scores: [],
   boards: [{ method: 'POST', path: '/boards/', body: { name: 'Mine' } }],
   board: [
     { method: 'PATCH', path: '/boards/demo/', body: { schedule: null } },

@@ -13,7 +13,7 @@ interface Published {
   channel: string;
   event: string;
   id: string;
-  prevId: string;
+  prevId: string | undefined;
 }
 
 /** A service on a memory store (seeded demo board, players p1 to p5) and what it published. */

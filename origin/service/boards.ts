@@ -78,6 +78,11 @@ export class BoardService {
     throw new StoreUnavailableError(health.reason, { code });
   }
 
+  /** Whether the store comes back by itself after an outage (Redis), or needs a restart. */
+  recoversByItself(): boolean {
+    return this.store.kind === 'redis';
+  }
+
   /**
    * Whether the origin should take traffic: its store takes writes, and every board's last
    * publish went through (the broadcaster retries a failed one every second, so this recovers by

@@ -91,6 +91,8 @@ export class SseClient {
    * from above on the bytes up to that event (`bytesUpTo`).
    */
   private readonly offsets: number[] = [];
+  /** For each event, when it arrived (`Date.now()` as its chunk was read). */
+  readonly receivedAt: number[] = [];
   /** Bytes of the response body received so far. */
   bytes = 0;
   /** Settles when the stream ends, whoever ended it. */
@@ -127,6 +129,8 @@ export class SseClient {
       if (events.length === 0) return;
       this.events.push(...events);
       this.offsets.push(...events.map(() => this.bytes));
+      const now = Date.now();
+      this.receivedAt.push(...events.map(() => now));
       this.notify();
     });
   }

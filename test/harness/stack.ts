@@ -10,14 +10,26 @@ export type { Stack } from '../../local/stack.ts';
  * local/stack.ts's `startStack` for one test file (call `stop()` in `afterAll`), with the
  * recording relay on the publish path so that every published message can be checked against
  * Fanout's cap (`publishedWithinCap`). With `STACK_LOGS=1` the services' lines are printed,
- * prefixed with their name.
+ * prefixed with their name (as well as handed to `options.onLine`).
  */
 export function startTestStack(options: StackOptions = {}): Promise<Stack> {
   const echo =
     process.env.STACK_LOGS === '1'
       ? (service: string, line: string) => process.stdout.write(`[${service}] ${line}\n`)
       : undefined;
-  return startStack({ onLine: echo, relayPublishes: true, ...options });
+  const { onLine } = options;
+  return startStack({
+    relayPublishes: true,
+    ...options,
+    // A test that listens to the lines itself still gets them printed with STACK_LOGS=1.
+    onLine:
+      onLine === undefined || echo === undefined
+        ? (onLine ?? echo)
+        : (service, line) => {
+            echo(service, line);
+            onLine(service, line);
+          },
+  });
 }
 
 /** What the origin published through the stack's relay, measured against Fanout's 64 KiB cap. */
