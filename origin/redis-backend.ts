@@ -28,6 +28,7 @@ const BOARD_WRITES = new Set<string | symbol>([
   'updatePlayer',
   'removePlayer',
   'addScore',
+  'submitScores',
   'importPlayers',
   'setSchedule',
   'rollSeason',
