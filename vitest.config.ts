@@ -15,6 +15,9 @@ const STORE_SUITES = [
   'origin/http/export.test.ts',
   'origin/http/health.test.ts',
   'origin/http/import.test.ts',
+  'origin/http/keys.test.ts',
+  'origin/http/scores.test.ts',
+  'origin/http/seasons.test.ts',
 ];
 
 /** The store suites on Redis: started once per run (test/stores/redis-setup.ts), wiped by each origin. */

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestOrigin, type TestOrigin } from '../test-origin.ts';
+import { createdApiKeySchema } from '../../contract/scores.ts';
+import { ADMIN_TOKEN, startTestOrigin, storeUnderTest, type TestOrigin } from '../test-origin.ts';
+
+// Operators, score batches and Idempotency-Key against a real origin, on the store under test
+// (vitest.config.ts runs this file on the embedded store, one Redis node and a Redis Cluster).
 
 let origin: TestOrigin;
 beforeAll(async () => {
-  origin = await startTestOrigin({ env: { MAX_PLAYERS_PER_BOARD: '8' } });
+  origin = await startTestOrigin({ ...storeUnderTest(), env: { MAX_PLAYERS_PER_BOARD: '8' } });
 });
 afterAll(() => origin.close());
 
@@ -209,5 +213,77 @@ describe('Idempotency-Key', () => {
     const retried = await call(`/boards/${first.body.id}/`, 'DELETE', undefined, gone);
     expect([deleted.status, retried.status]).toEqual([204, 204]);
     expect(retried.headers['idempotent-replayed']).toBe('true');
+  });
+});
+
+describe('a batch with an API key', () => {
+  async function newKey(boards: string[]) {
+    const reply = await call('/admin/keys/', 'POST', { name: 'Game server', boards });
+    expect(reply.status).toBe(201);
+    const created = createdApiKeySchema.parse(reply.body);
+    return {
+      id: created.key.id,
+      headers: { authorization: `Bearer ${created.token}`, 'content-type': 'application/json' },
+    };
+  }
+
+  it('submits to its boards, and is refused elsewhere (403) and once revoked (401)', async () => {
+    const id = await newBoard('best');
+    const other = await newBoard('best');
+    const key = await newKey([id]);
+    const batch = { entries: [{ externalKey: 'srv:1', name: 'Lin', score: 7 }] };
+    const made = await call(`/boards/${id}/scores/`, 'POST', batch, key.headers);
+    expect(made.status).toBe(200);
+    expect(made.body.players).toMatchObject([{ name: 'Lin', score: 7, rank: 1, created: true }]);
+
+    const before = await origin.snapshot();
+    const outside = await call(`/boards/${other}/scores/`, 'POST', batch, key.headers);
+    expect(outside.status).toBe(403);
+    expect(outside.body.error.code).toBe('forbidden');
+    expect((await call(`/admin/keys/${key.id}/`, 'DELETE')).status).toBe(204);
+    const revoked = await call(`/boards/${id}/scores/`, 'POST', batch, key.headers);
+    expect(revoked.status).toBe(401);
+    expect(revoked.body.error.code).toBe('unauthorized');
+    const after = await origin.snapshot();
+    expect(after.memory).toBe(before.memory);
+    expect(after.published).toBe(before.published);
+  });
+
+  it("keeps a key's Idempotency-Keys apart from the admin's", async () => {
+    const id = await newBoard();
+    const key = await newKey([id]);
+    const batch = { entries: [{ externalKey: 'srv:2', name: 'Mo', score: 2 }] };
+    const first = await call(`/boards/${id}/scores/`, 'POST', batch, {
+      ...key.headers,
+      'idempotency-key': 'round-1',
+    });
+    const replayed = await call(`/boards/${id}/scores/`, 'POST', batch, {
+      ...key.headers,
+      'idempotency-key': 'round-1',
+    });
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.text).toBe(first.text);
+    const byAdmin = await call(`/boards/${id}/scores/`, 'POST', batch, {
+      ...admin,
+      'idempotency-key': 'round-1',
+    });
+    expect(byAdmin.headers['idempotent-replayed']).toBeUndefined();
+    expect(byAdmin.body.players[0]).toMatchObject({ score: 4, created: false });
+  });
+
+  it('refuses a batch that would pass the board limit whole, naming the entry', async () => {
+    const id = await newBoard();
+    const entries = Array.from({ length: 9 }, (_, i) => ({
+      externalKey: `many:${i}`,
+      name: `Many ${i}`,
+      score: i,
+    }));
+    const before = await origin.snapshot();
+    const reply = await call(`/boards/${id}/scores/`, 'POST', { entries });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.entries).toEqual([
+      { index: 8, message: 'the board would hold 9 players; at most 8' },
+    ]);
+    expect(await origin.snapshot()).toEqual(before);
   });
 });
