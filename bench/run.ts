@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT_DIR } from '../local/origin.ts';
+import { batchPlan, formatBatches, runBatches } from './batches.ts';
 import { latencyChart } from './chart.ts';
 import { benchPlan } from './plan.ts';
 import { formatProfile, profileOrigin } from './profile.ts';
@@ -13,7 +14,8 @@ import { formatResult, formatSizesOnly } from './table.ts';
 
 // `npm run bench` (a few minutes) or `npm run bench -- --quick` (under a minute, for CI);
 // `--only sizes` runs the board-sizes section alone (sizes[-quick]-latest.json), `--only scale-out`
-// the embedded store against Redis with 1 to 3 origins (scale-out[-quick]-latest.json);
+// the embedded store against Redis with 1 to 3 origins (scale-out[-quick]-latest.json),
+// `--only batches` score batches of 1, 100 and 1,000 entries on each store (batches[-quick]-latest.json);
 // `--profile` profiles the origin under `+1` load instead (with `--quick`: small and short).
 // Loopback only; everything it starts it stops; a watchdog ends a run that hangs.
 
@@ -23,13 +25,13 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     chart: { type: 'string' },
-    /** `sizes` or `scale-out`: only that section, written to <section>[-quick]-latest.json. */
+    /** `sizes`, `scale-out` or `batches`: only that section, in <section>[-quick]-latest.json. */
     only: { type: 'string' },
   },
 });
-const SECTIONS = ['sizes', 'scale-out'];
+const SECTIONS = ['sizes', 'scale-out', 'batches'];
 if (values.only !== undefined && !SECTIONS.includes(values.only)) {
-  console.error(`bench: --only knows ${SECTIONS.join(' and ')} (not ${values.only})`);
+  console.error(`bench: --only knows ${SECTIONS.join(', ')} (not ${values.only})`);
   process.exit(2);
 }
 const mode = values.quick ? 'quick' : 'full';
@@ -99,6 +101,22 @@ if (values.only === 'scale-out') {
     process.exit(0);
   } catch (error) {
     console.error('bench --only scale-out failed:', error);
+    process.exit(1);
+  }
+}
+
+if (values.only === 'batches') {
+  try {
+    const result = await runBatches(batchPlan(mode), command);
+    const stamp = result.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+    const suffix = mode === 'quick' ? '-quick' : '';
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    await writeFile(join(outDir, `batches-${stamp}${suffix}.json`), json);
+    await writeFile(join(outDir, `batches${suffix}-latest.json`), json);
+    console.log(formatBatches(result));
+    process.exit(0);
+  } catch (error) {
+    console.error('bench --only batches failed:', error);
     process.exit(1);
   }
 }
