@@ -30,8 +30,25 @@ const SEEDED = 30;
 const WINDOW = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.skipIf(viceroyBin === undefined && !required)('score batches through the edge', () => {
-  let dir: string | undefined;
+let dir: string | undefined;
+let wasm: string;
+
+beforeAll(async () => {
+  if (viceroyBin === undefined) return;
+  dir = await mkdtemp(join(tmpdir(), 'scores-e2e-'));
+  wasm = join(dir, 'main.wasm');
+  await buildEdgeWasm(wasm);
+}, 300_000);
+
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+// On the embedded store, and on one Redis node (its origin publishes from the board's change log).
+describe.skipIf(viceroyBin === undefined && !required).each([
+  ['embedded', false],
+  ['Redis', true],
+])('score batches through the edge, on the %s store', (_store, redis) => {
   let stack: Stack | undefined;
   let admin: Client;
   let boardId: string;
@@ -59,10 +76,7 @@ describe.skipIf(viceroyBin === undefined && !required)('score batches through th
         `CI=true and Viceroy is missing: the edge tests must run. ${VICEROY_INSTALL_HINT}`,
       );
     }
-    dir = await mkdtemp(join(tmpdir(), 'scores-e2e-'));
-    const wasm = join(dir, 'main.wasm');
-    await buildEdgeWasm(wasm);
-    stack = await startTestStack({ viceroy: { wasm, bin: viceroyBin } });
+    stack = await startTestStack({ redis, viceroy: { wasm, bin: viceroyBin } });
     if (stack.urls.edge === undefined) throw new Error('the stack did not start the edge');
     admin = createClient(stack.urls.edge, stack.adminToken);
 
@@ -99,7 +113,6 @@ describe.skipIf(viceroyBin === undefined && !required)('score batches through th
 
   afterAll(async () => {
     await stack?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it('reaches every viewer as one update, and a retry publishes nothing', async () => {
