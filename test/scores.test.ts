@@ -55,17 +55,16 @@ describe.skipIf(viceroyBin === undefined && !required).each([
   let otherBoardId: string;
   let key: { id: string; token: string };
 
-  /** A request through the edge with the key (or `token`), answered as it comes. */
+  /** A request through the edge with the API key, answered as it comes. */
   const withKey = (
     method: string,
     path: string,
     body: unknown,
     headers: Record<string, string> = {},
-    token = key.token,
   ): Promise<ApiResponse> =>
     admin.request(method, path, {
       body,
-      headers: { Authorization: `Bearer ${token}`, ...headers },
+      headers: { Authorization: `Bearer ${key.token}`, ...headers },
     });
   const errorOf = (reply: ApiResponse) =>
     (reply.body as { error: { code: string; entries?: unknown } }).error;
