@@ -20,19 +20,52 @@ export interface RedisBackendOptions {
   onTakeover?: ((boardId: string, cursor: string) => void) | undefined;
 }
 
-/** The methods that change one board, named by their first argument. */
-const BOARD_WRITES = new Set<string | symbol>([
-  'deleteBoard',
-  'resetBoard',
-  'addPlayer',
-  'updatePlayer',
-  'removePlayer',
-  'addScore',
-  'submitScores',
-  'importPlayers',
-  'setSchedule',
-  'rollSeason',
-]);
+/**
+ * Every store method, by what it does to boards: the feed must hear of every board a write
+ * changed, so a method the table does not classify does not type-check. `board` writes name their
+ * board as first argument; `restore` names its boards in its database; `new` makes a board that
+ * nobody watches yet (version 0: nothing to publish); `none` writes no board.
+ */
+const WRITES: Record<keyof BoardStore, 'board' | 'restore' | 'new' | 'none'> = {
+  kind: 'none',
+  health: 'none',
+  listBoards: 'none',
+  counts: 'none',
+  boardView: 'none',
+  playerView: 'none',
+  requireBoard: 'none',
+  requirePlayer: 'none',
+  positionOf: 'none',
+  searchPlayers: 'none',
+  pages: 'none',
+  streamSnapshot: 'none',
+  heldChannels: 'none',
+  dump: 'none',
+  versions: 'none',
+  scheduledBoards: 'none',
+  seasons: 'none',
+  seasonView: 'none',
+  checkImport: 'none',
+  idempotent: 'none',
+  close: 'none',
+  createBoard: 'new',
+  deleteBoard: 'board',
+  resetBoard: 'board',
+  addPlayer: 'board',
+  updatePlayer: 'board',
+  removePlayer: 'board',
+  addScore: 'board',
+  submitScores: 'board',
+  importPlayers: 'board',
+  setSchedule: 'board',
+  rollSeason: 'board',
+  restore: 'restore',
+};
+
+const writeOf = (property: string | symbol) =>
+  typeof property === 'string' && Object.hasOwn(WRITES, property)
+    ? WRITES[property as keyof BoardStore]
+    : 'none';
 
 /**
  * The Redis store and its feed: the store's scripts write every change to the board's log; the
@@ -107,7 +140,7 @@ function notifyingWrites(store: RedisBoardStore, feed: RedisFeed): BoardStore {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      if (property === 'restore') {
+      if (writeOf(property) === 'restore') {
         return async (...args: Parameters<RedisBoardStore['restore']>) => {
           const before = await target.versions();
           try {
@@ -117,7 +150,7 @@ function notifyingWrites(store: RedisBoardStore, feed: RedisFeed): BoardStore {
           }
         };
       }
-      if (!BOARD_WRITES.has(property)) return value.bind(target);
+      if (writeOf(property) !== 'board') return value.bind(target);
       return async (boardId: string, ...rest: unknown[]) => {
         try {
           return await value.call(target, boardId, ...rest);
