@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Backup } from '../../contract/backup.ts';
+import { type Backup, backupSchema } from '../../contract/backup.ts';
 import { backupOf, restoredDatabase } from './backup.ts';
 import {
   addPlayer,
@@ -10,6 +10,8 @@ import {
   emptyDatabase,
 } from './board.ts';
 import { BoardError } from './errors.ts';
+import { submitScores } from './score-batch.ts';
+import { rollSeason, setSchedule } from './seasons.ts';
 
 const limits = { maxBoards: 3, maxPlayersPerBoard: 3 };
 
@@ -56,6 +58,7 @@ describe('backupOf', () => {
             { id: 'p1', name: 'Ada', score: 5, scoredAt: 3 },
             { id: 'p2', name: 'Grace', score: 0, scoredAt: 2 },
           ],
+          seasons: [],
         },
         {
           id: 'b',
@@ -65,6 +68,7 @@ describe('backupOf', () => {
           version: 0,
           createdAt: '1970-01-01T00:00:00.000Z',
           players: [],
+          seasons: [],
         },
       ],
     });
@@ -193,5 +197,210 @@ describe('restoredDatabase', () => {
     const [refusedKind, refusedMessage] = refusal(database(), backup) ?? [];
     expect(refusedKind).toBe(kind);
     expect(refusedMessage).toMatch(message);
+  });
+});
+
+describe('schedules, seasons and external keys in a backup', () => {
+  const daily = { every: 'day' as const, at: '00:00', timeZone: 'Europe/Paris' };
+  const day = (n: number, time = '00:00:00.000') => `2030-01-0${n}T${time}Z`;
+
+  /** Board `s`: a schedule, season 3 under way, two past seasons, players by external key. */
+  function seasoned(): Database {
+    const db = emptyDatabase();
+    const nextId = (() => {
+      let n = 0;
+      return () => `p${++n}`;
+    })();
+    createBoard(
+      db,
+      { name: 'S', order: 'desc', schedule: daily },
+      limits,
+      () => 's',
+      new Date(day(1, '10:00:00.000')),
+    );
+    submitScores(db, 's', [{ externalKey: 'steam:1', name: 'Ada', score: 10 }], limits, nextId);
+    rollSeason(db, 's', new Date(day(1, '23:00:00.000')));
+    submitScores(db, 's', [{ externalKey: 'steam:2', name: 'Grace', score: 3 }], limits, nextId);
+    rollSeason(db, 's', new Date(day(2, '23:00:00.000')));
+    return db;
+  }
+
+  it('are written, and a backup restores them exactly', () => {
+    const db = seasoned();
+    const backup = backupOf(db, new Date(0));
+    expect(backupSchema.parse(backup)).toEqual(backup);
+    const [board] = backup.boards;
+    expect(board).toMatchObject({
+      schedule: daily,
+      season: { number: 3, startedAt: day(2, '23:00:00.000') },
+      players: [
+        { id: 'p1', name: 'Ada', externalKey: 'steam:1' },
+        { id: 'p2', name: 'Grace', externalKey: 'steam:2' },
+      ],
+    });
+    expect(
+      board?.seasons?.map((s) => [s.number, s.startedAt, s.endedAt, s.players.length]),
+    ).toEqual([
+      [1, day(1, '10:00:00.000'), day(1, '23:00:00.000'), 1],
+      [2, day(1, '23:00:00.000'), day(2, '23:00:00.000'), 2],
+    ]);
+    const restored = restoredDatabase(new Map(), backup, limits).db;
+    expect(restored).toEqual(db);
+    expect(backupOf(restored, new Date(0))).toEqual(backup);
+  });
+
+  it('rank past standings as the board does: given in any order, without ranks', () => {
+    const backup = backupOf(seasoned(), new Date(0));
+    const season = backup.boards[0]?.seasons?.[1];
+    if (season === undefined) throw new Error('no season 2');
+    season.players = season.players.reverse().map(({ rank: _, ...player }) => player);
+    const { db } = restoredDatabase(new Map(), backup, limits);
+    expect(db.seasons?.s?.[1]?.players.map((p) => [p.name, p.rank])).toEqual([
+      ['Grace', 1],
+      ['Ada', 2],
+    ]);
+  });
+
+  it('give every board of the backup its list of past seasons, none or not, to replace', () => {
+    const backup = backupOf(database(), new Date(0));
+    expect(restoredDatabase(new Map(), backup, limits).db.seasons).toEqual({ a: [], b: [] });
+  });
+
+  it('are absent from a backup written before them, which still restores (its boards keep their seasons)', () => {
+    const old: unknown = {
+      format: 'grip-leaderboard-backup',
+      version: 1,
+      createdAt: '2025-03-01T12:00:00.000Z',
+      boards: [
+        {
+          id: 'a',
+          name: 'Old',
+          order: 'asc',
+          version: 4,
+          createdAt: '2025-03-01T12:00:00.000Z',
+          players: [{ id: 'x', name: 'Ada', score: 9, scoredAt: 4 }],
+        },
+      ],
+    };
+    const { db } = restoredDatabase(new Map(), backupSchema.parse(old), limits);
+    expect(db).toEqual({
+      boards: {
+        a: {
+          id: 'a',
+          name: 'Old',
+          order: 'asc',
+          version: 4,
+          createdAt: '2025-03-01T12:00:00.000Z',
+          players: [{ id: 'x', name: 'Ada', score: 9, scoredAt: 4 }],
+        },
+      },
+    });
+  });
+
+  it('take season times only as the origin writes them', () => {
+    const backup = backupOf(seasoned(), new Date(0));
+    const board = backup.boards[0];
+    if (board?.season === undefined) throw new Error('no season');
+    board.season.startedAt = '2030-01-02T23:00:00Z';
+    expect(backupSchema.safeParse(backup).success).toBe(false);
+  });
+
+  const seasonedWith = (change: (board: Backup['boards'][number]) => void) => {
+    const backup = backupOf(seasoned(), new Date(0));
+    const board = backup.boards[0];
+    if (board !== undefined) change(board);
+    return backup;
+  };
+  const pastSeason = (board: Backup['boards'][number], k: number) => {
+    const season = board.seasons?.[k];
+    if (season === undefined) throw new Error(`no past season ${k}`);
+    return season;
+  };
+
+  it.each<[string, Backup, RegExp]>([
+    [
+      'an external key twice on a board',
+      seasonedWith((b) => {
+        for (const p of b.players) p.externalKey = 'steam:1';
+      }),
+      /^boards\.0\.players\.1\.externalKey: another player on the board has this external key$/,
+    ],
+    [
+      'an external key twice in a past season',
+      seasonedWith((b) => {
+        for (const p of pastSeason(b, 1).players) p.externalKey = 'steam:9';
+      }),
+      /^boards\.0\.seasons\.1\.players\.1\.externalKey: /,
+    ],
+    [
+      'a schedule in a time zone that does not exist',
+      seasonedWith((b) => {
+        b.schedule = { ...daily, timeZone: 'Mars/Olympus_Mons' };
+      }),
+      /^boards\.0\.schedule\.timeZone: "Mars\/Olympus_Mons" is not an IANA time zone/,
+    ],
+    [
+      'a weekday on a daily schedule',
+      seasonedWith((b) => {
+        b.schedule = { ...daily, weekday: 1 };
+      }),
+      /^boards\.0\.schedule\.weekday: only a weekly schedule has a weekday$/,
+    ],
+    [
+      'a schedule without its season',
+      seasonedWith((b) => {
+        delete b.season;
+      }),
+      /^boards\.0\.season: a board with a schedule has a season under way$/,
+    ],
+    [
+      'past seasons out of order',
+      seasonedWith((b) => {
+        b.seasons?.reverse();
+      }),
+      /^boards\.0\.seasons\.1\.number: past seasons are listed oldest first, each number once$/,
+    ],
+    [
+      'a past season after the season under way',
+      seasonedWith((b) => {
+        pastSeason(b, 1).number = 3;
+      }),
+      /^boards\.0\.season\.number: the season under way comes after the past seasons$/,
+    ],
+    [
+      'a season that ends before it began',
+      seasonedWith((b) => {
+        pastSeason(b, 0).endedAt = pastSeason(b, 0).startedAt;
+      }),
+      /^boards\.0\.seasons\.0\.endedAt: a season ends after it began$/,
+    ],
+    [
+      'a rank the standings do not give',
+      seasonedWith((b) => {
+        const grace = pastSeason(b, 1).players[0];
+        if (grace !== undefined) grace.rank = 2;
+      }),
+      /^boards\.0\.seasons\.1\.players\.0\.rank: 2, but the standings rank p2 1$/,
+    ],
+    [
+      'a player twice in a past season',
+      seasonedWith((b) => {
+        const players = pastSeason(b, 1).players;
+        players.push({ ...(players[0] as (typeof players)[number]), externalKey: 'steam:7' });
+      }),
+      /^boards\.0\.seasons\.1\.players\.2\.id: player p2 is on the board twice$/,
+    ],
+  ])('refuses %s', (_, backup, message) => {
+    const [kind, refused] = refusal(emptyDatabase(), backup) ?? [];
+    expect(kind).toBe('invalid_backup');
+    expect(refused).toMatch(message);
+  });
+
+  it('refuse nothing of a board whose schedule was removed: it keeps its season and past seasons', () => {
+    const db = seasoned();
+    setSchedule(db, 's', undefined, new Date(day(3)));
+    const backup = backupOf(db, new Date(0));
+    expect(backup.boards[0]?.schedule).toBeUndefined();
+    expect(restoredDatabase(new Map(), backup, limits).db).toEqual(db);
   });
 });

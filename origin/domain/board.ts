@@ -197,8 +197,15 @@ export function createBoard(
 export function deleteBoard(db: Database, boardId: string): BoardChange {
   const board = getBoard(db, boardId);
   delete db.boards[boardId];
-  if (db.seasons !== undefined) delete db.seasons[boardId];
+  dropSeasons(db, boardId);
   return deletedChange(board);
+}
+
+/** Forgets the board's past seasons; no seasons map is left empty (a fresh start has none). */
+export function dropSeasons(db: Database, boardId: string): void {
+  if (db.seasons === undefined) return;
+  delete db.seasons[boardId];
+  if (Object.keys(db.seasons).length === 0) delete db.seasons;
 }
 
 /** What deleting a board is, as a change: the version after its last, nothing else. */

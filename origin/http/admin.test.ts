@@ -123,6 +123,166 @@ describe('POST /admin/restore/', () => {
   });
 });
 
+/** The clock of the origin `seasonedBoard` starts. */
+let now = 0;
+
+/**
+ * Starts the origin again on a clock the test moves and makes a board with everything a backup
+ * carries: an operator, a schedule, the season under way (3), two past seasons, players with and
+ * without external keys (made by score batches, as a game server makes them).
+ */
+async function seasonedBoard(): Promise<string> {
+  await origin.close();
+  now = Date.parse('2030-01-01T10:00:00.000Z');
+  origin = await startTestOrigin({ ...STORE, clock: { now: () => now }, env: { MAX_BOARDS: '3' } });
+  const schedule = { every: 'day', at: '00:00', timeZone: 'Europe/Paris' };
+  const created = await post('/boards/', { name: 'Daily', operator: 'best', schedule });
+  const { id } = JSON.parse(created.text);
+  const scores = async (entries: unknown[]) =>
+    expect((await post(`/boards/${id}/scores/`, { entries })).status).toBe(200);
+  await scores([
+    { externalKey: 'steam:1', name: 'Ada', score: 10 },
+    { externalKey: 'steam:2', name: 'Grace', score: 7 },
+  ]);
+  now = Date.parse('2030-01-02T00:00:01.000Z'); // past midnight in Paris, 23:00 UTC
+  await origin.seasons.check();
+  await scores([
+    { externalKey: 'steam:2', score: 12 },
+    { externalKey: 'steam:3', name: 'Linus', score: 3 },
+  ]);
+  now = Date.parse('2030-01-03T00:00:01.000Z');
+  await origin.seasons.check();
+  await scores([{ externalKey: 'steam:1', score: 4 }]);
+  await post(`/boards/${id}/players/`, { name: 'Margaret' });
+  return id;
+}
+
+/** A board of a backup, but for its version (a restore over a board moves it on). */
+const boardIn = (b: Backup, id: string) => {
+  const found = b.boards.find((one) => one.id === id);
+  if (found === undefined) throw new Error(`board ${id} is not in the backup`);
+  const { version: _, ...board } = found;
+  return board;
+};
+const seasonNumbers = async (id: string) =>
+  JSON.parse((await origin.send(`/boards/${id}/seasons/`)).text).seasons.map(
+    (season: { number: number }) => season.number,
+  );
+
+describe('schedules, seasons and external keys in a backup', () => {
+  it('are written, and a backup restored into an empty store gives the same backup back', async () => {
+    const id = await seasonedBoard();
+    const saved = await backup();
+    const board = boardIn(saved, id);
+    expect(board).toMatchObject({
+      operator: 'best',
+      schedule: { every: 'day', at: '00:00', timeZone: 'Europe/Paris' },
+      season: { number: 3, startedAt: '2030-01-02T23:00:00.000Z' },
+    });
+    const keys = board?.players.map((p) => [p.name, p.externalKey]);
+    expect(keys?.sort()).toEqual([
+      ['Ada', 'steam:1'],
+      ['Grace', 'steam:2'],
+      ['Linus', 'steam:3'],
+      ['Margaret', undefined],
+    ]);
+    const standings = board?.seasons?.map(({ players, ...season }) => ({
+      ...season,
+      players: players.map((p) => [p.name, p.score, p.rank, p.externalKey]),
+    }));
+    expect(standings).toEqual([
+      {
+        number: 1,
+        startedAt: '2030-01-01T10:00:00.000Z',
+        endedAt: '2030-01-01T23:00:00.000Z',
+        players: [
+          ['Ada', 10, 1, 'steam:1'],
+          ['Grace', 7, 2, 'steam:2'],
+        ],
+      },
+      {
+        number: 2,
+        startedAt: '2030-01-01T23:00:00.000Z',
+        endedAt: '2030-01-02T23:00:00.000Z',
+        players: [
+          ['Grace', 12, 1, 'steam:2'],
+          ['Linus', 3, 2, 'steam:3'],
+          ['Ada', 0, 3, 'steam:1'],
+        ],
+      },
+    ]);
+
+    expect((await restore({ ...saved, boards: [] })).status).toBe(200);
+    expect(await origin.send(`/boards/${id}/seasons/`)).toMatchObject({ status: 404 });
+    expect((await restore(saved)).status).toBe(200);
+    expect((await backup()).boards).toEqual(saved.boards);
+  });
+
+  it("keep a restored board's players, season and schedule going: no duplicate player, the next roll", async () => {
+    const id = await seasonedBoard();
+    const saved = await backup();
+    expect((await restore({ ...saved, boards: [] })).status).toBe(200);
+    expect((await restore(saved)).status).toBe(200);
+
+    const batch = await post(`/boards/${id}/scores/`, {
+      entries: [{ externalKey: 'steam:1', score: 99 }],
+    });
+    expect(JSON.parse(batch.text).players[0]).toMatchObject({ name: 'Ada', created: false });
+    expect((await view(id)).playerCount).toBe(4);
+    now = Date.parse('2030-01-04T00:00:01.000Z');
+    await origin.seasons.check();
+    expect(await seasonNumbers(id)).toEqual([3, 2, 1]);
+    expect((await view(id)).season).toMatchObject({ number: 4 });
+  });
+
+  it("replace a board's past seasons, durably: a fresh start reads the restored database", async () => {
+    const id = await seasonedBoard();
+    const saved = await backup();
+    const fewer = {
+      ...saved,
+      boards: saved.boards.map((b) =>
+        b.id === id ? { ...b, seasons: b.seasons?.slice(0, 1) } : b,
+      ),
+    };
+    expect((await restore(fewer)).status).toBe(200);
+    expect(await seasonNumbers(id)).toEqual([1]);
+    const reopened = await origin.reopen();
+    expect(reopened).toEqual(JSON.parse((await origin.snapshot()).memory));
+    expect(reopened.seasons?.[id]?.map((season) => season.number)).toEqual([1]);
+    expect(boardIn(await backup(), id)).toEqual(boardIn(fewer, id));
+  });
+
+  it('are absent from a backup written before them, which restores as it always did: the past seasons stay', async () => {
+    const id = await seasonedBoard();
+    const old = {
+      format: 'grip-leaderboard-backup',
+      version: 1,
+      createdAt: '2029-06-01T00:00:00.000Z',
+      boards: [
+        {
+          id,
+          name: 'Daily',
+          order: 'desc',
+          version: 2,
+          createdAt: '2029-06-01T00:00:00.000Z',
+          players: [{ id: 'ada', name: 'Ada', score: 5, scoredAt: 1 }],
+        },
+      ],
+    };
+    expect((await restore(old)).status).toBe(200);
+    const restored = await view(id);
+    expect(restored).toMatchObject({ operator: 'incr', playerCount: 1 });
+    expect(restored.season).toBeUndefined();
+    expect(restored.players[0]).not.toHaveProperty('externalKey');
+    expect(await seasonNumbers(id)).toEqual([2, 1]);
+    // What a backup now says of that board restores too.
+    const again = await backup();
+    expect(boardIn(again, id)?.seasons).toHaveLength(2);
+    expect((await restore(again)).status).toBe(200);
+    expect(boardIn(await backup(), id)).toEqual(boardIn(again, id));
+  });
+});
+
 describe('a bad backup is refused and nothing changes', () => {
   const valid = (): Backup => ({
     format: 'grip-leaderboard-backup',
@@ -179,6 +339,27 @@ describe('a bad backup is refused and nothing changes', () => {
       'invalid_backup',
     ],
     ['a malformed id', edit((b) => Object.assign(board(b), { id: 'a/b' })), 400, 'invalid_backup'],
+    [
+      'an external key twice on a board',
+      edit((b) => {
+        for (const p of board(b).players) p.externalKey = 'steam:1';
+      }),
+      400,
+      'invalid_backup',
+      /^boards\.0\.players\.1\.externalKey: another player on the board has this external key$/,
+    ],
+    [
+      'a schedule in a time zone that does not exist',
+      edit((b) =>
+        Object.assign(board(b), {
+          schedule: { every: 'day', at: '00:00', timeZone: 'Mars/Olympus_Mons' },
+          season: { number: 1, startedAt: '2026-12-02T12:00:00.000Z' },
+        }),
+      ),
+      400,
+      'invalid_backup',
+      /^boards\.0\.schedule\.timeZone: .*Mars\/Olympus_Mons/,
+    ],
     [
       'a name with a control character',
       edit((b) => Object.assign(player(b), { name: 'A\u0007' })),

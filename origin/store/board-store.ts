@@ -137,6 +137,8 @@ export interface BoardStore {
   /**
    * Replaces every board with `db` (checked by the caller: `restoredDatabase`), and deletes the
    * boards it does not have; viewers of a replaced board reload, viewers of a deleted one hear so.
+   * A board with an entry in `db.seasons` (empty or not) gets exactly those past seasons; one
+   * without (a backup of an earlier version) keeps those it has.
    */
   restore(db: Database): Promise<void>;
 

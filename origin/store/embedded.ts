@@ -20,7 +20,7 @@ import { idempotencyKeyReused } from '../domain/errors.ts';
 import { IDEMPOTENCY_TTL_MS, replayOf } from '../domain/idempotency.ts';
 import type { Schedule } from '../domain/schedule.ts';
 import { submitScores } from '../domain/score-batch.ts';
-import type { ScheduledBoard } from '../domain/seasons.ts';
+import type { ScheduledBoard, SeasonRecord } from '../domain/seasons.ts';
 import * as seasons from '../domain/seasons.ts';
 import type {
   BoardStore,
@@ -242,7 +242,7 @@ export class EmbeddedBoardStore implements BoardStore {
     this.assertAvailable();
     const { store } = this.deps;
     const before = boards.boardVersions(store.data);
-    store.replaceAll(keepingSeasons(db, store.data));
+    store.replaceAll(restoredOver(db, store.data));
     for (const [id, version] of before) {
       if (!Object.hasOwn(db.boards, id)) this.sink?.record(boards.deletedChange({ id, version }));
     }
@@ -352,12 +352,24 @@ export class EmbeddedBoardStore implements BoardStore {
 }
 
 /**
- * The restored database with the past seasons of the boards it keeps (a backup carries none):
- * as on Redis, where a restore leaves a board's seasons and a delete removes them.
+ * What a restore leaves: the restored database, with the kept answers of idempotent requests (a
+ * retry of a request made before the restore still answers as it did, as on Redis) and the past
+ * seasons of each board it keeps that its backup did not list (a backup of an earlier version):
+ * those stay, as on Redis; a board whose backup lists its seasons has exactly those.
  */
-function keepingSeasons(db: Database, current: Database): Database {
-  const kept = Object.entries(current.seasons ?? {}).filter(([id]) => Object.hasOwn(db.boards, id));
-  return kept.length === 0 ? db : { ...db, seasons: Object.fromEntries(kept) };
+function restoredOver(db: Database, current: Database): Database {
+  const seasons: Record<string, SeasonRecord[]> = {};
+  const own = (of: Database, id: string) =>
+    of.seasons !== undefined && Object.hasOwn(of.seasons, id) ? of.seasons[id] : undefined;
+  for (const id of Object.keys(db.boards)) {
+    const kept = own(db, id) ?? own(current, id);
+    if (kept !== undefined && kept.length > 0) seasons[id] = kept;
+  }
+  return {
+    boards: db.boards,
+    ...(Object.keys(seasons).length === 0 ? {} : { seasons }),
+    ...(current.idempotency === undefined ? {} : { idempotency: current.idempotency }),
+  };
 }
 
 /** How often expired answers are dropped from memory (a fold then leaves them out of the file). */

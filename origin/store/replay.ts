@@ -1,5 +1,5 @@
 import type { PlayerState } from '../../contract/board.ts';
-import type { BoardRecord, Database } from '../domain/board.ts';
+import { type BoardRecord, type Database, dropSeasons } from '../domain/board.ts';
 import type { SeasonRecord } from '../domain/seasons.ts';
 import { DataFileError } from './json-file.ts';
 import { type JournalBoard, journalEntry } from './schema.ts';
@@ -51,11 +51,13 @@ export class Replay {
   private applyBoard(change: JournalBoard): void {
     if ('deleted' in change) {
       delete this.db.boards[change.id];
-      if (this.db.seasons !== undefined) delete this.db.seasons[change.id];
+      dropSeasons(this.db, change.id);
       this.redone.delete(change.id);
       return;
     }
-    if (change.seasons !== undefined) keepSeasons(this.db, change.id, change.seasons);
+    if (change.seasons !== undefined) {
+      keepSeasons(this.db, change.id, change.seasons, change.replaceSeasons === true);
+    }
     let redone = this.redone.get(change.id);
     if (redone === undefined || change.replace) {
       const base = change.replace ? undefined : boardOf(this.db, change.id)?.players;
@@ -87,14 +89,24 @@ function merge(base: PlayerState[], changes: Map<string, PlayerState | null>): P
 
 /**
  * Adds past seasons to those the board kept, in number order; a season it already holds (an entry
- * the data file had folded in already) is replaced by the same one, so redoing is harmless.
+ * the data file had folded in already) is replaced by the same one, so redoing is harmless. With
+ * `replace` (a restore), they are the board's past seasons, in place of those it kept.
  */
-function keepSeasons(db: Database, id: string, added: readonly SeasonRecord[]): void {
+function keepSeasons(
+  db: Database,
+  id: string,
+  added: readonly SeasonRecord[],
+  replace: boolean,
+): void {
   const seasons = db.seasons ?? {};
   const numbers = new Set(added.map((season) => season.number));
-  const kept = (seasons[id] ?? []).filter((season) => !numbers.has(season.number));
-  seasons[id] = [...kept, ...added].sort((a, b) => a.number - b.number);
-  db.seasons = seasons;
+  const kept = replace ? [] : (seasons[id] ?? []).filter((season) => !numbers.has(season.number));
+  const all = [...kept, ...added].sort((a, b) => a.number - b.number);
+  if (all.length > 0) seasons[id] = all;
+  else delete seasons[id];
+  // No map rather than an empty one, as the domain keeps it (`deleteBoard`).
+  if (Object.keys(seasons).length > 0) db.seasons = seasons;
+  else delete db.seasons;
 }
 
 function boardOf(db: Database, id: string): BoardRecord | undefined {

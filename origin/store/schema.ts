@@ -74,6 +74,8 @@ const journalBoard = z.union([
     remove: z.array(z.string()).optional(),
     /** Seasons the board ended in this commit, to add to those it kept. */
     seasons: z.array(storedSeason).optional(),
+    /** `seasons` is every past season the board keeps (a restore): it replaces the kept ones. */
+    replaceSeasons: z.literal(true).optional(),
   }),
 ]);
 

@@ -152,8 +152,12 @@ export class Store {
   replaceAll(data: Database): void {
     this.db.data = data;
     this.touched = new Map();
-    // No version of these boards is on disk: the next commit writes each in full.
-    for (const id of Object.keys(data.boards)) this.persisted.set(id, -1);
+    // No version of these boards is on disk: the next commit writes each in full, and its past
+    // seasons as the whole list, in place of those the journal has.
+    for (const id of Object.keys(data.boards)) {
+      this.persisted.set(id, -1);
+      this.persistedSeasons.set(id, -1);
+    }
     this.pending++;
   }
 
@@ -318,11 +322,15 @@ export class Store {
     return out;
   }
 
-  /** The board's past seasons not yet in the journal (a roll adds one), as an entry's field. */
-  private unsavedSeasons(boardId: string): { seasons?: SeasonRecord[] } {
+  /**
+   * The board's past seasons not yet in the journal (a roll adds one), as an entry's fields; after
+   * a restore (`replaceAll`), all of them, to replace those the journal has.
+   */
+  private unsavedSeasons(boardId: string): { seasons?: SeasonRecord[]; replaceSeasons?: true } {
     const all = this.db.data.seasons?.[boardId] ?? [];
     const saved = this.persistedSeasons.get(boardId) ?? 0;
     this.persistedSeasons.set(boardId, all.length);
+    if (saved < 0) return { seasons: all, replaceSeasons: true };
     return all.length > saved ? { seasons: all.slice(saved) } : {};
   }
 

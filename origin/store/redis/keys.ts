@@ -42,8 +42,10 @@
  *                                 (a season rolls in one script: season-scripts.ts). A board with
  *                                 a schedule has in :meta `schedule` (JSON), `season` (the number
  *                                 under way) and `seasonStart` (ISO 8601)
- *   {board:<id>}:restore:* the four ranking keys being filled by a restore before they replace
- *                                 the board's own in one script
+ *   {board:<id>}:restore:* the six player keys (rank, players, names, byname, ext, extof) and
+ *                                 each past season's two (:restore:season:<n>:rank, :players)
+ *                                 being filled by a restore before they replace the board's own
+ *                                 in one script
  *
  *   boards                ZSET    the registry: board id, score = 1, 2, 3, ... in order of creation
  *                                 (a restore puts its boards in its own order). Its own slot,
@@ -102,10 +104,23 @@ export function scriptKeys(boardId: string): string[] {
   return [k.meta, k.rank, k.players, k.names, k.byname, k.log, k.pub];
 }
 
-/** The keys a restore fills before they replace the board's: rank, players, names, byname. */
+/**
+ * The keys a restore fills before they replace the board's: rank, players, names, byname, ext,
+ * extof.
+ */
 export function restoreKeys(boardId: string): string[] {
   const tag = boardTag(boardId);
-  return ['rank', 'players', 'names', 'byname'].map((part) => `${tag}:restore:${part}`);
+  const parts = ['rank', 'players', 'names', 'byname', 'ext', 'extof'];
+  return parts.map((part) => `${tag}:restore:${part}`);
+}
+
+/** The keys a restore fills with past season `number` before they become its `seasonKeys`. */
+export function restoreSeasonKeys(
+  boardId: string,
+  number: number,
+): [rank: string, players: string] {
+  const tag = boardTag(boardId);
+  return [`${tag}:restore:season:${number}:rank`, `${tag}:restore:season:${number}:players`];
 }
 
 /** Slots of a Redis Cluster. */

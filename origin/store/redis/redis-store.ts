@@ -13,6 +13,7 @@ import type {
   ScoreBatchResult,
   ScoreEntry,
   SeasonList,
+  SeasonSummary,
   SeasonView,
 } from '../../../contract/scores.ts';
 import type {
@@ -28,7 +29,12 @@ import { foldName } from '../../domain/board-index.ts';
 import { BoardError } from '../../domain/errors.ts';
 import { IDEMPOTENCY_TTL_MS } from '../../domain/idempotency.ts';
 import type { Schedule } from '../../domain/schedule.ts';
-import { rollsAt, type ScheduledBoard, seasonInfoOf } from '../../domain/seasons.ts';
+import {
+  rollsAt,
+  type ScheduledBoard,
+  type SeasonRecord,
+  seasonInfoOf,
+} from '../../domain/seasons.ts';
 import type {
   BoardStore,
   HeldChannel,
@@ -65,6 +71,7 @@ import {
   keySlot,
   REGISTRY_KEY,
   restoreKeys,
+  restoreSeasonKeys,
   scriptKeys,
   seasonKeys,
 } from './keys.ts';
@@ -75,11 +82,13 @@ import { SEASON_SCRIPTS } from './season-scripts.ts';
 import {
   readSeason,
   SEASON_FIELDS,
+  type StoredSeason,
   scheduledOf,
   scheduleJson,
   seasonListOf,
   seasonOfMeta,
   seasonViewOf,
+  storedSeasonOf,
 } from './seasons.ts';
 
 type AnyScript = ScriptName | keyof typeof SEASON_SCRIPTS;
@@ -247,21 +256,13 @@ export class RedisBoardStore implements BoardStore {
   async dump(): Promise<Database> {
     const db: Database = { boards: {} };
     for (const id of await this.boardIds()) {
-      const read = await this.viewInPieces(id, 0, undefined).catch((error: unknown) => {
-        if (error instanceof BoardError && error.kind === 'board_not_found') return null;
+      const dumped = await this.dumpBoard(id).catch((error: unknown) => {
+        if (error instanceof BoardError && error.kind === 'board_not_found') return undefined;
         throw error;
       });
-      if (read === null) continue;
-      const { view, createdAt } = read ?? (await this.viewPart(id, [0, '', '', '', '']));
-      db.boards[id] = {
-        id,
-        name: view.name,
-        order: view.order,
-        operator: view.operator,
-        version: view.version,
-        createdAt,
-        players: view.players.map(({ rank: _, ...player }) => player),
-      };
+      if (dumped === undefined) continue;
+      db.boards[id] = dumped.board;
+      if (dumped.seasons.length > 0) db.seasons = { ...db.seasons, [id]: dumped.seasons };
     }
     return db;
   }
@@ -433,7 +434,10 @@ export class RedisBoardStore implements BoardStore {
 
   async restore(db: Database): Promise<void> {
     const before = await this.boardIds();
-    for (const board of Object.values(db.boards)) await this.restoreBoard(board);
+    for (const board of Object.values(db.boards)) {
+      const seasons = db.seasons !== undefined && Object.hasOwn(db.seasons, board.id);
+      await this.restoreBoard(board, seasons ? db.seasons?.[board.id] : undefined);
+    }
     await this.register('move', Object.keys(db.boards));
     for (const id of before) {
       if (Object.hasOwn(db.boards, id)) continue;
@@ -576,20 +580,112 @@ export class RedisBoardStore implements BoardStore {
     return taken;
   }
 
-  private async restoreBoard(board: BoardRecord): Promise<void> {
-    const temp = restoreKeys(board.id);
-    for (let start = 0; start === 0 || start < board.players.length; start += REDIS_BATCH) {
-      const args = board.players
-        .slice(start, start + REDIS_BATCH)
-        .flatMap((p) => [p.id, p.name, foldName(p.name), p.score, p.scoredAt]);
-      await this.runWith('lbRestoreChunk', temp, [board.order, start === 0 ? '1' : '0', ...args]);
+  /**
+   * Replaces the board with `board`, and its past seasons with `seasons` (undefined: keeps
+   * them): each filled into its restore keys, then put in place by one script.
+   */
+  private async restoreBoard(
+    board: BoardRecord,
+    seasons: readonly SeasonRecord[] | undefined,
+  ): Promise<void> {
+    const { id, order, schedule, season } = board;
+    const temp = restoreKeys(id);
+    await this.fillRestoreKeys('lbRestoreChunk', temp, order, board.players, (p) => [
+      p.id,
+      p.name,
+      foldName(p.name),
+      p.score,
+      p.scoredAt,
+      p.externalKey ?? '',
+    ]);
+    for (const kept of seasons ?? []) {
+      const keys = restoreSeasonKeys(id, kept.number);
+      await this.fillRestoreKeys('lbRestoreSeasonChunk', keys, order, kept.players, (p) => [
+        p.id,
+        p.name,
+        foldName(p.name),
+        p.score,
+        p.scoredAt,
+      ]);
     }
+    const summaries = (seasons ?? []).flatMap((s) => [
+      s.number,
+      s.startedAt,
+      s.endedAt,
+      s.players.length,
+    ]);
     await this.runWith(
       'lbRestoreCommit',
-      [...scriptKeys(board.id), ...temp],
-      [board.name, board.order, board.version, board.createdAt, board.operator ?? 'incr'],
+      [...scriptKeys(id), ...temp, boardKeys(id).seasons],
+      [
+        board.name,
+        order,
+        board.version,
+        board.createdAt,
+        board.operator ?? 'incr',
+        schedule === undefined ? '' : scheduleJson(schedule),
+        season?.number ?? '',
+        season?.startedAt ?? '',
+        seasons === undefined ? '0' : '1',
+        ...summaries,
+      ],
     );
-    await this.durable(board.id);
+    await this.durable(id);
+  }
+
+  /** Fills a restore's keys with `players`, REDIS_BATCH at a time; the first call empties them. */
+  private async fillRestoreKeys<P>(
+    name: 'lbRestoreChunk' | 'lbRestoreSeasonChunk',
+    keys: readonly string[],
+    order: BoardRecord['order'],
+    players: readonly P[],
+    fields: (player: P) => Array<string | number>,
+  ): Promise<void> {
+    for (let start = 0; start === 0 || start < players.length; start += REDIS_BATCH) {
+      const args = players.slice(start, start + REDIS_BATCH).flatMap(fields);
+      await this.runWith(name, keys, [order, start === 0 ? '1' : '0', ...args]);
+    }
+  }
+
+  /**
+   * One board whole, as a backup writes it: its fields and players at one version, and the past
+   * seasons it had ended by then (a roll meanwhile keeps one more, left out).
+   */
+  private async dumpBoard(
+    id: string,
+  ): Promise<{ board: BoardRecord; seasons: SeasonRecord[] } | undefined> {
+    const read = await this.viewInPieces(id, 0, undefined);
+    const { view, createdAt, stored } = read ?? (await this.viewPart(id, [0, '', '', '', '']));
+    const board: BoardRecord = {
+      id,
+      name: view.name,
+      order: view.order,
+      operator: view.operator,
+      ...stored,
+      version: view.version,
+      createdAt,
+      players: view.players.map(({ rank: _, ...player }) => player),
+    };
+    const before = stored.season?.number ?? Number.POSITIVE_INFINITY;
+    const { seasons: kept } = await this.seasons(id);
+    const seasons: SeasonRecord[] = [];
+    for (const summary of kept.filter((s) => s.number < before).reverse()) {
+      seasons.push(await this.dumpSeason(id, summary));
+    }
+    return { board, seasons };
+  }
+
+  /** A past season's final standings, read `viewChunk` rows at a time (they never change). */
+  private async dumpSeason(id: string, summary: SeasonSummary): Promise<SeasonRecord> {
+    const { number, startedAt, endedAt, playerCount } = summary;
+    const players: RankedPlayer[] = [];
+    while (players.length < playerCount) {
+      const window = { from: players.length, limit: this.viewChunk };
+      const part = await this.seasonView(id, number, window);
+      if (part.players.length === 0) break;
+      players.push(...part.players);
+    }
+    return { number, startedAt, endedAt, players };
   }
 
   /**
@@ -600,7 +696,7 @@ export class RedisBoardStore implements BoardStore {
     boardId: string,
     from: number,
     limit: number | undefined,
-  ): Promise<{ view: BoardView; createdAt: string } | undefined> {
+  ): Promise<ViewRead | undefined> {
     const first = await this.viewPart(boardId, [from, limit ?? '', '', this.viewChunk, '']);
     const { view } = first;
     const end = Math.min(view.playerCount, from + (limit ?? view.playerCount));
@@ -616,13 +712,10 @@ export class RedisBoardStore implements BoardStore {
       if (next.view.players.length === 0) break;
       for (const player of next.view.players) players.push(player);
     }
-    return { view: { ...view, players }, createdAt: first.createdAt };
+    return { ...first, view: { ...view, players } };
   }
 
-  private async viewPart(
-    boardId: string,
-    args: ReadonlyArray<string | number>,
-  ): Promise<{ view: BoardView; createdAt: string }> {
+  private async viewPart(boardId: string, args: ReadonlyArray<string | number>): Promise<ViewRead> {
     return readView(boardId, new ReplyReader(await this.run('lbView', boardId, args)));
   }
 
@@ -780,7 +873,15 @@ function heldOf(channels: readonly string[], ids: readonly number[]): HeldChanne
   return channels.map((channel, i) => ({ channel, prevId: ids[i] ?? 0 }));
 }
 
-function readView(id: string, reader: ReplyReader): { view: BoardView; createdAt: string } {
+/** A window of a board as `lbView` reads it, with what the view leaves out. */
+interface ViewRead {
+  view: BoardView;
+  createdAt: string;
+  /** The season fields as stored (a board keeps its season when its schedule is removed). */
+  stored: StoredSeason;
+}
+
+function readView(id: string, reader: ReplyReader): ViewRead {
   const name = reader.string();
   const order = reader.order();
   const version = reader.number();
@@ -788,9 +889,14 @@ function readView(id: string, reader: ReplyReader): { view: BoardView; createdAt
   const offset = reader.number();
   const createdAt = reader.string();
   const operator = reader.operator();
-  const season = readSeason(id, reader);
+  const fields = [reader.string(), reader.string(), reader.string()];
+  const season = seasonOfMeta(id, fields);
   const view = { id, name, order, operator, ...season, version, playerCount, offset };
-  return { view: { ...view, players: reader.rows() }, createdAt };
+  return {
+    view: { ...view, players: reader.rows() },
+    createdAt,
+    stored: storedSeasonOf(id, fields),
+  };
 }
 
 function readPages(

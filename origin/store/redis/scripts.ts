@@ -495,48 +495,94 @@ return v
 
 /**
  * Fills a restore's keys with some of a board's players. KEYS: `restoreKeys` (rank, players,
- * names, byname). ARGV: order, first ('1' empties the keys first), then id, name, folded, score,
- * scoredAt per player.
+ * names, byname, ext, extof). ARGV: order, first ('1' empties the keys first), then id, name,
+ * folded, score, scoredAt, externalKey ('' for none) per player.
  */
 const restoreChunk = script(
   `
-local R_RANK, R_PLAYERS, R_NAMES, R_BYNAME = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if ARGV[2] == '1' then redis.call('UNLINK', R_RANK, R_PLAYERS, R_NAMES, R_BYNAME) end
+local R_RANK, R_PLAYERS, R_NAMES, R_BYNAME, R_EXT, R_EXTOF = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+if ARGV[2] == '1' then redis.call('UNLINK', R_RANK, R_PLAYERS, R_NAMES, R_BYNAME, R_EXT, R_EXTOF) end
 local order = ARGV[1]
-for i = 3, #ARGV, 5 do
+for i = 3, #ARGV, 6 do
   local id, name, folded, score, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
   redis.call('ZADD', R_RANK, sortScore(order, score), member(at, id))
   redis.call('HSET', R_PLAYERS, id, encode(score, at, name, folded))
   redis.call('HSET', R_NAMES, folded, id)
   redis.call('ZADD', R_BYNAME, 0, nameKey(folded, id))
+  if ARGV[i + 5] ~= '' then
+    redis.call('HSET', R_EXT, ARGV[i + 5], id)
+    redis.call('HSET', R_EXTOF, id, ARGV[i + 5])
+  end
 end
 return 1
 `,
-  4,
+  6,
+);
+
+/**
+ * Fills a restore's keys of one past season with some of its final standings. KEYS:
+ * `restoreSeasonKeys` (rank, players). ARGV: order, first ('1' empties the keys first), then id,
+ * name, folded, score, scoredAt per player.
+ */
+const restoreSeasonChunk = script(
+  `
+local R_RANK, R_PLAYERS = KEYS[1], KEYS[2]
+if ARGV[2] == '1' then redis.call('UNLINK', R_RANK, R_PLAYERS) end
+local order = ARGV[1]
+for i = 3, #ARGV, 5 do
+  local id, name, folded, score, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  redis.call('ZADD', R_RANK, sortScore(order, score), member(at, id))
+  redis.call('HSET', R_PLAYERS, id, encode(score, at, name, folded))
+end
+return 1
+`,
+  2,
 );
 
 /**
  * Replaces the board with what the restore keys hold, in one step. KEYS: the seven board keys,
- * then `restoreKeys`. ARGV: name, order, version, createdAt, operator. The version is the one given, or one
- * past the board's own if that is larger (a change landed since the caller looked). Returns it.
+ * then `restoreKeys`, then :seasons. ARGV: name, order, version, createdAt, operator, schedule
+ * (JSON, '' for none), season and seasonStart ('' for none), seasons ('1': replace the past
+ * seasons with those that follow, each number, startedAt, endedAt, player count, their standings
+ * in `restoreSeasonKeys`; '0': keep the board's). The version is the one given, or one past the
+ * board's own if that is larger (a change landed since the caller looked). Returns it.
  */
 const restoreCommit = script(
   `
+local K_SEASONS = KEYS[14]
 local old = redis.call('HGET', K_META, 'version')
 local v = tonumber(ARGV[3])
 if old and tonumber(old) + 1 > v then v = tonumber(old) + 1 end
 redis.call('UNLINK', K_META, K_RANK, K_PLAYERS, K_NAMES, K_BYNAME, K_EXT, K_EXTOF)
-for i = 1, 4 do
-  if redis.call('EXISTS', KEYS[7 + i]) == 1 then redis.call('RENAME', KEYS[7 + i], KEYS[1 + i]) end
+local into = { K_RANK, K_PLAYERS, K_NAMES, K_BYNAME, K_EXT, K_EXTOF }
+for i = 1, 6 do
+  if redis.call('EXISTS', KEYS[7 + i]) == 1 then redis.call('RENAME', KEYS[7 + i], into[i]) end
 end
 redis.call('HSET', K_META, 'name', ARGV[1], 'order', ARGV[2], 'version', int(v), 'createdAt', ARGV[4],
   'operator', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', K_META, 'schedule', ARGV[6]) end
+if ARGV[7] ~= '' then redis.call('HSET', K_META, 'season', ARGV[7], 'seasonStart', ARGV[8]) end
+if ARGV[9] == '1' then
+  local tag = string.sub(K_META, 1, #K_META - #':meta')
+  for _, n in ipairs(redis.call('HKEYS', K_SEASONS)) do
+    redis.call('UNLINK', tag .. ':season:' .. n .. ':rank', tag .. ':season:' .. n .. ':players')
+  end
+  redis.call('UNLINK', K_SEASONS)
+  for i = 10, #ARGV, 4 do
+    local n = ARGV[i]
+    for _, part in ipairs({ ':rank', ':players' }) do
+      local from = tag .. ':restore:season:' .. n .. part
+      if redis.call('EXISTS', from) == 1 then redis.call('RENAME', from, tag .. ':season:' .. n .. part) end
+    end
+    redis.call('HSET', K_SEASONS, n, ARGV[i + 1] .. ' ' .. ARGV[i + 2] .. ' ' .. ARGV[i + 3])
+  end
+end
 redis.call('PERSIST', K_LOG)
 redis.call('PERSIST', K_PUB)
 log(v, '', '1', 'bulk', 'restore')
 return v
 `,
-  BOARD_KEYS + 4,
+  BOARD_KEYS + 7,
 );
 
 /**
@@ -714,6 +760,7 @@ export const SCRIPTS = {
   lbImport: importPlayers,
   lbDeleteBoard: deleteBoard,
   lbRestoreChunk: restoreChunk,
+  lbRestoreSeasonChunk: restoreSeasonChunk,
   lbRestoreCommit: restoreCommit,
   lbRegister: register,
 } satisfies Record<string, ScriptDefinition>;

@@ -31,6 +31,26 @@ export function scheduledOf(
   return { id, schedule: parsed.data, season: { number: Number(number), startedAt } };
 }
 
+/** A board's season fields as the domain's BoardRecord has them. */
+export interface StoredSeason {
+  schedule?: Schedule;
+  season?: { number: number; startedAt: string };
+}
+
+/**
+ * The season fields of :meta (in `SEASON_FIELDS` order) as stored: the schedule, if any, and the
+ * season, which a board keeps when its schedule is removed. What a backup writes.
+ */
+export function storedSeasonOf(
+  id: string,
+  [schedule, number, startedAt]: ReadonlyArray<string | null | undefined>,
+): StoredSeason {
+  const scheduled = scheduledOf(id, schedule, number, startedAt);
+  if (scheduled !== undefined) return { schedule: scheduled.schedule, season: scheduled.season };
+  if (typeof number !== 'string' || number === '' || typeof startedAt !== 'string') return {};
+  return { season: { number: Number(number), startedAt } };
+}
+
 /** The season fields of :meta, in the order scripts and readers take them. */
 export const SEASON_FIELDS = ['schedule', 'season', 'seasonStart'] as const;
 
