@@ -9,7 +9,7 @@ import { apiPaths } from '../contract/paths.ts';
 import { launchChromium } from '../local/chromium.ts';
 import { type Client, createClient } from '../local/client.ts';
 import { ROOT_DIR } from '../local/origin.ts';
-import { axeSource, rowIds, scoreOf } from './harness/browser.ts';
+import { axe, rowIds, scoreOf } from './harness/browser.ts';
 import { type Stack, startTestStack } from './harness/stack.ts';
 
 // The product's faces in real Chromium, against a real origin behind a real Pushpin: the big
@@ -145,26 +145,6 @@ async function fitOf(page: Page, box: string) {
       roomForOneMore: box.height >= rows.length * (height + gap) + height,
     };
   })()`);
-}
-
-async function axe(page: Page): Promise<{ serious: string[]; other: string[] }> {
-  // Evaluated, not added as a <script>: the app's CSP (script-src 'self') refuses inline scripts,
-  // which is what page.addScriptTag inserts.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate<{ id: string; impact: string; targets: string[] }[]>(
-    `axe.run().then((r) => r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      targets: v.nodes.map((n) => n.target.join(' ')),
-    })))`,
-  );
-  const text = (v: { id: string; impact: string; targets: string[] }) =>
-    `${v.id} [${v.impact}] at ${v.targets.join(', ')}`;
-  const serious = (v: { impact: string }) => ['serious', 'critical'].includes(v.impact);
-  return {
-    serious: violations.filter(serious).map(text),
-    other: violations.filter((v) => !serious(v)).map(text),
-  };
 }
 
 /** The rows of a board page, top to bottom, as "<player id> <score>". */

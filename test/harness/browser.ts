@@ -24,3 +24,24 @@ export const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
   'utf8',
 );
+
+/** What axe finds on a page: serious and critical issues apart from the rest, each with where. */
+export async function axe(page: Page): Promise<{ serious: string[]; other: string[] }> {
+  // Evaluated, not added as a <script>: the app's CSP (script-src 'self') refuses inline scripts,
+  // which is what page.addScriptTag inserts.
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate<{ id: string; impact: string; targets: string[] }[]>(
+    `axe.run().then((r) => r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    })))`,
+  );
+  const text = (v: { id: string; impact: string; targets: string[] }) =>
+    `${v.id} [${v.impact}] at ${v.targets.join(', ')}`;
+  const serious = (v: { impact: string }) => ['serious', 'critical'].includes(v.impact);
+  return {
+    serious: violations.filter(serious).map(text),
+    other: violations.filter((v) => !serious(v)).map(text),
+  };
+}

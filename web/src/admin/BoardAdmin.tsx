@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { nameInput } from '../ui/FormField.tsx';
 import { useAction } from '../ui/useAction.ts';
 import { ResultsDownload } from './ResultsDownload.tsx';
+import { ScheduleAdmin } from './ScheduleAdmin.tsx';
 import './admin.css';
 
 interface BoardAdminProps {
@@ -17,8 +18,8 @@ interface BoardAdminProps {
 }
 
 /**
- * Admin tools for a whole board: add a player, download the results, reset every score, delete the
- * board.
+ * Admin tools for a whole board: add a player, download the results, set its reset schedule, reset
+ * every score, delete the board.
  */
 export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
   const [name, setName] = useState('');
@@ -57,6 +58,7 @@ export function BoardAdmin({ board, admin, onDone }: BoardAdminProps) {
         submitLabel="Add player"
       />
       <ResultsDownload boardId={board.id} admin={admin} onDone={onDone} />
+      <ScheduleAdmin board={board} admin={admin} onDone={onDone} />
       <div className="admin-danger">
         <button type="button" className="button quiet" onClick={() => setConfirming('reset')}>
           Reset scores…

@@ -143,6 +143,35 @@ describe('the admin calls', () => {
     ]);
   });
 
+  it('create a board with its schedule, and set or remove a schedule with PATCH', async () => {
+    const seen: Request[] = [];
+    const board = {
+      id: 'cup',
+      name: 'Cup',
+      order: 'desc',
+      operator: 'incr',
+      version: 1,
+      playerCount: 0,
+      offset: 0,
+      players: [],
+    };
+    const admin = createApi(answering(() => Response.json(board), seen)).admin('t');
+    const schedule = { every: 'week', weekday: 1, at: '00:00', timeZone: 'Europe/Paris' } as const;
+    await admin.createBoard({ name: 'Cup', order: 'desc', operator: 'incr', schedule });
+    await admin.setSchedule('cup', schedule);
+    await admin.setSchedule('cup', null);
+    expect(seen.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      'POST /boards/',
+      'PATCH /boards/cup/',
+      'PATCH /boards/cup/',
+    ]);
+    expect(await Promise.all(seen.map((r) => r.json()))).toEqual([
+      { name: 'Cup', order: 'desc', operator: 'incr', schedule },
+      { schedule },
+      { schedule: null },
+    ]);
+  });
+
   it('checks a token with GET /admin/, which changes nothing', async () => {
     const seen: Request[] = [];
     await createApi(answering(() => Response.json({ admin: true }), seen))

@@ -5,17 +5,16 @@ import {
   boardListSchema,
   boardViewSchema,
   errorBodySchema,
-  type Order,
   type PlayerState,
   playerListSchema,
   playerStateSchema,
   type RankedPlayer,
   rankedPlayerSchema,
-  type ScoreOperator,
+  type ScheduleBody,
 } from '../../../contract/board.ts';
 import type { ExportFormat } from '../../../contract/export.ts';
 import { apiPaths } from '../../../contract/paths.ts';
-import type { UpdatePlayerBody } from '../../../contract/requests.ts';
+import type { CreateBoardBody, UpdatePlayerBody } from '../../../contract/requests.ts';
 import {
   type ApiKey,
   apiKeyListSchema,
@@ -58,7 +57,10 @@ export interface AdminApi {
    * nothing: `GET /admin/` only checks the token.
    */
   checkToken(): Promise<void>;
-  createBoard(name: string, order: Order, operator?: ScoreOperator): Promise<BoardView>;
+  /** Makes a board: `order` and `operator` as the API defaults them, a reset `schedule` if given. */
+  createBoard(body: CreateBoardBody): Promise<BoardView>;
+  /** Sets the board's reset schedule, or removes it (`null`); answers the top of the board. */
+  setSchedule(boardId: string, schedule: ScheduleBody | null): Promise<BoardView>;
   deleteBoard(boardId: string): Promise<void>;
   resetBoard(boardId: string): Promise<BoardView>;
   addPlayer(boardId: string, name: string): Promise<RankedPlayer>;
@@ -225,10 +227,12 @@ export function createApi(
     async checkToken() {
       await send(apiPaths.admin(), { token });
     },
-    createBoard: (name, order, operator = 'incr') =>
-      call(apiPaths.boards(), boardViewSchema, {
-        method: 'POST',
-        body: { name, order, operator },
+    createBoard: (body) =>
+      call(apiPaths.boards(), boardViewSchema, { method: 'POST', body, token }),
+    setSchedule: (boardId, schedule) =>
+      call(apiPaths.board(boardId), boardViewSchema, {
+        method: 'PATCH',
+        body: { schedule },
         token,
       }),
     deleteBoard: async (boardId) => {

@@ -16,6 +16,8 @@ export interface FormFieldProps extends InputProps {
   errorId?: string;
   /** What stands beside the input, on its row: the button that submits it. */
   action?: ReactNode;
+  /** A line under the input that says more of what it takes (`<id>-hint`), which describes it. */
+  hint?: string;
 }
 
 /** The input of a display name: plain text, no autofill, no longer than the API takes. */
@@ -32,14 +34,16 @@ export function FormField({
   error,
   errorId = `${id}-error`,
   action,
+  hint,
   ...input
 }: FormFieldProps) {
+  const hintId = `${id}-hint`;
   const control = (
     <input
       {...input}
       id={id}
       aria-invalid={error !== undefined || undefined}
-      aria-describedby={error === undefined ? undefined : errorId}
+      aria-describedby={describedBy(hint === undefined ? undefined : hintId, error, errorId)}
     />
   );
   return (
@@ -53,6 +57,11 @@ export function FormField({
           {action}
         </div>
       )}
+      {hint !== undefined && (
+        <p className="field-hint" id={hintId}>
+          {hint}
+        </p>
+      )}
       {error !== undefined && (
         <p className="field-error" id={errorId} role="alert">
           {error}
@@ -60,4 +69,14 @@ export function FormField({
       )}
     </>
   );
+}
+
+/** The ids that describe a control: its hint, then its error, when there are any. */
+export function describedBy(
+  hintId: string | undefined,
+  error: string | undefined,
+  errorId: string,
+): string | undefined {
+  const ids = [hintId, error === undefined ? undefined : errorId].filter((id) => id !== undefined);
+  return ids.length === 0 ? undefined : ids.join(' ');
 }
