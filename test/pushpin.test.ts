@@ -275,6 +275,7 @@ describe('the stack: origin behind Pushpin', () => {
         id: 'demo',
         name: before.name,
         order: before.order,
+        operator: 'incr',
         version: before.version,
         playerCount: 5,
       });
