@@ -18,6 +18,7 @@ const STORE_SUITES = [
   'origin/http/keys.test.ts',
   'origin/http/scores.test.ts',
   'origin/http/seasons.test.ts',
+  'origin/http/idempotent-after.test.ts',
 ];
 
 /** The store suites on Redis: started once per run (test/stores/redis-setup.ts), wiped by each origin. */

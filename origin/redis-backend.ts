@@ -47,6 +47,7 @@ const WRITES: Record<keyof BoardStore, 'board' | 'restore' | 'new' | 'none'> = {
   seasonView: 'none',
   checkImport: 'none',
   idempotent: 'none',
+  idempotentAfter: 'none',
   close: 'none',
   createBoard: 'new',
   deleteBoard: 'board',

@@ -3,6 +3,7 @@ import { backupSchema } from '../../contract/backup.ts';
 import { routePatterns } from '../../contract/paths.ts';
 import { jsonBody } from './body.ts';
 import { badRequest } from './errors.ts';
+import { ADMIN_OK_AFTER, idempotent } from './idempotency.ts';
 import { type ApiDeps, apiRouter, check, methodNotAllowed } from './routing.ts';
 
 /**
@@ -55,7 +56,8 @@ export function restoreRoutes({
         throw badRequest('invalid_backup', 'send the backup as the JSON body');
       }
       const backup = check(backupSchema, req.body, 'invalid_backup');
-      res.set('Cache-Control', 'no-store').json(await service.restore(backup));
+      res.set('Cache-Control', 'no-store');
+      await idempotent(service, req, res, ADMIN_OK_AFTER, () => service.restore(backup));
     })
     .all(methodNotAllowed('POST'));
   return router;

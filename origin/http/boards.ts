@@ -8,7 +8,7 @@ import {
   emptyBody,
   updateBoardBody,
 } from '../../contract/requests.ts';
-import { ADMIN_CREATED, ADMIN_EMPTY, ADMIN_OK, idempotent } from './idempotency.ts';
+import { ADMIN_CREATED, ADMIN_EMPTY, ADMIN_OK, ADMIN_OK_AFTER, idempotent } from './idempotency.ts';
 import {
   type ApiDeps,
   apiRouter,
@@ -62,7 +62,10 @@ export function boardRoutes(
     .patch(async (req, res) => {
       auth.require(req);
       const { schedule } = parseBody(req, updateBoardBody);
-      res.json(await service.setSchedule(param(req, 'boardId'), schedule));
+      const boardId = param(req, 'boardId');
+      await idempotent(service, req, res, ADMIN_OK_AFTER, () =>
+        service.setSchedule(boardId, schedule),
+      );
     })
     .delete(async (req, res) => {
       auth.require(req);

@@ -25,6 +25,14 @@ export function jsonBody(limitBytes = 4 * 1024): RequestHandler[] {
 
 const rawBodies = new WeakMap<object, Buffer>();
 
+/**
+ * Notes what stands for a body read another way (a streamed import: its SHA-256), so that
+ * `rawBodyOf` fingerprints it.
+ */
+export function noteBody(req: object, bytes: Buffer): void {
+  rawBodies.set(req, bytes);
+}
+
 /** The bytes of the request's JSON body as received (empty without one): what is fingerprinted. */
 export function rawBodyOf(req: object): Buffer {
   return rawBodies.get(req) ?? Buffer.alloc(0);

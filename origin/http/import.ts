@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Request, Router } from 'express';
 import { routePatterns } from '../../contract/paths.ts';
 import { importQuery, MAX_IMPORT_ROWS } from '../../contract/requests.ts';
-import { isUtf8 } from './body.ts';
+import { isUtf8, noteBody } from './body.ts';
 import { HttpError } from './errors.ts';
+import { ADMIN_OK_AFTER, idempotent } from './idempotency.ts';
 import { ImportReader, type LineProblem } from './import-lines.ts';
 import { type ApiDeps, apiRouter, methodNotAllowed, param, parseQuery } from './routing.ts';
 
@@ -32,13 +34,15 @@ export function importRoutes(
       await service.requireBoard(boardId);
       const parsed = await readImport(req, formatOf(req), deps.importMaxBytes);
       if (parsed.problems.length > 0) throw invalidImport(parsed.problems);
-      const outcome = await service.importPlayers(boardId, parsed.rows, existing === 'skip');
-      if ('problems' in outcome) {
-        throw invalidImport(
-          outcome.problems.map((p) => ({ line: parsed.lines[p.row] ?? 0, message: p.message })),
-        );
-      }
-      res.json(outcome.result);
+      await idempotent(service, req, res, ADMIN_OK_AFTER, async () => {
+        const outcome = await service.importPlayers(boardId, parsed.rows, existing === 'skip');
+        if ('problems' in outcome) {
+          throw invalidImport(
+            outcome.problems.map((p) => ({ line: parsed.lines[p.row] ?? 0, message: p.message })),
+          );
+        }
+        return outcome.result;
+      });
     })
     .all(methodNotAllowed('POST'));
   return router;
@@ -60,6 +64,8 @@ function formatOf(req: Request): 'ndjson' | 'csv' {
 /** Reads the body line by line, refusing more than `maxBytes` or `MAX_IMPORT_ROWS` rows. */
 async function readImport(req: Request, format: 'ndjson' | 'csv', maxBytes: number) {
   const reader = new ImportReader(format);
+  // The body's digest as it streams by: what an Idempotency-Key retry is compared by.
+  const digest = createHash('sha256');
   const lines = createInterface({
     input: req.setEncoding('utf8'),
     crlfDelay: Number.POSITIVE_INFINITY,
@@ -69,6 +75,7 @@ async function readImport(req: Request, format: 'ndjson' | 'csv', maxBytes: numb
   // Past the cap, stop reading: the answer goes out at once and the connection closes.
   req.on('data', (chunk: string) => {
     bytes += Buffer.byteLength(chunk);
+    digest.update(chunk);
     if (bytes > maxBytes && !over) {
       over = true;
       lines.close();
@@ -92,6 +99,7 @@ async function readImport(req: Request, format: 'ndjson' | 'csv', maxBytes: numb
   }
   if (over) throw tooLarge(maxBytes);
   reader.finish();
+  noteBody(req, digest.digest());
   return reader.parsed;
 }
 

@@ -275,6 +275,14 @@ export class BoardService {
     return this.store.idempotent(request, run);
   }
 
+  /** As `idempotent`, for writes of many steps: the answer is kept once the write is done. */
+  idempotentAfter<T>(
+    request: IdempotentRequest,
+    run: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>> {
+    return this.store.idempotentAfter(request, run);
+  }
+
   /** A score batch, applied whole with the board's operator or refused whole (`EntriesRefused`). */
   async submitScores(boardId: string, entries: readonly ScoreEntry[]): Promise<ScoreBatchResult> {
     this.assertAvailable();

@@ -120,6 +120,14 @@ export interface BoardStore {
    */
   idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>>;
   /**
+   * As `idempotent`, for a write of many steps: its answer is kept once it is done, not with it
+   * (store/idempotency.ts `runAfter` says what that allows).
+   */
+  idempotentAfter<T>(
+    request: IdempotentRequest,
+    run: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>>;
+  /**
    * What an import of `rows` would refuse, without changing anything (see domain/board.ts
    * `checkImport`): none means `importPlayers` takes every row.
    */

@@ -33,11 +33,13 @@ import type {
 } from './board-store.ts';
 import { StoreUnavailableError } from './errors.ts';
 import {
+  type AnswerShelf,
   type IdempotencyContext,
   type IdempotentOutcome,
   type IdempotentRequest,
   idempotencyContext,
   Replayed,
+  runAfter,
   runIdempotent,
 } from './idempotency.ts';
 import type { Store } from './store.ts';
@@ -205,6 +207,23 @@ export class EmbeddedBoardStore implements BoardStore {
 
   idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>> {
     return runIdempotent(request, run);
+  }
+
+  idempotentAfter<T>(
+    request: IdempotentRequest,
+    run: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>> {
+    const { store } = this.deps;
+    const shelf: AnswerShelf = {
+      get: async (id) => store.data.idempotency?.[id],
+      put: async (id, record) => {
+        this.assertAvailable();
+        store.data.idempotency = { ...store.data.idempotency, [id]: record };
+        store.keepAnswer(id);
+        await store.commit();
+      },
+    };
+    return runAfter(shelf, request, run, () => this.now());
   }
 
   addScore(boardId: string, playerId: string, amount: number): Promise<RankedPlayer> {

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
+import { idempotencyKeyReused } from '../domain/errors.ts';
+import { type IdempotencyRecord, replayOf } from '../domain/idempotency.ts';
 
 /*
  * Idempotent writes through the store (domain/idempotency.ts has the rules). The HTTP layer runs
@@ -76,4 +78,37 @@ export async function runIdempotent<T>(
       return { replayed: true, status: error.status, body: error.body };
     throw error;
   }
+}
+
+/** Where answers kept after their write (not with it) are looked up and put. */
+export interface AnswerShelf {
+  get(id: string): Promise<IdempotencyRecord | undefined>;
+  /** Resolves once the answer is durable. */
+  put(id: string, record: IdempotencyRecord): Promise<void>;
+}
+
+/**
+ * An idempotent write whose answer is kept after it, not in the same atomic step: for writes of
+ * many steps (an import, a restore, an API key, a board's schedule). A retry gets the first
+ * answer and a reused key the refusal, as for the others; but a crash between the write and the
+ * keeping of its answer, or a retry sent while the first is still running, runs it again. Those
+ * writes are safe to run twice (an import refuses or skips names already there, a restore and a
+ * schedule set the same state, a revoke keeps the first time; a key made twice is two keys).
+ */
+export async function runAfter<T>(
+  shelf: AnswerShelf,
+  request: IdempotentRequest,
+  run: () => Promise<T>,
+  now: () => number,
+): Promise<IdempotentOutcome<T>> {
+  const id = idempotencyId(request.scope, request.key);
+  const verdict = replayOf(await shelf.get(id), request.fingerprint, now());
+  if (verdict.kind === 'replay')
+    return { replayed: true, status: verdict.status, body: verdict.body };
+  if (verdict.kind === 'conflict') throw idempotencyKeyReused();
+  const result = await run();
+  const body = JSON.stringify(result) ?? '';
+  const { fingerprint, status } = request;
+  await shelf.put(id, { key: id, fingerprint, status, body, createdAt: now() });
+  return { replayed: false, result };
 }

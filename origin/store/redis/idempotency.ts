@@ -1,5 +1,5 @@
 import { idempotencyKeyReused } from '../../domain/errors.ts';
-import { IDEMPOTENCY_TTL_MS, replayOf } from '../../domain/idempotency.ts';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, replayOf } from '../../domain/idempotency.ts';
 import { type IdempotencyContext, idempotencyContext } from '../idempotency.ts';
 
 /*
@@ -84,6 +84,12 @@ export function keptOutside(
   context.replayed = true;
   context.kept = true;
   return JSON.parse(verdict.body) as unknown;
+}
+
+/** An answer kept outside a board's slot as the record `replayOf` reads. */
+export function keptRecord(id: string, status: number, kept: string): IdempotencyRecord {
+  const answer = JSON.parse(kept) as OutsideAnswer & { status?: number };
+  return { key: id, status: answer.status ?? status, ...answer };
 }
 
 /** What to keep after a write outside any board's slot. */

@@ -45,9 +45,11 @@ import type {
   StreamSnapshot,
 } from '../board-store.ts';
 import {
+  type AnswerShelf,
   type IdempotentOutcome,
   type IdempotentRequest,
   idempotencyContext,
+  runAfter,
   runIdempotent,
 } from '../idempotency.ts';
 import {
@@ -60,6 +62,7 @@ import {
 import {
   idempotentCall,
   keptOutside,
+  keptRecord,
   outsideAnswer,
   outsideAnswerKey,
   unwrapIdempotent,
@@ -300,6 +303,26 @@ export class RedisBoardStore implements BoardStore {
 
   idempotent<T>(request: IdempotentRequest, run: () => Promise<T>): Promise<IdempotentOutcome<T>> {
     return runIdempotent(request, run);
+  }
+
+  /** Kept under `{idem}:<sha>` once the write is done (store/idempotency.ts `runAfter`). */
+  idempotentAfter<T>(
+    request: IdempotentRequest,
+    run: () => Promise<T>,
+  ): Promise<IdempotentOutcome<T>> {
+    const shelf: AnswerShelf = {
+      get: async (id) => {
+        const kept = await this.redis(() => this.client.get(outsideAnswerKey(id)));
+        return kept === null ? undefined : keptRecord(id, request.status, kept);
+      },
+      put: async (id, record) => {
+        const value = JSON.stringify({ ...record, key: undefined });
+        await this.redis(() =>
+          this.client.set(outsideAnswerKey(id), value, 'PX', IDEMPOTENCY_TTL_MS),
+        );
+      },
+    };
+    return runAfter(shelf, request, run, () => this.now());
   }
 
   private async makeBoard(input: NewBoard, now: Date): Promise<BoardView> {
