@@ -94,6 +94,8 @@ describe('the Redis store on a Cluster', () => {
     const ranked = await retryWhileUnavailable(() => store.addScore(board.id, player.id, 1));
     if (ranked instanceof Error) throw ranked;
     expect((await store.playerView(board.id, player.id)).score).toBe(ranked.score);
+    // The restarted node rejoins as the new master's replica; every node learns it a moment later.
+    await cluster.waitForOk({ replicasSynced: true, timeoutMs: 30_000 });
     const replica = await cluster.replicas();
     expect(replica.map((node) => node.port)).toContain(master.port);
   });
