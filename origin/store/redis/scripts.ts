@@ -88,6 +88,21 @@ local function hmget(key, ids)
   return out
 end
 
+-- Every score that is not 0 becomes 0, reached at version v (a reset, a season's end).
+local function zeroScores(order, v)
+  local moving = {}
+  for _, range in ipairs({ { '-inf', '(0' }, { '(0', '+inf' } }) do
+    local members = redis.call('ZRANGEBYSCORE', K_RANK, range[1], range[2])
+    for i = 1, #members do moving[#moving + 1] = idOf(members[i]) end
+    redis.call('ZREMRANGEBYSCORE', K_RANK, range[1], range[2])
+  end
+  local recs = hmget(K_PLAYERS, moving)
+  for i = 1, #moving do
+    local _, _, name, folded = decode(recs[i])
+    place(order, moving[i], 0, v, name, folded)
+  end
+end
+
 -- Appends to out the rows at display positions start..stop (inclusive), six values each:
 -- id, name, score, scoredAt, rank, externalKey ('' for none). Ties share the rank of the first.
 -- A board without external keys costs nothing more than its players' records.
@@ -416,17 +431,7 @@ return ranked(order, id, next, v, name)
 const reset = idempotentScript(`
 local order = board()
 local v = bump()
-local moving = {}
-for _, range in ipairs({ { '-inf', '(0' }, { '(0', '+inf' } }) do
-  local members = redis.call('ZRANGEBYSCORE', K_RANK, range[1], range[2])
-  for i = 1, #members do moving[#moving + 1] = idOf(members[i]) end
-  redis.call('ZREMRANGEBYSCORE', K_RANK, range[1], range[2])
-end
-local recs = hmget(K_PLAYERS, moving)
-for i = 1, #moving do
-  local _, _, name, folded = decode(recs[i])
-  place(order, moving[i], 0, v, name, folded)
-end
+zeroScores(order, v)
 log(v, '', '0', 'bulk', 'reset')
 local meta = redis.call('HMGET', K_META, 'name', 'createdAt', 'operator')
 local out = { meta[1], order, int(v), redis.call('ZCARD', K_RANK), 0, meta[2], meta[3] or 'incr' }

@@ -31,17 +31,7 @@ if size > 0 then
 end
 redis.call('HSET', K_SEASONS, ARGV[1], m[3] .. ' ' .. ARGV[3] .. ' ' .. int(size))
 local v = bump()
-local moving = {}
-for _, range in ipairs({ { '-inf', '(0' }, { '(0', '+inf' } }) do
-  local members = redis.call('ZRANGEBYSCORE', K_RANK, range[1], range[2])
-  for i = 1, #members do moving[#moving + 1] = idOf(members[i]) end
-  redis.call('ZREMRANGEBYSCORE', K_RANK, range[1], range[2])
-end
-local recs = hmget(K_PLAYERS, moving)
-for i = 1, #moving do
-  local _, _, name, folded = decode(recs[i])
-  place(order, moving[i], 0, v, name, folded)
-end
+zeroScores(order, v)
 redis.call('HSET', K_META, 'season', int(tonumber(ARGV[1]) + 1), 'seasonStart', ARGV[3])
 log(v, '', '1', 'bulk', 'season')
 return 1
