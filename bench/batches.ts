@@ -2,11 +2,9 @@ import { Agent, request } from 'node:http';
 import { apiPaths } from '../contract/paths.ts';
 import { createdApiKeySchema } from '../contract/scores.ts';
 import { createClient } from '../local/client.ts';
-import { detectPushpin } from '../local/pushpin.ts';
-import { detectRedis } from '../local/redis.ts';
 import { type Stack, type StackOptions, startStack } from '../local/stack.ts';
-import { describeMachine, machineLoad, sourceState } from './machine.ts';
 import { markdownTable } from './markdown.ts';
+import { runHeader, type SectionRun, startSection } from './section.ts';
 import { summarize } from './stats.ts';
 
 // Score batches from game servers (`POST /boards/:id/scores/` with an API key): entries per second
@@ -62,15 +60,7 @@ export interface BatchFigure {
   seconds: number;
 }
 
-export interface BatchResult {
-  mode: 'full' | 'quick';
-  command: string;
-  date: string;
-  seconds: number;
-  machine: ReturnType<typeof describeMachine>;
-  redisVersion: string;
-  load: { before: number[]; after: number[] };
-  source: ReturnType<typeof sourceState>;
+export interface BatchResult extends SectionRun {
   plan: BatchPlan;
   rows: BatchFigure[];
 }
@@ -79,13 +69,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs the `batches` section (`npm run bench -- --only batches`). */
 export async function runBatches(plan: BatchPlan, command: string): Promise<BatchResult> {
-  const started = performance.now();
-  const loadBefore = machineLoad();
-  const source = sourceState();
-  const pushpin = await detectPushpin();
-  const redis = await detectRedis();
-  const machine = describeMachine(`${pushpin.major}.${pushpin.minor}.${pushpin.patch}`);
-  say(`bench (${plan.mode}, batches only) on ${machine.cores} cores, ${loadBefore.uptime}`);
+  const section = await startSection('batches', plan.mode, command);
   const rows: BatchFigure[] = [];
   for (const store of ['embedded', 'redis'] as const) {
     say(`batches: ${store === 'embedded' ? 'embedded store' : 'Redis (one node)'}, 1 origin`);
@@ -115,18 +99,7 @@ export async function runBatches(plan: BatchPlan, command: string): Promise<Batc
       }
     });
   }
-  return {
-    mode: plan.mode,
-    command,
-    date: new Date().toISOString(),
-    seconds: (performance.now() - started) / 1000,
-    machine,
-    redisVersion: `${redis.major}.${redis.minor}.${redis.patch}`,
-    load: { before: loadBefore.averages, after: machineLoad().averages },
-    source,
-    plan,
-    rows,
-  };
+  return { ...section.finish(), plan, rows };
 }
 
 /** Where batches go: the origin, the board's scores path, and the API key's header. */
@@ -270,9 +243,7 @@ const ms = (n: number) => (n < 10 ? n.toFixed(1) : int(n));
 
 /** The section as Markdown: the run, then one row per store and batch size. */
 export function formatBatches(result: BatchResult): string {
-  const { machine: m, plan, source } = result;
-  const loadavg = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
-  const changes = source.uncommitted.length > 0;
+  const { plan } = result;
   const table = markdownTable(
     [
       'store',
@@ -298,10 +269,7 @@ export function formatBatches(result: BatchResult): string {
     ]),
   );
   return [
-    `- Run ${result.date} (\`${result.command}\`, ${result.seconds.toFixed(0)} s): ${m.cores} x ${m.cpuModel}, ` +
-      `${(m.memoryBytes / 1024 ** 3).toFixed(0)} GB, ${m.os}, Node ${m.node}, Pushpin ${m.pushpin}, Redis ${result.redisVersion}.`,
-    `- Load averages (1, 5, 15 min): ${loadavg(result.load.before)} before, ${loadavg(result.load.after)} after.`,
-    `- Code: commit ${source.commit.slice(0, 12)}${changes ? ` with uncommitted changes to ${source.uncommitted.join(', ')}` : ''}.`,
+    ...runHeader(result),
     `- Load: \`POST /boards/:id/scores/\` with an API key, straight to the origin's port, from ${plan.connections} senders in the bench process ` +
       `(each sends its next batch once the last is answered); a \`set\` board of ${int(plan.players)} players, each batch scoring distinct random ones ` +
       `by external key; ${plan.warmupSeconds} s warm-up, then ${plan.seconds} s measured per row. A 200 comes only once the batch is durable ` +

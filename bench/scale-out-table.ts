@@ -1,6 +1,7 @@
 import { LIFTED_RATE_LIMIT } from './fixture.ts';
 import { markdownTable } from './markdown.ts';
 import type { PlusOneFigure, ScaleOutResult } from './scale-out.ts';
+import { runHeader } from './section.ts';
 
 // The `scale-out` section as Markdown: the run, a table per figure, where the CPU goes, and what
 // one core per origin would give, with the arithmetic written out.
@@ -66,14 +67,9 @@ export function formatScaleOut(result: ScaleOutResult): string {
 }
 
 function runLines(result: ScaleOutResult): string[] {
-  const { machine: m, plan, source } = result;
-  const loadavg = (l: readonly number[]) => l.map((n) => n.toFixed(2)).join(', ');
-  const changes = source.uncommitted.length > 0;
+  const { plan } = result;
   return [
-    `- Run ${result.date} (\`${result.command}\`, ${result.seconds.toFixed(0)} s): ${m.cores} x ${m.cpuModel}, ` +
-      `${(m.memoryBytes / 1024 ** 3).toFixed(0)} GB, ${m.os}, Node ${m.node}, Pushpin ${m.pushpin}, Redis ${result.redisVersion}.`,
-    `- Load averages (1, 5, 15 min): ${loadavg(result.load.before)} before, ${loadavg(result.load.after)} after.`,
-    `- Code: commit ${source.commit.slice(0, 12)}${changes ? ` with uncommitted changes to ${source.uncommitted.join(', ')}` : ''}.`,
+    ...runHeader(result),
     `- Load: autocannon in the bench process, ${plan.connections} connections split evenly over the origins, each origin on its own port (not through Pushpin); ` +
       `${plan.warmupSeconds} s warm-up, then ${plan.seconds} s measured per figure. Every row sends the same request, the public ` +
       `\`POST /boards/:id/players/:playerId/score-add/\` on random players of the board, rate limit lifted (SCORE_RATE_PER_SECOND=${LIFTED_RATE_LIMIT.SCORE_RATE_PER_SECOND}, ` +

@@ -1,15 +1,14 @@
 import { importResultSchema } from '../contract/board.ts';
 import { apiPaths } from '../contract/paths.ts';
 import { createClient } from '../local/client.ts';
-import { detectPushpin } from '../local/pushpin.ts';
-import { detectRedis, parseInfo, type RedisServer, startRedisCluster } from '../local/redis.ts';
+import { parseInfo, type RedisServer, startRedisCluster } from '../local/redis.ts';
 import { type Stack, type StackOptions, startStack } from '../local/stack.ts';
 import { clockTicksPerSecond, startCpuWindow } from './cpu-time.ts';
 import { LIFTED_RATE_LIMIT } from './fixture.ts';
 import { runLoad } from './load.ts';
-import { describeMachine, machineLoad, sourceState } from './machine.ts';
 import { sessionOf } from './proc.ts';
 import type { LoadFigure } from './result.ts';
+import { type SectionRun, startSection } from './section.ts';
 
 // Scaling the origin out: durable `+1`s on the embedded store against Redis with one, two and
 // three origins, the CPU each process spends per `+1`, a 1,000,000-player board on Redis, what
@@ -72,16 +71,8 @@ export interface PlusOneFigure {
   aofRewrite: boolean;
 }
 
-export interface ScaleOutResult {
-  mode: 'full' | 'quick';
-  command: string;
-  date: string;
-  seconds: number;
-  machine: ReturnType<typeof describeMachine>;
-  redisVersion: string;
+export interface ScaleOutResult extends SectionRun {
   clockTicks: number;
-  load: { before: number[]; after: number[] };
-  source: ReturnType<typeof sourceState>;
   plan: ScaleOutPlan;
   /** Embedded store, then one Redis with each origin count of the plan. */
   rows: PlusOneFigure[];
@@ -108,13 +99,7 @@ const originCount = (n: number) => `${n} origin${n === 1 ? '' : 's'}`;
 
 /** Runs the `scale-out` section (`npm run bench -- --only scale-out`). */
 export async function runScaleOut(plan: ScaleOutPlan, command: string): Promise<ScaleOutResult> {
-  const started = performance.now();
-  const loadBefore = machineLoad();
-  const source = sourceState();
-  const pushpin = await detectPushpin();
-  const redis = await detectRedis();
-  const machine = describeMachine(`${pushpin.major}.${pushpin.minor}.${pushpin.patch}`);
-  say(`bench (${plan.mode}, scale-out only) on ${machine.cores} cores, ${loadBefore.uptime}`);
+  const section = await startSection('scale-out', plan.mode, command);
 
   say('scale-out: embedded store, 1 origin');
   const rows = [
@@ -144,15 +129,8 @@ export async function runScaleOut(plan: ScaleOutPlan, command: string): Promise<
   }
   const wait = await waitFigures(plan);
   return {
-    mode: plan.mode,
-    command,
-    date: new Date().toISOString(),
-    seconds: (performance.now() - started) / 1000,
-    machine,
-    redisVersion: `${redis.major}.${redis.minor}.${redis.patch}`,
+    ...section.finish(),
     clockTicks: clockTicksPerSecond(),
-    load: { before: loadBefore.averages, after: machineLoad().averages },
-    source,
     plan,
     rows,
     big,

@@ -1,3 +1,4 @@
+import { markdownTable } from './markdown.ts';
 import type {
   BenchResult,
   CpuSharesFigure,
@@ -13,21 +14,6 @@ const ms = (n: number) => (n < 10 ? n.toFixed(1) : int(n));
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
-
-/** A Markdown table with padded columns (as Biome formats them), numbers right-aligned. */
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const right = head.map((_, i) => rows.every((row) => /^[-\d.,%x ]+$|^$/.test(row[i] ?? '')));
-  const width = head.map((h, i) =>
-    Math.max(3, h.length, ...rows.map((row) => (row[i] ?? '').length)),
-  );
-  const cell = (text: string, i: number) =>
-    right[i] ? text.padStart(width[i] ?? 0) : text.padEnd(width[i] ?? 0);
-  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-  const rule = head.map((_, i) =>
-    right[i] ? `${'-'.repeat((width[i] ?? 3) - 1)}:` : '-'.repeat(width[i] ?? 3),
-  );
-  return [line(head), `| ${rule.join(' | ')} |`, ...rows.map(line)].join('\n');
-}
 
 const latency = (l: LatencySummary) => [ms(l.p50Ms), ms(l.p99Ms), ms(l.maxMs)];
 
@@ -120,11 +106,11 @@ export function boardSizes(sizes: SizesFigure): string[] {
   return [
     `**Board sizes** (each on a fresh origin started from its data file; +1 load: ${runs[0]?.plusOne.connections ?? 0} connections, ${runs[0]?.plusOne.seconds ?? 0} s)`,
     '',
-    table(['', ...runs.map((r) => `${int(r.players)} players`)], rows),
+    markdownTable(['', ...runs.map((r) => `${int(r.players)} players`)], rows),
     '',
     `**Reset with held viewers**: ${int(reset.connected)} of ${int(reset.viewers)} viewers of the top 100 of a ${int(reset.players)}-player board, RELOAD_SPREAD_MS=${int(reset.spreadMs)}`,
     '',
-    table(
+    markdownTable(
       [
         'reset (ms)',
         'reloads received',
@@ -170,7 +156,7 @@ function ceilingAndDisk(result: BenchResult): string[] {
   return [
     '**Ceiling** (minimal servers, same load generator, POST with no body)',
     '',
-    table(
+    markdownTable(
       ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU %', 'CPU ms/req', 'machine busy %'],
       (
         [
@@ -190,7 +176,7 @@ function ceilingAndDisk(result: BenchResult): string[] {
     '',
     '**Disk** (durable replace as the origin folds its journal into the data file: write temp, fsync, rename, fsync dir; one at a time)',
     '',
-    table(
+    markdownTable(
       ['data file', 'commits/s', 'p50 ms', 'p99 ms'],
       [result.disk.small, result.disk.large].map((c) => [
         `${kb(c.bytes)} KB`,
@@ -213,7 +199,7 @@ function durableScoreAdd(result: BenchResult): string[] {
       .map((run) => `${int(run.players)} players in ${run.setupSeconds.toFixed(1)} s`)
       .join(', ')}.`,
     '',
-    table(
+    markdownTable(
       [
         'via',
         'board',
@@ -252,7 +238,7 @@ function fanout(result: BenchResult): string[] {
   return [
     `**Fan-out** through Pushpin (${result.fanout[0]?.updates} updates per N; latency from the publish reaching Pushpin, and from the +1 being sent)`,
     '',
-    table(
+    markdownTable(
       [
         'N',
         'spacing ms',
@@ -285,7 +271,7 @@ function held(result: BenchResult): string[] {
   return [
     `**Held subscribers**: ${int(result.held.subscribers)} idle SSE connections through Pushpin (opened in ${result.held.connectSeconds.toFixed(1)} s, 64 at a time per subscriber process; ${int(result.held.connectRefused)} attempts refused and retried, ${int(result.held.connectFailed)} never opened)`,
     '',
-    table(
+    markdownTable(
       ['process', 'RSS before MB', `RSS at ${int(result.held.subscribers)} MB`],
       [
         ...result.held.pushpinAfter.map((p) => {
@@ -319,7 +305,7 @@ function amplificationAndGoals(result: BenchResult): string[] {
     '',
     '**Goals**',
     '',
-    table(
+    markdownTable(
       ['goal', 'target', 'measured', 'met'],
       result.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO']),
     ),
@@ -342,7 +328,7 @@ export function formatSizesOnly(result: SizesOnlyResult): string {
     '',
     '**Goals**',
     '',
-    table(
+    markdownTable(
       ['goal', 'target', 'measured', 'met'],
       result.goals.map((g) => [g.name, g.target, g.measured, g.met ? 'yes' : 'NO']),
     ),
