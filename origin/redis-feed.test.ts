@@ -85,16 +85,22 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 5_000) => {
   }
 };
 
+/** A wiped Redis with the demo board, and two origins publishing into one list. */
+async function twoOrigins() {
+  await redis.command('FLUSHALL');
+  const sent: Sent[] = [];
+  const a = await origin('a', sent);
+  const b = await origin('b', sent);
+  await a.store.seed(new Date(0));
+  const players = (await a.store.boardView('demo', {})).players.map((p) => p.id);
+  await a.feed.start(a.broadcaster);
+  await b.feed.start(b.broadcaster);
+  return { sent, a, b, players };
+}
+
 describe('two origins writing one board through Redis', () => {
   it('publish one chain per channel, from one lease holder, ending on the board as Redis has it', async () => {
-    await redis.command('FLUSHALL');
-    const sent: Sent[] = [];
-    const a = await origin('a', sent);
-    const b = await origin('b', sent);
-    await a.store.seed(new Date(0));
-    const players = (await a.store.boardView('demo', {})).players.map((p) => p.id);
-    await a.feed.start(a.broadcaster);
-    await b.feed.start(b.broadcaster);
+    const { sent, a, b, players } = await twoOrigins();
     for (let i = 0; i < 60; i++) {
       const writer = i % 2 === 0 ? a : b;
       await writer.addScore(players[i % players.length] ?? '');
@@ -112,14 +118,7 @@ describe('two origins writing one board through Redis', () => {
   });
 
   it('go on from where a dead holder stopped once its lease lapses, losing no change', async () => {
-    await redis.command('FLUSHALL');
-    const sent: Sent[] = [];
-    const a = await origin('a', sent);
-    const b = await origin('b', sent);
-    await a.store.seed(new Date(0));
-    const players = (await a.store.boardView('demo', {})).players.map((p) => p.id);
-    await a.feed.start(a.broadcaster);
-    await b.feed.start(b.broadcaster);
+    const { sent, a, b, players } = await twoOrigins();
     await a.addScore(players[0] ?? '');
     await until(() => a.feed.holds('demo') && sent.length > 0);
     // Origin a dies: no more renewals, reads or releases. Its lease lapses after 400 ms.
@@ -140,14 +139,8 @@ describe('two origins writing one board through Redis', () => {
   });
 
   it('hold new streams after the ids the lease holder published', async () => {
-    await redis.command('FLUSHALL');
-    const sent: Sent[] = [];
-    const a = await origin('a', sent);
-    const b = await origin('b', sent);
-    await a.store.seed(new Date(0));
-    await a.feed.start(a.broadcaster);
-    await b.feed.start(b.broadcaster);
-    const first = (await b.store.boardView('demo', {})).players[4]?.id ?? '';
+    const { sent, a, b, players } = await twoOrigins();
+    const first = players[4] ?? '';
     await b.addScore(first);
     const version = (await a.store.boardView('demo', { limit: 0 })).version;
     await until(() => sent.some((s) => s.id === version));
