@@ -1,5 +1,5 @@
 import { idempotencyKeyReused } from '../../domain/errors.ts';
-import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, replayOf } from '../../domain/idempotency.ts';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from '../../domain/idempotency.ts';
 import { type IdempotencyContext, idempotencyContext } from '../idempotency.ts';
 
 /*
@@ -66,39 +66,8 @@ interface OutsideAnswer {
   body: string;
 }
 
-/**
- * Before a write outside any board's slot: the kept answer's result when the request is a retry
- * (marked replayed), undefined when it is fresh; throws `idempotency_key_reused`.
- */
-export function keptOutside(
-  kept: string | null,
-  context: IdempotencyContext,
-  now: number,
-): unknown {
-  if (kept === null) return undefined;
-  const answer = JSON.parse(kept) as OutsideAnswer;
-  const record = { ...answer, key: context.id, status: context.request.status };
-  const verdict = replayOf(record, context.request.fingerprint, now);
-  if (verdict.kind === 'conflict') throw idempotencyKeyReused();
-  if (verdict.kind === 'fresh') return undefined;
-  context.replayed = true;
-  context.kept = true;
-  return JSON.parse(verdict.body) as unknown;
-}
-
 /** An answer kept outside a board's slot as the record `replayOf` reads. */
 export function keptRecord(id: string, status: number, kept: string): IdempotencyRecord {
   const answer = JSON.parse(kept) as OutsideAnswer & { status?: number };
   return { key: id, status: answer.status ?? status, ...answer };
-}
-
-/** What to keep after a write outside any board's slot. */
-export function outsideAnswer(context: IdempotencyContext, result: unknown, now: number): string {
-  context.kept = true;
-  const answer: OutsideAnswer = {
-    fingerprint: context.request.fingerprint,
-    createdAt: now,
-    body: JSON.stringify(result) ?? '',
-  };
-  return JSON.stringify(answer);
 }

@@ -26,8 +26,8 @@ import type {
   ViewOptions,
 } from '../../domain/board.ts';
 import { foldName } from '../../domain/board-index.ts';
-import { BoardError } from '../../domain/errors.ts';
-import { IDEMPOTENCY_TTL_MS } from '../../domain/idempotency.ts';
+import { BoardError, idempotencyKeyReused } from '../../domain/errors.ts';
+import { IDEMPOTENCY_TTL_MS, replayOf } from '../../domain/idempotency.ts';
 import type { Schedule } from '../../domain/schedule.ts';
 import {
   rollsAt,
@@ -59,14 +59,7 @@ import {
   StoreUnavailableError,
   storeError,
 } from './errors.ts';
-import {
-  idempotentCall,
-  keptOutside,
-  keptRecord,
-  outsideAnswer,
-  outsideAnswerKey,
-  unwrapIdempotent,
-} from './idempotency.ts';
+import { idempotentCall, keptRecord, outsideAnswerKey, unwrapIdempotent } from './idempotency.ts';
 import {
   boardKeys,
   boardTag,
@@ -292,12 +285,20 @@ export class RedisBoardStore implements BoardStore {
   async createBoard(input: NewBoard, now: Date): Promise<BoardView> {
     const retry = idempotencyContext.getStore();
     if (retry === undefined || retry.kept === true) return this.makeBoard(input, now);
-    const key = outsideAnswerKey(retry.id);
-    const kept = keptOutside(await this.redis(() => this.client.get(key)), retry, this.now());
-    if (kept !== undefined) return z.parse(boardViewSchema, kept);
+    const { request } = retry;
+    const shelf = this.answerShelf(request.status);
+    const verdict = replayOf(await shelf.get(retry.id), request.fingerprint, this.now());
+    if (verdict.kind === 'conflict') throw idempotencyKeyReused();
+    if (verdict.kind === 'replay') {
+      retry.replayed = true;
+      retry.kept = true;
+      return z.parse(boardViewSchema, JSON.parse(verdict.body));
+    }
     const view = await this.makeBoard(input, now);
-    const answer = outsideAnswer(retry, view, this.now());
-    await this.redis(() => this.client.set(key, answer, 'PX', IDEMPOTENCY_TTL_MS));
+    retry.kept = true;
+    const { fingerprint, status } = request;
+    const body = JSON.stringify(view);
+    await shelf.put(retry.id, { key: retry.id, fingerprint, status, body, createdAt: this.now() });
     return view;
   }
 
@@ -310,10 +311,15 @@ export class RedisBoardStore implements BoardStore {
     request: IdempotentRequest,
     run: () => Promise<T>,
   ): Promise<IdempotentOutcome<T>> {
-    const shelf: AnswerShelf = {
+    return runAfter(this.answerShelf(request.status), request, run, () => this.now());
+  }
+
+  /** Answers kept outside any board's slot, under `{idem}:<sha>`, for 24 hours. */
+  private answerShelf(status: number): AnswerShelf {
+    return {
       get: async (id) => {
         const kept = await this.redis(() => this.client.get(outsideAnswerKey(id)));
-        return kept === null ? undefined : keptRecord(id, request.status, kept);
+        return kept === null ? undefined : keptRecord(id, status, kept);
       },
       put: async (id, record) => {
         const value = JSON.stringify({ ...record, key: undefined });
@@ -322,7 +328,6 @@ export class RedisBoardStore implements BoardStore {
         );
       },
     };
-    return runAfter(shelf, request, run, () => this.now());
   }
 
   private async makeBoard(input: NewBoard, now: Date): Promise<BoardView> {
